@@ -1,0 +1,138 @@
+//! The booth's four devices — camera, QR scanner, chair-height motor, lights — as traits,
+//! with simulated implementations for development, CI and the demo (`sim`).
+//!
+//! Every call that talks to hardware takes or has a timeout; a device never blocks forever.
+//! Drivers report faults as [`DeviceError`], which says whether retrying can help.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+pub use image::RgbImage;
+
+pub mod sim;
+
+/// Which device a fault or status belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceKind {
+    Camera,
+    QrScanner,
+    Chair,
+    Lights,
+}
+
+impl DeviceKind {
+    pub const ALL: [DeviceKind; 4] = [Self::Camera, Self::QrScanner, Self::Chair, Self::Lights];
+
+    /// Stable code used in logs and by the UI to pick its text.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Camera => "camera",
+            Self::QrScanner => "qr_scanner",
+            Self::Chair => "chair",
+            Self::Lights => "lights",
+        }
+    }
+}
+
+impl fmt::Display for DeviceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeviceError {
+    /// The device did not answer in time; it may answer next time.
+    #[error("{device} did not answer within {} ms", timeout.as_millis())]
+    Timeout { device: DeviceKind, timeout: Duration },
+    /// The device is gone (unplugged, powered off); it must be reopened.
+    #[error("{device} is disconnected: {detail}")]
+    Disconnected { device: DeviceKind, detail: String },
+    /// The device answered but reports a fault (stall, limit, bad frame).
+    #[error("{device} fault: {detail}")]
+    Fault { device: DeviceKind, detail: String },
+}
+
+impl DeviceError {
+    pub fn device(&self) -> DeviceKind {
+        match self {
+            Self::Timeout { device, .. } | Self::Disconnected { device, .. } | Self::Fault { device, .. } => *device,
+        }
+    }
+
+    /// A temporary fault is retried with back-off; a permanent one takes the device (and
+    /// perhaps the booth) out of service until it is reopened.
+    pub fn is_temporary(&self) -> bool {
+        matches!(self, Self::Timeout { .. })
+    }
+}
+
+/// The camera: a preview stream for the screen and a full-resolution still for the photo.
+pub trait Camera: Send {
+    /// The next preview frame, waiting at most `timeout`.
+    fn preview_frame(&mut self, timeout: Duration) -> Result<RgbImage, DeviceError>;
+    /// A full-resolution still, waiting at most `timeout`.
+    fn capture_still(&mut self, timeout: Duration) -> Result<RgbImage, DeviceError>;
+}
+
+/// A QR code reader that yields decoded texts.
+pub trait QrScanner: Send {
+    /// The next decoded text, or `None` if nothing was read within `timeout`.
+    fn next_text(&mut self, timeout: Duration) -> Result<Option<String>, DeviceError>;
+}
+
+/// Which way the chair motor runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Motion {
+    Up,
+    Down,
+    #[default]
+    Stop,
+}
+
+/// The seat's own button (lower right of the seat), as the graduate presses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeatButton {
+    UpPressed,
+    DownPressed,
+    Released,
+}
+
+/// What the chair reports on each poll.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ChairReport {
+    pub motion: Motion,
+    pub at_top: bool,
+    pub at_bottom: bool,
+    /// Seat height within its travel, 0 = bottom, 100 = top, when the chair can tell.
+    pub height_percent: Option<u8>,
+    /// Button events since the last poll, oldest first.
+    pub buttons: Vec<SeatButton>,
+}
+
+/// The chair-height motor. Drivers own the safety rules: never both directions, stop at a
+/// limit, stop after the maximum run time, stop when dropped.
+pub trait Chair: Send {
+    fn drive(&mut self, motion: Motion) -> Result<(), DeviceError>;
+    /// Status and button events; waits at most `timeout` for something to report.
+    fn poll(&mut self, timeout: Duration) -> Result<ChairReport, DeviceError>;
+}
+
+/// Brightness per named light channel, in percent.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct LightLevels(pub BTreeMap<String, u8>);
+
+impl LightLevels {
+    pub fn get(&self, channel: &str) -> u8 {
+        self.0.get(channel).copied().unwrap_or(0)
+    }
+}
+
+/// The lights: named channels (key left, key right, fill, background) with levels.
+pub trait Lights: Send {
+    fn apply(&mut self, levels: &LightLevels) -> Result<(), DeviceError>;
+}

@@ -1,0 +1,456 @@
+//! The booth's configuration: `config/booth.toml` parsed into typed structs and checked.
+//! A bad value is refused with the key that holds it and what would be allowed.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, Weekday};
+use gradbooth_hal::LightLevels;
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("config key `{key}` = {value}: {allowed}")]
+    Invalid { key: String, value: String, allowed: String },
+}
+
+fn invalid(key: &str, value: impl std::fmt::Display, allowed: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key: key.into(), value: value.to_string(), allowed: allowed.into() }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub booth: BoothInfo,
+    pub help: Help,
+    pub service: ServiceFile,
+    pub payment: PaymentFile,
+    pub policy: PolicyFile,
+    pub timeouts: TimeoutsFile,
+    pub lights: LightsFile,
+    pub review: ReviewThresholds,
+    pub ui: UiFile,
+    pub hardware: Hardware,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoothInfo {
+    pub id: String,
+    pub location: String,
+    pub location_en: String,
+    pub photo_type: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Help {
+    pub booth_phone: String,
+    pub data_phone: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceFile {
+    period_start: String,
+    period_end: String,
+    days: Vec<String>,
+    opens: String,
+    closes: String,
+    #[serde(default)]
+    holidays: Vec<String>,
+    utc_offset: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentFile {
+    price_yuan: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GlassesPolicy {
+    Allowed,
+    Discouraged,
+    Forbidden,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile {
+    max_attempts: u32,
+    glasses: GlassesPolicy,
+    countdown_seconds: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeoutsFile {
+    scan: u32,
+    confirm: u32,
+    lighting: u32,
+    rules: u32,
+    seat: u32,
+    attempt_shown: u32,
+    review: u32,
+    review_result: u32,
+    payment: u32,
+    done: u32,
+    notice: u32,
+    capture: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModeLights {
+    pub preview: LightLevels,
+    pub capture: LightLevels,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LightsFile {
+    pub channels: Vec<String>,
+    pub idle: LightLevels,
+    pub no_glasses: ModeLights,
+    pub glasses: ModeLights,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewThresholds {
+    pub min_brightness: f32,
+    pub max_brightness: f32,
+    pub min_sharpness: f32,
+    pub max_background_spread: f32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UiFile {
+    pub language: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    Simulated,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hardware {
+    pub backend: Backend,
+    pub camera: CameraFile,
+    pub simulated: SimulatedFile,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraFile {
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulatedFile {
+    #[serde(default)]
+    clock_start: String,
+    #[serde(default)]
+    pub sitter_images: Vec<PathBuf>,
+    #[serde(default)]
+    scan_file: String,
+}
+
+/// The checked configuration the booth runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub file: Config,
+    pub schedule: Schedule,
+    pub price_fen: u32,
+    pub policy: crate::visit::Policy,
+    pub sim_clock_start: Option<DateTime<FixedOffset>>,
+    pub scan_file: Option<PathBuf>,
+}
+
+impl Settings {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        Self::parse(&text).map_err(|e| match e {
+            ConfigError::Syntax { message, .. } => ConfigError::Syntax { path: path.into(), message },
+            other => other,
+        })
+    }
+
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let file: Config =
+            toml::from_str(text).map_err(|e| ConfigError::Syntax { path: PathBuf::new(), message: e.to_string() })?;
+        file.validate()
+    }
+}
+
+fn in_range(key: &str, value: u32, lo: u32, hi: u32) -> Result<u32, ConfigError> {
+    if (lo..=hi).contains(&value) { Ok(value) } else { Err(invalid(key, value, format!("allowed range is {lo}..={hi}"))) }
+}
+
+fn date(key: &str, s: &str) -> Result<NaiveDate, ConfigError> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| invalid(key, format!("{s:?}"), "expected a date YYYY-MM-DD"))
+}
+
+fn time_of_day(key: &str, s: &str) -> Result<NaiveTime, ConfigError> {
+    NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| invalid(key, format!("{s:?}"), "expected a time HH:MM"))
+}
+
+/// "30.00" → 3000 fen; at most two decimals, 0.01 to 1000 yuan.
+pub fn parse_price_fen(s: &str) -> Option<u32> {
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    if whole.is_empty() || frac.len() > 2 || !whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let fen = whole.parse::<u32>().ok()?.checked_mul(100)? + format!("{frac:0<2}").parse::<u32>().ok()?;
+    (1..=100_000).contains(&fen).then_some(fen)
+}
+
+fn levels(key: &str, lv: &LightLevels, channels: &[String]) -> Result<(), ConfigError> {
+    for (ch, v) in &lv.0 {
+        if !channels.contains(ch) {
+            return Err(invalid(&format!("{key}.{ch}"), v, format!("unknown light channel; channels are {channels:?}")));
+        }
+        in_range(&format!("{key}.{ch}"), *v as u32, 0, 100)?;
+    }
+    Ok(())
+}
+
+impl Config {
+    fn validate(self) -> Result<Settings, ConfigError> {
+        let s = &self.service;
+        let period_start = date("service.period_start", &s.period_start)?;
+        let period_end = date("service.period_end", &s.period_end)?;
+        if period_end < period_start {
+            return Err(invalid("service.period_end", &s.period_end, "must not be before service.period_start"));
+        }
+        let mut days = Vec::new();
+        for d in &s.days {
+            days.push(d.parse::<Weekday>().map_err(|_| invalid("service.days", d, "expected mon, tue, wed, thu, fri, sat or sun"))?);
+        }
+        let opens = time_of_day("service.opens", &s.opens)?;
+        let closes = time_of_day("service.closes", &s.closes)?;
+        if closes <= opens {
+            return Err(invalid("service.closes", &s.closes, "must be later than service.opens"));
+        }
+        let holidays = s.holidays.iter().map(|h| date("service.holidays", h)).collect::<Result<_, _>>()?;
+        let offset = DateTime::parse_from_rfc3339(&format!("2000-01-01T00:00:00{}", s.utc_offset))
+            .map_err(|_| invalid("service.utc_offset", &s.utc_offset, "expected an offset like +08:00"))?
+            .offset()
+            .to_owned();
+        let schedule = Schedule { period_start, period_end, days, opens, closes, holidays, offset };
+
+        let price_fen = parse_price_fen(&self.payment.price_yuan)
+            .ok_or_else(|| invalid("payment.price_yuan", &self.payment.price_yuan, "a price in yuan from 0.01 to 1000.00, like \"30.00\""))?;
+
+        let p = &self.policy;
+        let t = &self.timeouts;
+        let secs = |key: &str, v: u32, lo: u32, hi: u32| in_range(&format!("timeouts.{key}"), v, lo, hi).map(|v| Duration::from_secs(v as u64));
+        let policy = crate::visit::Policy {
+            max_attempts: in_range("policy.max_attempts", p.max_attempts, 1, 3)? as u8,
+            glasses: p.glasses,
+            countdown: Duration::from_secs(in_range("policy.countdown_seconds", p.countdown_seconds, 1, 10)? as u64),
+            timeouts: crate::visit::Timeouts {
+                scan: secs("scan", t.scan, 10, 600)?,
+                confirm: secs("confirm", t.confirm, 10, 600)?,
+                lighting: secs("lighting", t.lighting, 10, 600)?,
+                rules: secs("rules", t.rules, 10, 600)?,
+                seat: secs("seat", t.seat, 10, 900)?,
+                attempt_shown: secs("attempt_shown", t.attempt_shown, 10, 600)?,
+                review: secs("review", t.review, 2, 120)?,
+                review_result: secs("review_result", t.review_result, 10, 600)?,
+                payment: secs("payment", t.payment, 60, 1800)?,
+                done: secs("done", t.done, 3, 120)?,
+                notice: secs("notice", t.notice, 3, 120)?,
+                capture: secs("capture", t.capture, 2, 60)?,
+            },
+            price_fen,
+        };
+
+        let l = &self.lights;
+        if l.channels.is_empty() {
+            return Err(invalid("lights.channels", "[]", "name at least one light channel"));
+        }
+        levels("lights.idle", &l.idle, &l.channels)?;
+        for (name, m) in [("no_glasses", &l.no_glasses), ("glasses", &l.glasses)] {
+            levels(&format!("lights.{name}.preview"), &m.preview, &l.channels)?;
+            levels(&format!("lights.{name}.capture"), &m.capture, &l.channels)?;
+        }
+
+        let r = &self.review;
+        if !(0.0..=255.0).contains(&r.min_brightness) || !(r.min_brightness..=255.0).contains(&r.max_brightness) {
+            return Err(invalid("review.max_brightness", r.max_brightness, "brightness thresholds must satisfy 0 <= min_brightness <= max_brightness <= 255"));
+        }
+        if !(r.min_sharpness >= 0.0) {
+            return Err(invalid("review.min_sharpness", r.min_sharpness, "must be 0 or more"));
+        }
+        if !(r.max_background_spread > 0.0 && r.max_background_spread <= 128.0) {
+            return Err(invalid("review.max_background_spread", r.max_background_spread, "allowed range is (0, 128]"));
+        }
+        if !matches!(self.ui.language.as_str(), "zh" | "en") {
+            return Err(invalid("ui.language", &self.ui.language, "\"zh\" or \"en\""));
+        }
+        let c = &self.hardware.camera;
+        in_range("hardware.camera.width", c.width, 320, 7680)?;
+        in_range("hardware.camera.height", c.height, 240, 4320)?;
+        in_range("hardware.camera.fps", c.fps, 1, 120)?;
+        let sim = &self.hardware.simulated;
+        let sim_clock_start = match sim.clock_start.trim() {
+            "" => None,
+            s => Some(DateTime::parse_from_rfc3339(s).map_err(|_| {
+                invalid("hardware.simulated.clock_start", format!("{s:?}"), "an RFC 3339 time like 2025-06-03T10:00:00+08:00, or empty")
+            })?),
+        };
+        let scan_file = Some(PathBuf::from(sim.scan_file.trim())).filter(|p| !p.as_os_str().is_empty());
+        Ok(Settings { schedule, price_fen, policy, sim_clock_start, scan_file, file: self })
+    }
+}
+
+/// When the booth serves graduates.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub days: Vec<Weekday>,
+    pub opens: NaiveTime,
+    pub closes: NaiveTime,
+    pub holidays: Vec<NaiveDate>,
+    pub offset: FixedOffset,
+}
+
+/// Why the booth is closed right now; the UI shows the matching text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closed {
+    BeforePeriod,
+    AfterPeriod,
+    Holiday,
+    ClosedDay,
+    OutsideHours,
+}
+
+impl Closed {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::BeforePeriod => "before_period",
+            Self::AfterPeriod => "after_period",
+            Self::Holiday => "holiday",
+            Self::ClosedDay => "closed_day",
+            Self::OutsideHours => "outside_hours",
+        }
+    }
+}
+
+impl Schedule {
+    /// `Ok` when the booth is open at `now`, otherwise why not.
+    pub fn check(&self, now: DateTime<FixedOffset>) -> Result<(), Closed> {
+        let local = now.with_timezone(&self.offset).naive_local();
+        let day = local.date();
+        if day < self.period_start {
+            Err(Closed::BeforePeriod)
+        } else if day > self.period_end {
+            Err(Closed::AfterPeriod)
+        } else if self.holidays.contains(&day) {
+            Err(Closed::Holiday)
+        } else if !self.days.contains(&day.weekday()) {
+            Err(Closed::ClosedDay)
+        } else if local.time() < self.opens || local.time() >= self.closes {
+            Err(Closed::OutsideHours)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// "09:00–16:30" for the screens.
+    pub fn hours_text(&self) -> String {
+        format!("{}–{}", self.opens.format("%H:%M"), self.closes.format("%H:%M"))
+    }
+
+    /// "2025-05-30 – 2025-06-30".
+    pub fn period_text(&self) -> String {
+        format!("{} – {}", self.period_start, self.period_end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEFAULT: &str = include_str!("../config/booth.toml");
+
+    fn with(key_line: &str, replacement: &str) -> String {
+        assert!(DEFAULT.contains(key_line), "test edits a line that exists: {key_line}");
+        DEFAULT.replacen(key_line, replacement, 1)
+    }
+
+    fn refusal(text: &str) -> String {
+        Settings::parse(text).expect_err("should be refused").to_string()
+    }
+
+    #[test]
+    fn the_shipped_config_is_valid_and_holds_the_fengxian_values() {
+        let s = Settings::parse(DEFAULT).unwrap();
+        assert_eq!(s.price_fen, 3000);
+        assert_eq!(s.policy.max_attempts, 3);
+        assert_eq!(s.schedule.hours_text(), "09:00–16:30");
+        assert_eq!(s.file.help.data_phone, "56629328");
+        assert_eq!(s.file.hardware.backend, Backend::Simulated);
+    }
+
+    #[test]
+    fn a_fourth_attempt_is_refused_with_key_and_range() {
+        let msg = refusal(&with("max_attempts = 3", "max_attempts = 4"));
+        assert!(msg.contains("policy.max_attempts") && msg.contains("1..=3"), "{msg}");
+    }
+
+    #[test]
+    fn bad_price_time_and_timeout_name_their_keys() {
+        assert!(refusal(&with("price_yuan = \"30.00\"", "price_yuan = \"30.001\"")).contains("payment.price_yuan"));
+        assert!(refusal(&with("closes = \"16:30\"", "closes = \"08:00\"")).contains("service.closes"));
+        assert!(refusal(&with("rules = 120", "rules = 1")).contains("timeouts.rules"));
+        assert!(refusal(&with("days = [\"mon\",", "days = [\"moon\",")).contains("service.days"));
+        assert!(refusal(&with("fill = 60,", "fill = 160,")).contains("lights.no_glasses.capture.fill"));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_rather_than_ignored() {
+        let msg = refusal(&with("[policy]", "[policy]\nmax_atempts = 2"));
+        assert!(msg.contains("max_atempts"), "{msg}");
+    }
+
+    #[test]
+    fn prices_parse_to_fen() {
+        assert_eq!(parse_price_fen("30.00"), Some(3000));
+        assert_eq!(parse_price_fen("30"), Some(3000));
+        assert_eq!(parse_price_fen("0.5"), Some(50));
+        for bad in ["", "-1", "1.234", "abc", ".5", "0", "100000"] {
+            assert_eq!(parse_price_fen(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn schedule_follows_period_days_hours_and_holidays() {
+        let s = Settings::parse(DEFAULT).unwrap().schedule;
+        let at = |t: &str| DateTime::parse_from_rfc3339(t).unwrap();
+        assert_eq!(s.check(at("2025-06-03T10:00:00+08:00")), Ok(()));
+        assert_eq!(s.check(at("2025-06-03T08:59:00+08:00")), Err(Closed::OutsideHours));
+        assert_eq!(s.check(at("2025-06-03T16:30:00+08:00")), Err(Closed::OutsideHours));
+        // 02:00 UTC is 10:00 in Shanghai: the offset is the booth's, not the server's.
+        assert_eq!(s.check(at("2025-06-03T02:00:00+00:00")), Ok(()));
+        assert_eq!(s.check(at("2025-06-08T10:00:00+08:00")), Err(Closed::ClosedDay), "a Sunday");
+        assert_eq!(s.check(at("2025-06-02T10:00:00+08:00")), Err(Closed::Holiday));
+        assert_eq!(s.check(at("2025-05-29T10:00:00+08:00")), Err(Closed::BeforePeriod));
+        assert_eq!(s.check(at("2025-07-01T10:00:00+08:00")), Err(Closed::AfterPeriod));
+    }
+}

@@ -1,0 +1,117 @@
+//! `gradbooth gallery`: every screen, in Chinese and English, with representative data,
+//! rendered headless to PNG — the way to review the UI and its translations at a glance.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use gradbooth_hal::sim::{SimCamera, SimControls};
+use gradbooth_hal::{Camera, DeviceKind};
+
+use crate::config::{Closed, Settings};
+use crate::preview::{PREVIEW_HEIGHT, PREVIEW_WIDTH, preview_image};
+use crate::screen::{self, UiMsg};
+use crate::ui::AppWindow;
+use crate::visit::*;
+
+/// One picture of the gallery: a name and the booth state it shows.
+pub struct Example {
+    pub name: &'static str,
+    pub booth: Booth,
+}
+
+fn visit() -> Visit {
+    Visit {
+        ticket: Ticket {
+            id: "DEMO-0001".into(),
+            name: "李明".into(),
+            student_no_masked: "2022****56".into(),
+            school: "上海电子信息职业技术学院".into(),
+        },
+        mode: LightingMode::NoGlasses,
+        attempts_used: 1,
+        photos: vec![PhotoId(1)],
+    }
+}
+
+fn at(phase: Phase) -> Booth {
+    Booth { phase, ..Booth::default() }
+}
+
+/// The booth states the gallery shows, at t = 0 (timeouts count from there).
+pub fn examples(policy: &Policy) -> Vec<Example> {
+    let t0 = Instant(0);
+    let photo = PhotoId(1);
+    let failed = Verdict {
+        findings: vec![
+            Finding { code: "head_tilted", severity: Severity::Blocks, measured: 9.5, limit: 8.0 },
+            Finding { code: "uneven_lighting", severity: Severity::Blocks, measured: 0.52, limit: 0.7 },
+            Finding { code: "glasses_reflection", severity: Severity::Warns, measured: 0.1, limit: 0.05 },
+        ],
+        scripted: false,
+    };
+    let order = PaymentOrder {
+        out_trade_no: "fengxiand108-DEMO0001-1".into(),
+        code_url: "weixin://wxpay/bizpayurl?pr=SIM-fengxiand108-DEMO0001-1".into(),
+        amount_fen: policy.price_fen,
+        expires_at: t0.after(Duration::from_secs(287)),
+        simulated: true,
+    };
+    let mut closed = at(Phase::OutOfService);
+    closed.closed = Some(Closed::OutsideHours);
+    let mut broken = at(Phase::OutOfService);
+    broken.faults.insert(DeviceKind::Camera);
+    let three = Visit { attempts_used: 3, ..visit() };
+    vec![
+        Example { name: "idle", booth: at(Phase::Idle) },
+        Example { name: "out_of_service-closed", booth: closed },
+        Example { name: "out_of_service-camera", booth: broken },
+        Example { name: "scan", booth: at(Phase::Scan { since: t0, checking: false, refusal: None }) },
+        Example { name: "scan-chsi_code", booth: at(Phase::Scan { since: t0, checking: false, refusal: Some(TicketRefusal::ChsiCaptureCode) }) },
+        Example { name: "confirm", booth: at(Phase::Confirm { visit: Visit { attempts_used: 0, ..visit() }, since: t0 }) },
+        Example { name: "lighting", booth: at(Phase::Lighting { visit: visit(), since: t0 }) },
+        Example { name: "rules", booth: at(Phase::Rules { visit: visit(), since: t0 }) },
+        Example { name: "seat", booth: at(Phase::Seat { visit: visit(), since: t0, chair: gradbooth_hal::Motion::Up }) },
+        Example { name: "countdown", booth: at(Phase::Countdown { visit: visit(), since: t0 }) },
+        Example { name: "capturing", booth: at(Phase::Capturing { visit: visit(), since: t0 }) },
+        Example { name: "attempt_shown", booth: at(Phase::AttemptShown { visit: visit(), since: t0, photo }) },
+        Example { name: "reviewing", booth: at(Phase::Reviewing { visit: visit(), since: t0, photo }) },
+        Example { name: "review_result-pass", booth: at(Phase::ReviewResult { visit: visit(), since: t0, photo, verdict: Verdict { findings: vec![], scripted: false } }) },
+        Example { name: "review_result-fail", booth: at(Phase::ReviewResult { visit: visit(), since: t0, photo, verdict: failed.clone() }) },
+        Example { name: "review_result-fail-last", booth: at(Phase::ReviewResult { visit: three, since: t0, photo, verdict: failed }) },
+        Example { name: "payment", booth: at(Phase::Payment { visit: visit(), since: t0, photo, stage: PaymentStage::Waiting(order) }) },
+        Example { name: "payment-expired", booth: at(Phase::Payment { visit: visit(), since: t0, photo, stage: PaymentStage::Expired }) },
+        Example { name: "payment-unreachable", booth: at(Phase::Payment { visit: visit(), since: t0, photo, stage: PaymentStage::Unreachable }) },
+        Example { name: "done", booth: at(Phase::Done { since: t0 }) },
+        Example { name: "notice-camera", booth: at(Phase::Notice { since: t0, notice: Notice::DeviceFault(DeviceKind::Camera) }) },
+    ]
+}
+
+/// Render the gallery into `out/{zh,en}/NN-name.png` and `out/1280x800/…`; returns the files.
+pub fn run(config: &Path, out: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let settings = Settings::load(config)?;
+    let window = crate::headless::install()?;
+    let app = AppWindow::new()?;
+    screen::apply_settings(&app, &settings);
+
+    let mut camera = SimCamera::new(SimControls::new(), 1920, 1080, 1000);
+    let frame = camera.preview_frame(Duration::from_secs(1))?;
+    let mut written = Vec::new();
+    let sizes: [(&str, u32, u32, f32, bool); 3] =
+        [("zh", 1920, 1080, 1.0, false), ("en", 1920, 1080, 1.0, true), ("1280x800", 1280, 800, 2.0 / 3.0, false)];
+    for (dir, w, h, scale, english) in sizes {
+        crate::headless::resize(&window, w, h, scale);
+        screen::set_language(&app, english);
+        for (i, ex) in examples(&settings.policy).iter().enumerate() {
+            let view = view(&settings.policy, &ex.booth, Instant(0));
+            screen::apply(&app, UiMsg::View(Box::new(view)));
+            screen::apply(&app, UiMsg::Preview(preview_image(&frame, PREVIEW_WIDTH, PREVIEW_HEIGHT)));
+            screen::apply(&app, UiMsg::Photo(Some(Arc::new(frame.clone()))));
+            screen::apply(&app, UiMsg::Chair { height_percent: Some(55), fault: None });
+            let path = out.join(dir).join(format!("{:02}-{}.png", i + 1, ex.name));
+            crate::headless::save_png(&app, &path)?;
+            written.push(path);
+        }
+    }
+    Ok(written)
+}

@@ -1,0 +1,19 @@
+//! gradbooth: the software of a self-service diploma e-registration photo booth.
+//! See ARCHITECTURE.md for the map; `visit` is the heart, `runtime` the hands.
+
+pub mod config;
+pub mod demo;
+pub mod gallery;
+pub mod headless;
+pub mod payment;
+pub mod preview;
+pub mod review;
+pub mod runtime;
+pub mod screen;
+pub mod ticket;
+pub mod visit;
+
+/// The Slint UI compiled from `ui/app.slint` by build.rs.
+pub mod ui {
+    slint::include_modules!();
+}

@@ -1,0 +1,652 @@
+//! The imperative shell. It owns the devices and services, feeds their results to the
+//! visit's state machine as events, carries out the commands the machine returns, and sends
+//! the resulting view to the UI. Each device runs on its own thread with timeouts; services
+//! (review, payment) run as tokio tasks. Whatever way the booth stops, the chair is stopped
+//! and the lights are idled.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, mpsc as std_mpsc};
+use std::thread;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset};
+use gradbooth_hal::sim::SimControls;
+use gradbooth_hal::{Camera, Chair, DeviceError, DeviceKind, LightLevels, Lights, Motion, QrScanner, RgbImage, SeatButton};
+use tokio::sync::mpsc;
+use tracing::{debug, error, info, warn};
+
+use crate::config::Settings;
+use crate::payment::{OrderRequest, OrderState, PaymentGateway, SimulatedGateway, out_trade_no};
+use crate::preview::{PREVIEW_HEIGHT, PREVIEW_WIDTH, preview_image};
+use crate::review::Reviewer;
+use crate::screen::{UiMsg, UiSink};
+use crate::ticket;
+use crate::visit::{self, Booth, Command, Event, Instant, Intent, LightScene, LightingMode, PaymentOrder, PaymentUpdate, PhotoId, TicketGrant, TicketRefusal, VisitOutcome};
+
+/// How often the machine hears the time (countdowns, timeouts, opening hours).
+const TICK: Duration = Duration::from_millis(100);
+/// How often an open payment order is asked about (WeChat Pay suggests 2–3 s).
+const PAYMENT_POLL: Duration = Duration::from_secs(2);
+const DEVICE_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// The wall clock for opening hours: the system's, or a simulated one that starts at a
+/// configured instant and runs at real speed.
+#[derive(Debug, Clone, Copy)]
+pub enum WallClock {
+    System,
+    Simulated { start: DateTime<FixedOffset>, at: std::time::Instant },
+}
+
+impl WallClock {
+    pub fn simulated(start: DateTime<FixedOffset>) -> Self {
+        WallClock::Simulated { start, at: std::time::Instant::now() }
+    }
+    pub fn now(&self) -> DateTime<FixedOffset> {
+        match self {
+            WallClock::System => chrono::Local::now().fixed_offset(),
+            WallClock::Simulated { start, at } => *start + chrono::Duration::from_std(at.elapsed()).unwrap_or_default(),
+        }
+    }
+}
+
+/// The booth's monotonic clock, shared by the loop and its tasks.
+#[derive(Debug, Clone, Copy)]
+struct Clock(std::time::Instant);
+
+impl Clock {
+    fn now(&self) -> Instant {
+        Instant(self.0.elapsed().as_millis() as u64)
+    }
+}
+
+pub struct Devices {
+    pub camera: Box<dyn Camera>,
+    pub scanner: Box<dyn QrScanner>,
+    pub chair: Box<dyn Chair>,
+    pub lights: Box<dyn Lights>,
+}
+
+pub struct Parts {
+    pub settings: Settings,
+    pub devices: Devices,
+    pub reviewer: Arc<dyn Reviewer>,
+    pub payment: Arc<dyn PaymentGateway>,
+    pub wall_clock: WallClock,
+    /// The simulation's hands, when the hardware is simulated.
+    pub sim: Option<SimControls>,
+    pub sim_gateway: Option<Arc<SimulatedGateway>>,
+}
+
+enum Msg {
+    Event(Event),
+    Shutdown,
+}
+
+/// A running booth: send it intents; drop or `shutdown` to stop it safely.
+pub struct BoothHandle {
+    tx: mpsc::UnboundedSender<Msg>,
+    sim: Option<SimControls>,
+    sim_gateway: Option<Arc<SimulatedGateway>>,
+    thread: Mutex<Option<thread::JoinHandle<()>>>,
+}
+
+impl BoothHandle {
+    pub fn intent(&self, intent: Intent) {
+        let _ = self.tx.send(Msg::Event(Event::Intent(intent)));
+    }
+
+    /// The seat's own button: pressed on the simulated chair.
+    pub fn seat_button(&self, button: SeatButton) {
+        if let Some(sim) = &self.sim {
+            sim.seat_button(button);
+        }
+    }
+
+    /// Debug-panel actions of the simulated booth.
+    pub fn simulate(&self, action: &str) {
+        let Some(sim) = &self.sim else {
+            warn!(action, "simulation action ignored: the hardware is real");
+            return;
+        };
+        match action {
+            "demo_ticket" => sim.present_qr(ticket::demo_ticket_text()),
+            "pay" => {
+                let paid = self.sim_gateway.as_ref().map_or(0, |g| g.pay_open_orders());
+                info!(paid, "simulated WeChat payment");
+            }
+            "unplug_camera" => sim.unplug(DeviceKind::Camera),
+            "replug_camera" => sim.replug(DeviceKind::Camera),
+            other => warn!(action = other, "unknown simulation action"),
+        }
+    }
+
+    pub fn sim(&self) -> Option<&SimControls> {
+        self.sim.as_ref()
+    }
+
+    pub fn sim_gateway(&self) -> Option<&Arc<SimulatedGateway>> {
+        self.sim_gateway.as_ref()
+    }
+
+    /// Stop the booth: chair stopped, lights idle, device threads ended.
+    pub fn shutdown(&self) {
+        let _ = self.tx.send(Msg::Shutdown);
+        if let Some(t) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            if t.join().is_err() {
+                error!("the booth's runtime thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for BoothHandle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Start the booth on its own thread (a tokio runtime plus one thread per device).
+pub fn start(parts: Parts, ui: Arc<dyn UiSink>) -> BoothHandle {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let sim = parts.sim.clone();
+    let sim_gateway = parts.sim_gateway.clone();
+    let loop_tx = tx.clone();
+    let thread = thread::Builder::new()
+        .name("booth-runtime".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    error!(error = %e, "cannot start the async runtime");
+                    return;
+                }
+            };
+            rt.block_on(run(parts, ui, loop_tx, rx));
+        })
+        .expect("spawning the runtime thread");
+    BoothHandle { tx, sim, sim_gateway, thread: Mutex::new(Some(thread)) }
+}
+
+/// Tracks a device's health: reports a fault once, a recovery once, and backs off between
+/// attempts to reach a device that is gone.
+struct Health {
+    device: DeviceKind,
+    faulted: bool,
+    backoff: Duration,
+    events: mpsc::UnboundedSender<Msg>,
+}
+
+impl Health {
+    fn new(device: DeviceKind, events: mpsc::UnboundedSender<Msg>) -> Self {
+        Health { device, faulted: false, backoff: Duration::from_millis(200), events }
+    }
+    fn ok(&mut self) {
+        if self.faulted {
+            self.faulted = false;
+            self.backoff = Duration::from_millis(200);
+            info!(device = %self.device, "device is back");
+            let _ = self.events.send(Msg::Event(Event::DeviceRestored(self.device)));
+        }
+    }
+    fn failed(&mut self, err: &DeviceError) {
+        if err.is_temporary() {
+            debug!(device = %self.device, error = %err, "device slow; retrying");
+            return;
+        }
+        if !self.faulted {
+            self.faulted = true;
+            error!(device = %self.device, error = %err, "device fault");
+            let _ = self.events.send(Msg::Event(Event::DeviceFault(self.device)));
+        }
+        thread::sleep(self.backoff);
+        self.backoff = (self.backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+enum CameraCmd {
+    Preview(bool),
+    Capture,
+}
+
+type PhotoStore = Arc<Mutex<BTreeMap<PhotoId, Arc<RgbImage>>>>;
+
+fn spawn_device<F: FnOnce() + Send + 'static>(name: &str, f: F) -> thread::JoinHandle<()> {
+    thread::Builder::new().name(name.into()).spawn(f).expect("spawning a device thread")
+}
+
+fn camera_worker(
+    mut camera: Box<dyn Camera>,
+    cmds: std_mpsc::Receiver<CameraCmd>,
+    events: mpsc::UnboundedSender<Msg>,
+    ui: Arc<dyn UiSink>,
+    photos: PhotoStore,
+    capture_timeout: Duration,
+) {
+    let mut health = Health::new(DeviceKind::Camera, events.clone());
+    let next_id = AtomicU32::new(1);
+    let mut previewing = false;
+    loop {
+        let wait = if previewing { Duration::ZERO } else { Duration::from_millis(500) };
+        match cmds.recv_timeout(wait) {
+            Ok(CameraCmd::Preview(on)) => previewing = on,
+            Ok(CameraCmd::Capture) => {
+                let result = camera.capture_still(capture_timeout);
+                match result {
+                    Ok(still) => {
+                        health.ok();
+                        let id = PhotoId(next_id.fetch_add(1, Ordering::Relaxed));
+                        let still = Arc::new(still);
+                        photos.lock().unwrap_or_else(|e| e.into_inner()).insert(id, still.clone());
+                        ui.send(UiMsg::Photo(Some(still)));
+                        let _ = events.send(Msg::Event(Event::PhotoCaptured(Ok(id))));
+                    }
+                    Err(e) => {
+                        let _ = events.send(Msg::Event(Event::PhotoCaptured(Err(e.to_string()))));
+                        health.failed(&e);
+                    }
+                }
+                continue;
+            }
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => return,
+            Err(std_mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        // Previewing streams frames; otherwise one frame now and then tells whether the camera is alive.
+        match camera.preview_frame(DEVICE_TIMEOUT) {
+            Ok(frame) => {
+                health.ok();
+                if previewing {
+                    ui.send(UiMsg::Preview(preview_image(&frame, PREVIEW_WIDTH, PREVIEW_HEIGHT)));
+                }
+            }
+            Err(e) => health.failed(&e),
+        }
+    }
+}
+
+fn scanner_worker(mut scanner: Box<dyn QrScanner>, events: mpsc::UnboundedSender<Msg>) {
+    let mut health = Health::new(DeviceKind::QrScanner, events.clone());
+    while !events.is_closed() {
+        match scanner.next_text(Duration::from_millis(200)) {
+            Ok(Some(text)) => {
+                health.ok();
+                // The text is personal (it names the graduate): log only its size.
+                debug!(bytes = text.len(), "QR code read");
+                let _ = events.send(Msg::Event(Event::QrScanned(text)));
+            }
+            Ok(None) => health.ok(),
+            Err(e) => health.failed(&e),
+        }
+    }
+}
+
+fn chair_worker(mut chair: Box<dyn Chair>, cmds: std_mpsc::Receiver<Motion>, events: mpsc::UnboundedSender<Msg>, ui: Arc<dyn UiSink>) {
+    let mut health = Health::new(DeviceKind::Chair, events.clone());
+    let mut last_shown = None;
+    loop {
+        loop {
+            match cmds.try_recv() {
+                Ok(motion) => {
+                    if let Err(e) = chair.drive(motion) {
+                        health.failed(&e);
+                    }
+                }
+                Err(std_mpsc::TryRecvError::Empty) => break,
+                Err(std_mpsc::TryRecvError::Disconnected) => {
+                    let _ = chair.drive(Motion::Stop);
+                    return;
+                }
+            }
+        }
+        let shown = match chair.poll(Duration::from_millis(50)) {
+            Ok(report) => {
+                health.ok();
+                for b in report.buttons {
+                    let _ = events.send(Msg::Event(Event::SeatButton(b)));
+                }
+                (report.height_percent, None)
+            }
+            Err(e @ DeviceError::Fault { .. }) => {
+                // The driver already stopped the motor (stall, stuck button): say so on screen.
+                warn!(error = %e, "chair fault");
+                (None, Some(e.to_string()))
+            }
+            Err(e) => {
+                health.failed(&e);
+                (None, None)
+            }
+        };
+        if last_shown.as_ref() != Some(&shown) {
+            ui.send(UiMsg::Chair { height_percent: shown.0, fault: shown.1.clone() });
+            last_shown = Some(shown);
+        }
+    }
+}
+
+fn lights_worker(mut lights: Box<dyn Lights>, cmds: std_mpsc::Receiver<LightLevels>, events: mpsc::UnboundedSender<Msg>) {
+    let mut health = Health::new(DeviceKind::Lights, events);
+    while let Ok(levels) = cmds.recv() {
+        match lights.apply(&levels) {
+            Ok(()) => health.ok(),
+            Err(e) => health.failed(&e),
+        }
+    }
+}
+
+/// In-memory record of tickets at this booth: attempts used and tickets finished.
+/// (Issue 5 moves this into the SQLite journal.)
+#[derive(Default)]
+struct TicketDesk {
+    attempts: HashMap<String, u8>,
+    finished: std::collections::HashSet<String>,
+    orders: HashMap<String, u32>,
+}
+
+struct Shell {
+    settings: Settings,
+    clock: Clock,
+    events: mpsc::UnboundedSender<Msg>,
+    ui: Arc<dyn UiSink>,
+    camera: std_mpsc::Sender<CameraCmd>,
+    chair: std_mpsc::Sender<Motion>,
+    lights: std_mpsc::Sender<LightLevels>,
+    photos: PhotoStore,
+    reviewer: Arc<dyn Reviewer>,
+    payment: Arc<dyn PaymentGateway>,
+    desk: TicketDesk,
+    payment_task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Shell {
+    fn levels(&self, scene: LightScene) -> LightLevels {
+        let l = &self.settings.file.lights;
+        let mode = |m: LightingMode| if m == LightingMode::Glasses { &l.glasses } else { &l.no_glasses };
+        match scene {
+            LightScene::Idle => l.idle.clone(),
+            LightScene::Preview(m) => mode(m).preview.clone(),
+            LightScene::Capture(m) => mode(m).capture.clone(),
+        }
+    }
+
+    fn emit(&self, e: Event) {
+        let _ = self.events.send(Msg::Event(e));
+    }
+
+    fn run(&mut self, cmd: Command) {
+        match cmd {
+            Command::Lights(scene) => {
+                let _ = self.lights.send(self.levels(scene));
+            }
+            Command::Chair(motion) => {
+                let _ = self.chair.send(motion);
+            }
+            Command::Preview(on) => {
+                let _ = self.camera.send(CameraCmd::Preview(on));
+            }
+            Command::CheckTicket(text) => {
+                let result = ticket::read(&text).and_then(|t| {
+                    if self.desk.finished.contains(&t.id) {
+                        return Err(TicketRefusal::AlreadyFinished);
+                    }
+                    let attempts_used = self.desk.attempts.get(&t.id).copied().unwrap_or(0);
+                    Ok(TicketGrant { ticket: t, attempts_used })
+                });
+                match &result {
+                    Ok(g) => info!(ticket = %g.ticket.id, attempts_used = g.attempts_used, "ticket accepted"),
+                    Err(r) => info!(refusal = r.code(), "ticket refused"),
+                }
+                self.emit(Event::TicketChecked(result));
+            }
+            Command::AttemptStarted { ticket_id, attempt } => {
+                info!(ticket = %ticket_id, attempt, "attempt started");
+                self.desk.attempts.insert(ticket_id, attempt);
+            }
+            Command::AttemptVoided { ticket_id, attempt } => {
+                info!(ticket = %ticket_id, attempt, "attempt voided");
+                self.desk.attempts.insert(ticket_id, attempt.saturating_sub(1));
+            }
+            Command::Capture { .. } => {
+                let _ = self.camera.send(CameraCmd::Capture);
+            }
+            Command::Review { photo, mode } => {
+                let still = self.photos.lock().unwrap_or_else(|e| e.into_inner()).get(&photo).cloned();
+                let reviewer = self.reviewer.clone();
+                let events = self.events.clone();
+                tokio::task::spawn_blocking(move || {
+                    let Some(still) = still else {
+                        error!(?photo, "photo to review is gone");
+                        return;
+                    };
+                    let started = std::time::Instant::now();
+                    let verdict = reviewer.review(&still, mode);
+                    let codes: Vec<_> = verdict.findings.iter().map(|f| f.code).collect();
+                    info!(?photo, passed = verdict.passed(), ?codes, ms = started.elapsed().as_millis() as u64, "photo reviewed");
+                    let _ = events.send(Msg::Event(Event::Reviewed { photo, verdict }));
+                });
+            }
+            Command::CreateOrder { ticket_id, amount_fen, .. } => {
+                let seq = self.desk.orders.entry(ticket_id.clone()).or_insert(0);
+                *seq += 1;
+                let no = out_trade_no(&self.settings.file.booth.id, &ticket_id, *seq);
+                let valid_for = self.settings.policy.timeouts.payment;
+                let request = OrderRequest { out_trade_no: no, amount_fen, description: self.settings.file.booth.photo_type.clone(), valid_for };
+                if let Some(t) = self.payment_task.take() {
+                    t.abort();
+                }
+                self.payment_task = Some(tokio::spawn(pay(self.payment.clone(), request, self.clock, self.events.clone())));
+            }
+            Command::CloseOrder { out_trade_no } => {
+                if let Some(t) = self.payment_task.take() {
+                    t.abort();
+                }
+                let payment = self.payment.clone();
+                tokio::spawn(async move {
+                    match payment.close(&out_trade_no).await {
+                        Ok(()) => info!(order = %out_trade_no, "payment order closed"),
+                        Err(e) => warn!(order = %out_trade_no, error = %e, "could not close payment order"),
+                    }
+                });
+            }
+            Command::VisitEnded { ticket_id, outcome, paid_photo } => {
+                if let Some(t) = self.payment_task.take() {
+                    t.abort();
+                }
+                if let (VisitOutcome::Paid, Some(id)) = (outcome, &ticket_id) {
+                    self.desk.finished.insert(id.clone());
+                }
+                // Unpaid photos leave memory with the visit; the paid one is handed on
+                // (issue 7: encrypted upload) — until then it is not kept either.
+                self.photos.lock().unwrap_or_else(|e| e.into_inner()).clear();
+                self.ui.send(UiMsg::Photo(None));
+                info!(ticket = ticket_id.as_deref().unwrap_or("-"), ?outcome, paid_photo = ?paid_photo.map(|p| p.0), "visit ended");
+            }
+        }
+    }
+}
+
+/// Create the order, show its code, then ask until it is paid (or the task is aborted).
+async fn pay(payment: Arc<dyn PaymentGateway>, request: OrderRequest, clock: Clock, events: mpsc::UnboundedSender<Msg>) {
+    let send = |u| {
+        let _ = events.send(Msg::Event(Event::Payment(u)));
+    };
+    let code_url = match payment.create(&request).await {
+        Ok(url) => url,
+        Err(e) => {
+            warn!(order = %request.out_trade_no, error = %e, "could not create payment order");
+            send(PaymentUpdate::Unreachable);
+            return;
+        }
+    };
+    info!(order = %request.out_trade_no, amount_fen = request.amount_fen, "payment order created");
+    send(PaymentUpdate::Created(PaymentOrder {
+        out_trade_no: request.out_trade_no.clone(),
+        code_url,
+        amount_fen: request.amount_fen,
+        expires_at: clock.now().after(request.valid_for),
+        simulated: payment.simulated(),
+    }));
+    loop {
+        tokio::time::sleep(PAYMENT_POLL).await;
+        match payment.query(&request.out_trade_no).await {
+            Ok(OrderState::Paid { .. }) => {
+                info!(order = %request.out_trade_no, "payment received");
+                send(PaymentUpdate::Paid { out_trade_no: request.out_trade_no.clone() });
+                return;
+            }
+            Ok(OrderState::Closed) => return,
+            Ok(OrderState::NotPaid) => {}
+            Err(e) => warn!(order = %request.out_trade_no, error = %e, "payment query failed; will ask again"),
+        }
+    }
+}
+
+async fn run(parts: Parts, ui: Arc<dyn UiSink>, tx: mpsc::UnboundedSender<Msg>, mut rx: mpsc::UnboundedReceiver<Msg>) {
+    let Parts { settings, devices, reviewer, payment, wall_clock, .. } = parts;
+    let clock = Clock(std::time::Instant::now());
+    let photos: PhotoStore = Arc::default();
+
+    let (cam_tx, cam_rx) = std_mpsc::channel();
+    let (chair_tx, chair_rx) = std_mpsc::channel();
+    let (lights_tx, lights_rx) = std_mpsc::channel();
+    let capture_timeout = settings.policy.timeouts.capture;
+    let workers = [
+        {
+            let (events, ui, photos) = (tx.clone(), ui.clone(), photos.clone());
+            let camera = devices.camera;
+            spawn_device("camera", move || camera_worker(camera, cam_rx, events, ui, photos, capture_timeout))
+        },
+        {
+            let events = tx.clone();
+            let scanner = devices.scanner;
+            spawn_device("qr-scanner", move || scanner_worker(scanner, events))
+        },
+        {
+            let (events, ui) = (tx.clone(), ui.clone());
+            let chair = devices.chair;
+            spawn_device("chair", move || chair_worker(chair, chair_rx, events, ui))
+        },
+        {
+            let events = tx.clone();
+            let lights = devices.lights;
+            spawn_device("lights", move || lights_worker(lights, lights_rx, events))
+        },
+    ];
+
+    let policy = settings.policy.clone();
+    let schedule = settings.schedule.clone();
+    let mut shell = Shell {
+        settings,
+        clock,
+        events: tx.clone(),
+        ui: ui.clone(),
+        camera: cam_tx,
+        chair: chair_tx,
+        lights: lights_tx,
+        photos,
+        reviewer,
+        payment,
+        desk: TicketDesk::default(),
+        payment_task: None,
+    };
+    // Start safe: motor stopped, lights idle.
+    shell.run(Command::Chair(Motion::Stop));
+    shell.run(Command::Lights(LightScene::Idle));
+
+    let mut booth = Booth::default();
+    let mut last_view = None;
+    let mut ticker = tokio::time::interval(TICK);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    info!(booth = %shell.settings.file.booth.id, "booth started");
+    loop {
+        let event = tokio::select! {
+            msg = rx.recv() => match msg {
+                Some(Msg::Event(e)) => e,
+                Some(Msg::Shutdown) | None => break,
+            },
+            _ = ticker.tick() => {
+                let closed = schedule.check(wall_clock.now()).err();
+                if closed != booth.closed { Event::Hours(closed) } else { Event::Tick }
+            }
+        };
+        if !matches!(event, Event::Tick) {
+            debug!(event = event_name(&event), "event");
+        }
+        let now = clock.now();
+        let (next, cmds) = visit::step(&policy, booth, event, now);
+        booth = next;
+        for cmd in cmds {
+            shell.run(cmd);
+        }
+        let v = visit::view(&policy, &booth, now);
+        if last_view.as_ref() != Some(&v) {
+            if last_view.as_ref().is_none_or(|l: &visit::View| l.screen != v.screen) {
+                info!(screen = v.screen.code(), "screen");
+            }
+            ui.send(UiMsg::View(Box::new(v.clone())));
+            last_view = Some(v);
+        }
+    }
+    // Every way out leaves the hardware safe.
+    shell.run(Command::Chair(Motion::Stop));
+    shell.run(Command::Preview(false));
+    shell.run(Command::Lights(LightScene::Idle));
+    if let Some(t) = shell.payment_task.take() {
+        t.abort();
+    }
+    drop(shell);
+    drop(tx);
+    rx.close();
+    for w in workers {
+        let _ = w.join();
+    }
+    info!("booth stopped");
+}
+
+/// An event's kind, for the log (never its personal content).
+fn event_name(e: &Event) -> &'static str {
+    match e {
+        Event::Tick => "tick",
+        Event::Intent(_) => "intent",
+        Event::QrScanned(_) => "qr_scanned",
+        Event::TicketChecked(_) => "ticket_checked",
+        Event::SeatButton(_) => "seat_button",
+        Event::PhotoCaptured(_) => "photo_captured",
+        Event::Reviewed { .. } => "reviewed",
+        Event::Payment(_) => "payment",
+        Event::DeviceFault(_) => "device_fault",
+        Event::DeviceRestored(_) => "device_restored",
+        Event::Hours(_) => "hours",
+    }
+}
+
+/// The booth on simulated hardware: devices from `gradbooth_hal::sim`, the simulated
+/// payment gateway, and the simulated clock from the configuration when it has one.
+/// Returns the parts and the simulated lights (so callers can see what they show).
+pub fn simulated(settings: Settings, sitters: Vec<RgbImage>, reviewer: Arc<dyn Reviewer>) -> (Parts, gradbooth_hal::sim::SimLights) {
+    use gradbooth_hal::sim::{ChairModel, SimCamera, SimChair, SimLights, SimScanner};
+    let controls = SimControls::new();
+    let cam = &settings.file.hardware.camera;
+    let camera = SimCamera::new(controls.clone(), cam.width, cam.height, cam.fps).with_sitters(sitters);
+    let mut scanner = SimScanner::new(controls.clone());
+    if let Some(path) = &settings.scan_file {
+        scanner = scanner.with_file(path.clone());
+    }
+    let lights = SimLights::new(controls.clone());
+    let gateway = Arc::new(SimulatedGateway::new());
+    let wall_clock = settings.sim_clock_start.map_or(WallClock::System, WallClock::simulated);
+    let parts = Parts {
+        devices: Devices {
+            camera: Box::new(camera),
+            scanner: Box::new(scanner),
+            chair: Box::new(SimChair::new(controls.clone(), ChairModel::default())),
+            lights: Box::new(lights.clone()),
+        },
+        reviewer,
+        payment: gateway.clone(),
+        wall_clock,
+        sim: Some(controls),
+        sim_gateway: Some(gateway),
+        settings,
+    };
+    (parts, lights)
+}

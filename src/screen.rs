@@ -1,0 +1,272 @@
+//! The thin glue between the booth and its Slint UI: applying a `View` (and camera images)
+//! to the `BoothAdapter` global, and turning the UI's intents back into events.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use gradbooth_hal::{Motion, RgbImage};
+use slint::{ComponentHandle, Image, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
+
+use crate::config::Settings;
+use crate::preview;
+use crate::ui::{AppWindow, BoothAdapter, Finding};
+use crate::visit::{Intent, LightingMode, Notice, View};
+
+/// What the runtime sends to the UI thread.
+#[derive(Clone)]
+pub enum UiMsg {
+    View(Box<View>),
+    /// A live preview frame, already cropped and scaled.
+    Preview(SharedPixelBuffer<Rgb8Pixel>),
+    /// The photo just captured (full resolution), or `None` to clear it when a visit ends.
+    Photo(Option<Arc<RgbImage>>),
+    Chair { height_percent: Option<u8>, fault: Option<String> },
+}
+
+/// Where the runtime sends UI messages: the Slint event loop, or a channel (demo, tests).
+pub trait UiSink: Send + Sync + 'static {
+    fn send(&self, msg: UiMsg);
+}
+
+impl UiSink for std::sync::mpsc::Sender<UiMsg> {
+    fn send(&self, msg: UiMsg) {
+        // The receiver is gone only while shutting down; nothing to show then.
+        let _ = std::sync::mpsc::Sender::send(self, msg);
+    }
+}
+
+/// Facts from the configuration that every screen may show.
+pub fn apply_settings(app: &AppWindow, settings: &Settings) {
+    let a = app.global::<BoothAdapter>();
+    let f = &settings.file;
+    a.set_photo_type(f.booth.photo_type.as_str().into());
+    a.set_location(f.booth.location.as_str().into());
+    a.set_location_en(f.booth.location_en.as_str().into());
+    a.set_hours(settings.schedule.hours_text().into());
+    a.set_period(settings.schedule.period_text().into());
+    a.set_help_phone(f.help.booth_phone.as_str().into());
+    a.set_data_phone(f.help.data_phone.as_str().into());
+    a.set_price(yuan(settings.price_fen).into());
+    a.set_attempts_max(settings.policy.max_attempts as i32);
+    a.set_glasses_policy(
+        match settings.policy.glasses {
+            crate::config::GlassesPolicy::Allowed => "allowed",
+            crate::config::GlassesPolicy::Discouraged => "discouraged",
+            crate::config::GlassesPolicy::Forbidden => "forbidden",
+        }
+        .into(),
+    );
+}
+
+pub fn yuan(fen: u32) -> String {
+    format!("{}.{:02}", fen / 100, fen % 100)
+}
+
+/// Switch the UI language: Chinese (the source language) or English.
+pub fn set_language(app: &AppWindow, english: bool) {
+    let lang = if english { "en" } else { "" };
+    if let Err(e) = slint::select_bundled_translation(lang) {
+        tracing::warn!(error = ?e, "could not switch language");
+        return;
+    }
+    app.global::<BoothAdapter>().set_english(english);
+}
+
+thread_local! {
+    /// The payment code image, rendered once per code_url.
+    static QR_CACHE: RefCell<Option<(String, Image)>> = const { RefCell::new(None) };
+}
+
+pub fn apply(app: &AppWindow, msg: UiMsg) {
+    let a = app.global::<BoothAdapter>();
+    match msg {
+        UiMsg::View(v) => apply_view(&a, &v),
+        UiMsg::Preview(buf) => a.set_preview(Image::from_rgb8(buf)),
+        UiMsg::Photo(Some(photo)) => a.set_photo(Image::from_rgb8(preview::photo_image(&photo, 960))),
+        UiMsg::Photo(None) => {
+            a.set_photo(Image::default());
+            a.set_preview(Image::default());
+        }
+        UiMsg::Chair { height_percent, fault } => {
+            a.set_chair_height(height_percent.map_or(-1, i32::from));
+            a.set_chair_fault(fault.unwrap_or_default().into());
+        }
+    }
+}
+
+fn apply_view(a: &BoothAdapter<'_>, v: &View) {
+    a.set_screen(v.screen.code().into());
+    // Personal data is only in the view on the confirm screen; everywhere else it is blank.
+    a.set_name(v.name.as_str().into());
+    a.set_student_no(v.student_no_masked.as_str().into());
+    a.set_school(v.school.as_str().into());
+    a.set_attempts_used(v.attempts_used as i32);
+    a.set_attempts_max(v.attempts_max as i32);
+    a.set_countdown(v.countdown as i32);
+    a.set_seconds_left(v.seconds_left.map_or(-1, |s| s.min(i32::MAX as u64) as i32));
+    a.set_checking_ticket(v.checking_ticket);
+    a.set_refusal(v.refusal.map_or("", |r| r.code()).into());
+    a.set_notice(
+        match v.notice {
+            Some(Notice::DeviceFault(d)) => d.code(),
+            Some(Notice::CaptureFailed) => "capture_failed",
+            Some(Notice::ReviewUnavailable) => "review_unavailable",
+            None => "",
+        }
+        .into(),
+    );
+    a.set_closed_reason(v.closed.map_or("", |c| c.code()).into());
+    let faults: Vec<SharedString> = v.faults.iter().map(|d| d.code().into()).collect();
+    a.set_faults(ModelRc::new(VecModel::from(faults)));
+    a.set_mode(
+        match v.mode {
+            Some(LightingMode::Glasses) => "glasses",
+            Some(LightingMode::NoGlasses) => "no_glasses",
+            None => "",
+        }
+        .into(),
+    );
+    a.set_chair(
+        match v.chair {
+            Motion::Up => "up",
+            Motion::Down => "down",
+            Motion::Stop => "stop",
+        }
+        .into(),
+    );
+    let (passed, scripted, findings) = match &v.verdict {
+        Some(verdict) => (
+            verdict.passed(),
+            verdict.scripted,
+            verdict
+                .findings
+                .iter()
+                .map(|f| Finding { code: f.code.into(), blocks: f.severity == crate::visit::Severity::Blocks })
+                .collect(),
+        ),
+        None => (false, false, Vec::new()),
+    };
+    a.set_review_passed(passed);
+    a.set_review_scripted(scripted);
+    a.set_findings(ModelRc::new(VecModel::from(findings)));
+    match &v.payment {
+        Some(p) => {
+            a.set_payment_stage(p.stage.into());
+            a.set_payment_simulated(p.simulated);
+            a.set_price(yuan(p.amount_fen).into());
+            if let Some(url) = &p.code_url {
+                a.set_payment_qr(qr_image(url));
+            }
+        }
+        None => {
+            a.set_payment_stage("".into());
+            a.set_payment_qr(Image::default());
+        }
+    }
+}
+
+/// The payment code as an image: black modules on white with a quiet zone, 1 px a module
+/// (the UI scales it up with pixelated rendering).
+fn qr_image(url: &str) -> Image {
+    QR_CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some((cached, img)) = cache.as_ref() {
+            if cached == url {
+                return img.clone();
+            }
+        }
+        let img = match qrcode::QrCode::new(url.as_bytes()) {
+            Ok(code) => {
+                let n = code.width();
+                let quiet = 4;
+                let size = (n + 2 * quiet) as u32;
+                let colors = code.to_colors();
+                let mut buf = SharedPixelBuffer::<Rgb8Pixel>::new(size, size);
+                for (i, px) in buf.make_mut_slice().iter_mut().enumerate() {
+                    let (x, y) = (i % size as usize, i / size as usize);
+                    let dark = x >= quiet && y >= quiet && x < quiet + n && y < quiet + n
+                        && colors[(y - quiet) * n + (x - quiet)] == qrcode::Color::Dark;
+                    let v = if dark { 0 } else { 255 };
+                    *px = Rgb8Pixel { r: v, g: v, b: v };
+                }
+                Image::from_rgb8(buf)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "payment code does not fit a QR code");
+                Image::default()
+            }
+        };
+        *cache = Some((url.to_owned(), img.clone()));
+        img
+    })
+}
+
+/// The UI's intent names (see adapter.slint) as the machine's intents.
+pub fn parse_intent(name: &str) -> Option<Intent> {
+    Some(match name {
+        "prepare" => Intent::Prepare,
+        "exit" => Intent::Exit,
+        "confirm" => Intent::ConfirmData,
+        "glasses" => Intent::ChooseLighting(LightingMode::Glasses),
+        "no_glasses" => Intent::ChooseLighting(LightingMode::NoGlasses),
+        "accept_rules" => Intent::AcceptRules,
+        "chair_up" => Intent::ChairUp,
+        "chair_down" => Intent::ChairDown,
+        "chair_stop" => Intent::ChairStop,
+        "start_capture" => Intent::StartCapture,
+        "use_photo" => Intent::UsePhoto,
+        "retake" => Intent::Retake,
+        "pay" => Intent::GoToPayment,
+        "new_code" => Intent::NewPaymentCode,
+        "finish" => Intent::Finish,
+        _ => return None,
+    })
+}
+
+/// Connect the window's callbacks to a running booth.
+pub fn connect(app: &AppWindow, booth: Rc<crate::runtime::BoothHandle>) {
+    let a = app.global::<BoothAdapter>();
+    let b = booth.clone();
+    a.on_intent(move |name| match parse_intent(&name) {
+        Some(intent) => b.intent(intent),
+        None => tracing::error!(intent = %name, "the UI sent an unknown intent"),
+    });
+    let b = booth.clone();
+    a.on_simulate(move |action| b.simulate(&action));
+    let weak = app.as_weak();
+    a.on_toggle_language(move || {
+        if let Some(app) = weak.upgrade() {
+            let english = !app.global::<BoothAdapter>().get_english();
+            set_language(&app, english);
+        }
+    });
+    let weak = app.as_weak();
+    a.on_key(move |text, pressed| {
+        use slint::platform::Key;
+        let key = |k: Key| SharedString::from(k) == text;
+        let b = &booth;
+        if key(Key::F3) || key(Key::F4) {
+            let up = key(Key::F3);
+            b.seat_button(match (pressed, up) {
+                (false, _) => gradbooth_hal::SeatButton::Released,
+                (true, true) => gradbooth_hal::SeatButton::UpPressed,
+                (true, false) => gradbooth_hal::SeatButton::DownPressed,
+            });
+        } else if !pressed {
+        } else if key(Key::F2) {
+            b.simulate("demo_ticket");
+        } else if key(Key::F5) {
+            b.simulate("pay");
+        } else if key(Key::F8) {
+            b.simulate("unplug_camera");
+        } else if key(Key::F9) {
+            b.simulate("replug_camera");
+        } else if key(Key::F6) {
+            if let Some(app) = weak.upgrade() {
+                let english = !app.global::<BoothAdapter>().get_english();
+                set_language(&app, english);
+            }
+        }
+    });
+}

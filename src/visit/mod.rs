@@ -1,0 +1,373 @@
+//! A graduate's visit as a pure state machine: `step(policy, booth, event, now)` returns the
+//! next booth state and the commands for the runtime. No I/O, no clock, no threads here.
+//!
+//! The arms of `step` read like the flow in shared/docs/booth.md. Every way out of a visit
+//! goes through `end_visit`, which stops the chair, idles the lights and forgets the visit.
+
+mod types;
+mod view;
+
+use std::collections::BTreeSet;
+
+pub use types::*;
+pub use view::{PaymentView, Screen, View, view};
+
+use crate::config::{Closed, GlassesPolicy};
+
+/// The visit in progress: who, which lighting, which attempts and photos.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Visit {
+    pub ticket: Ticket,
+    pub mode: LightingMode,
+    pub attempts_used: u8,
+    pub photos: Vec<PhotoId>,
+}
+
+/// Where the booth is. Each screen of a visit carries the visit and when it was entered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    Idle,
+    OutOfService,
+    Scan { since: Instant, checking: bool, refusal: Option<TicketRefusal> },
+    Confirm { visit: Visit, since: Instant },
+    Lighting { visit: Visit, since: Instant },
+    Rules { visit: Visit, since: Instant },
+    Seat { visit: Visit, since: Instant, chair: Motion },
+    Countdown { visit: Visit, since: Instant },
+    Capturing { visit: Visit, since: Instant },
+    AttemptShown { visit: Visit, since: Instant, photo: PhotoId },
+    Reviewing { visit: Visit, since: Instant, photo: PhotoId },
+    ReviewResult { visit: Visit, since: Instant, photo: PhotoId, verdict: Verdict },
+    Payment { visit: Visit, since: Instant, photo: PhotoId, stage: PaymentStage },
+    Done { since: Instant },
+    Notice { since: Instant, notice: Notice },
+}
+
+impl Phase {
+    pub fn visit(&self) -> Option<&Visit> {
+        match self {
+            Phase::Confirm { visit, .. }
+            | Phase::Lighting { visit, .. }
+            | Phase::Rules { visit, .. }
+            | Phase::Seat { visit, .. }
+            | Phase::Countdown { visit, .. }
+            | Phase::Capturing { visit, .. }
+            | Phase::AttemptShown { visit, .. }
+            | Phase::Reviewing { visit, .. }
+            | Phase::ReviewResult { visit, .. }
+            | Phase::Payment { visit, .. } => Some(visit),
+            _ => None,
+        }
+    }
+
+    fn into_visit(self) -> Option<Visit> {
+        match self {
+            Phase::Confirm { visit, .. }
+            | Phase::Lighting { visit, .. }
+            | Phase::Rules { visit, .. }
+            | Phase::Seat { visit, .. }
+            | Phase::Countdown { visit, .. }
+            | Phase::Capturing { visit, .. }
+            | Phase::AttemptShown { visit, .. }
+            | Phase::Reviewing { visit, .. }
+            | Phase::ReviewResult { visit, .. }
+            | Phase::Payment { visit, .. } => Some(visit),
+            _ => None,
+        }
+    }
+
+    /// True while a graduate is at the booth (from the scan screen to payment).
+    pub fn in_visit(&self) -> bool {
+        matches!(self, Phase::Scan { .. }) || self.visit().is_some()
+    }
+}
+
+/// The whole booth: the current phase and whatever keeps it out of service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Booth {
+    pub phase: Phase,
+    pub faults: BTreeSet<DeviceKind>,
+    pub closed: Option<Closed>,
+}
+
+impl Default for Booth {
+    fn default() -> Self {
+        Booth { phase: Phase::Idle, faults: BTreeSet::new(), closed: None }
+    }
+}
+
+impl Booth {
+    pub fn in_service(&self) -> bool {
+        self.faults.is_empty() && self.closed.is_none()
+    }
+
+    fn resting_phase(&self) -> Phase {
+        if self.in_service() { Phase::Idle } else { Phase::OutOfService }
+    }
+}
+
+/// The timeout of the screen `phase` shows, if it has one.
+pub fn timeout_of(policy: &Policy, phase: &Phase) -> Option<(Instant, std::time::Duration)> {
+    let t = &policy.timeouts;
+    let (since, d) = match phase {
+        Phase::Idle | Phase::OutOfService => return None,
+        Phase::Scan { since, .. } => (since, t.scan),
+        Phase::Confirm { since, .. } => (since, t.confirm),
+        Phase::Lighting { since, .. } => (since, t.lighting),
+        Phase::Rules { since, .. } => (since, t.rules),
+        Phase::Seat { since, .. } => (since, t.seat),
+        Phase::Countdown { since, .. } => (since, policy.countdown),
+        Phase::Capturing { since, .. } => (since, t.capture),
+        Phase::AttemptShown { since, .. } => (since, t.attempt_shown),
+        Phase::Reviewing { since, .. } => (since, t.review),
+        Phase::ReviewResult { since, .. } => (since, t.review_result),
+        Phase::Payment { since, stage: PaymentStage::Waiting(order), .. } => {
+            return Some((*since, order.expires_at.since(*since)));
+        }
+        Phase::Payment { since, .. } => (since, t.payment),
+        Phase::Done { since } => (since, t.done),
+        Phase::Notice { since, .. } => (since, t.notice),
+    };
+    Some((*since, d))
+}
+
+fn timed_out(policy: &Policy, phase: &Phase, now: Instant) -> bool {
+    timeout_of(policy, phase).is_some_and(|(since, d)| now >= since.after(d))
+}
+
+/// One step of the booth. Pure: the same inputs always give the same outputs.
+pub fn step(policy: &Policy, booth: Booth, event: Event, now: Instant) -> (Booth, Vec<Command>) {
+    let mut booth = booth;
+    let mut cmds = Vec::new();
+    let was_seated = matches!(booth.phase, Phase::Seat { .. } | Phase::Countdown { .. });
+    let phase = std::mem::replace(&mut booth.phase, Phase::Idle);
+    booth.phase = transition(policy, &mut booth, phase, event, now, &mut cmds);
+    // The chair only ever moves on the seat screen.
+    let seated = matches!(booth.phase, Phase::Seat { .. });
+    if was_seated && !seated && !cmds.contains(&Command::Chair(Motion::Stop)) {
+        cmds.insert(0, Command::Chair(Motion::Stop));
+    }
+    (booth, cmds)
+}
+
+fn transition(policy: &Policy, booth: &mut Booth, phase: Phase, event: Event, now: Instant, cmds: &mut Vec<Command>) -> Phase {
+    use Event as E;
+    use Intent as I;
+
+    // Things that concern the booth rather than the screen.
+    match event {
+        E::DeviceFault(device) => {
+            booth.faults.insert(device);
+            return if phase.in_visit() {
+                end_visit(booth, phase, VisitOutcome::Failed, Some(Notice::DeviceFault(device)), now, cmds)
+            } else if matches!(phase, Phase::Idle) {
+                Phase::OutOfService
+            } else {
+                phase
+            };
+        }
+        E::DeviceRestored(device) => {
+            booth.faults.remove(&device);
+            return if matches!(phase, Phase::OutOfService) { booth.resting_phase() } else { phase };
+        }
+        E::Hours(closed) => {
+            booth.closed = closed;
+            // A graduate already inside finishes their visit; closing takes effect at idle.
+            return match phase {
+                Phase::Idle | Phase::OutOfService => booth.resting_phase(),
+                other => other,
+            };
+        }
+        _ => {}
+    }
+
+    if matches!(event, E::Tick) && timed_out(policy, &phase, now) {
+        return on_timeout(booth, phase, now, cmds);
+    }
+
+    if matches!(event, E::Intent(I::Exit)) && may_exit(&phase) {
+        return end_visit(booth, phase, VisitOutcome::Exited, None, now, cmds);
+    }
+
+    match (phase, event) {
+        (Phase::Idle, E::Intent(I::Prepare)) => Phase::Scan { since: now, checking: false, refusal: None },
+        // A graduate in a hurry scans straight away: treat it as "prepare" and the scan.
+        (Phase::Idle, E::QrScanned(text)) | (Phase::Scan { checking: false, .. }, E::QrScanned(text)) => {
+            cmds.push(Command::CheckTicket(text));
+            Phase::Scan { since: now, checking: true, refusal: None }
+        }
+        (Phase::Scan { checking: true, .. }, E::TicketChecked(result)) => match result {
+            Ok(grant) if grant.attempts_used >= policy.max_attempts => {
+                Phase::Scan { since: now, checking: false, refusal: Some(TicketRefusal::NoAttemptsLeft) }
+            }
+            Ok(grant) => {
+                let visit = Visit { ticket: grant.ticket, mode: LightingMode::NoGlasses, attempts_used: grant.attempts_used, photos: Vec::new() };
+                Phase::Confirm { visit, since: now }
+            }
+            Err(refusal) => Phase::Scan { since: now, checking: false, refusal: Some(refusal) },
+        },
+        (Phase::Confirm { visit, .. }, E::Intent(I::ConfirmData)) => {
+            if policy.glasses == GlassesPolicy::Forbidden {
+                // Nothing to choose: glasses are not allowed at this school.
+                Phase::Rules { visit, since: now }
+            } else {
+                Phase::Lighting { visit, since: now }
+            }
+        }
+        (Phase::Lighting { mut visit, since }, E::Intent(I::ChooseLighting(mode))) => {
+            if mode == LightingMode::Glasses && policy.glasses == GlassesPolicy::Forbidden {
+                Phase::Lighting { visit, since }
+            } else {
+                visit.mode = mode;
+                Phase::Rules { visit, since: now }
+            }
+        }
+        (Phase::Rules { visit, .. }, E::Intent(I::AcceptRules)) => enter_seat(visit, now, cmds),
+        (Phase::Seat { visit, since, chair }, E::Intent(intent)) => match intent {
+            I::ChairUp | I::ChairDown | I::ChairStop => {
+                let motion = match intent {
+                    I::ChairUp => Motion::Up,
+                    I::ChairDown => Motion::Down,
+                    _ => Motion::Stop,
+                };
+                cmds.push(Command::Chair(motion));
+                Phase::Seat { visit, since, chair: motion }
+            }
+            I::StartCapture if visit.attempts_used < policy.max_attempts => {
+                cmds.push(Command::Lights(LightScene::Capture(visit.mode)));
+                Phase::Countdown { visit, since: now }
+            }
+            _ => Phase::Seat { visit, since, chair },
+        },
+        (Phase::Seat { visit, since, .. }, E::SeatButton(button)) => {
+            let motion = match button {
+                SeatButton::UpPressed => Motion::Up,
+                SeatButton::DownPressed => Motion::Down,
+                SeatButton::Released => Motion::Stop,
+            };
+            cmds.push(Command::Chair(motion));
+            Phase::Seat { visit, since, chair: motion }
+        }
+        (Phase::Capturing { mut visit, .. }, E::PhotoCaptured(Ok(photo))) => {
+            visit.photos.push(photo);
+            cmds.push(Command::Preview(false));
+            cmds.push(Command::Lights(LightScene::Preview(visit.mode)));
+            Phase::AttemptShown { visit, since: now, photo }
+        }
+        (phase @ Phase::Capturing { .. }, E::PhotoCaptured(Err(_))) => capture_failed(booth, phase, now, cmds),
+        (Phase::AttemptShown { visit, photo, .. }, E::Intent(I::UsePhoto)) => {
+            cmds.push(Command::Review { photo, mode: visit.mode });
+            Phase::Reviewing { visit, since: now, photo }
+        }
+        (Phase::AttemptShown { visit, .. } | Phase::ReviewResult { visit, .. }, E::Intent(I::Retake))
+            if visit.attempts_used < policy.max_attempts =>
+        {
+            enter_seat(visit, now, cmds)
+        }
+        (Phase::Reviewing { visit, photo, .. }, E::Reviewed { photo: reviewed, verdict }) if reviewed == photo => {
+            Phase::ReviewResult { visit, since: now, photo, verdict }
+        }
+        (Phase::ReviewResult { visit, photo, verdict, .. }, E::Intent(I::GoToPayment)) if verdict.passed() => {
+            start_order(policy, visit, photo, now, cmds)
+        }
+        (Phase::Payment { visit, since, photo, stage }, E::Payment(update)) => match (stage, update) {
+            (PaymentStage::Creating, PaymentUpdate::Created(order)) => {
+                Phase::Payment { visit, since: now, photo, stage: PaymentStage::Waiting(order) }
+            }
+            (PaymentStage::Waiting(order), PaymentUpdate::Paid { out_trade_no }) if order.out_trade_no == out_trade_no => {
+                let phase = Phase::Payment { visit, since, photo, stage: PaymentStage::Waiting(order) };
+                end_visit(booth, phase, VisitOutcome::Paid, None, now, cmds)
+            }
+            (PaymentStage::Creating | PaymentStage::Waiting(_), PaymentUpdate::Unreachable) => {
+                Phase::Payment { visit, since: now, photo, stage: PaymentStage::Unreachable }
+            }
+            (stage, _) => Phase::Payment { visit, since, photo, stage },
+        },
+        (Phase::Payment { visit, photo, stage: PaymentStage::Expired | PaymentStage::Unreachable, .. }, E::Intent(I::NewPaymentCode)) => {
+            start_order(policy, visit, photo, now, cmds)
+        }
+        (Phase::Done { .. } | Phase::Notice { .. }, E::Intent(I::Finish)) => booth.resting_phase(),
+        // Anything else changes nothing: a late device answer, a button on the wrong screen.
+        (phase, _) => phase,
+    }
+}
+
+fn may_exit(phase: &Phase) -> bool {
+    matches!(
+        phase,
+        Phase::Scan { .. }
+            | Phase::Confirm { .. }
+            | Phase::Lighting { .. }
+            | Phase::Rules { .. }
+            | Phase::Seat { .. }
+            | Phase::Countdown { .. }
+            | Phase::AttemptShown { .. }
+            | Phase::ReviewResult { .. }
+            | Phase::Payment { .. }
+    )
+}
+
+fn enter_seat(visit: Visit, now: Instant, cmds: &mut Vec<Command>) -> Phase {
+    cmds.push(Command::Preview(true));
+    cmds.push(Command::Lights(LightScene::Preview(visit.mode)));
+    Phase::Seat { visit, since: now, chair: Motion::Stop }
+}
+
+fn start_order(policy: &Policy, visit: Visit, photo: PhotoId, now: Instant, cmds: &mut Vec<Command>) -> Phase {
+    cmds.push(Command::CreateOrder { ticket_id: visit.ticket.id.clone(), photo, amount_fen: policy.price_fen });
+    Phase::Payment { visit, since: now, photo, stage: PaymentStage::Creating }
+}
+
+fn capture_failed(booth: &Booth, phase: Phase, now: Instant, cmds: &mut Vec<Command>) -> Phase {
+    let Phase::Capturing { mut visit, since } = phase else { return phase };
+    cmds.push(Command::AttemptVoided { ticket_id: visit.ticket.id.clone(), attempt: visit.attempts_used });
+    visit.attempts_used -= 1;
+    end_visit(booth, Phase::Capturing { visit, since }, VisitOutcome::Failed, Some(Notice::CaptureFailed), now, cmds)
+}
+
+fn on_timeout(booth: &Booth, phase: Phase, now: Instant, cmds: &mut Vec<Command>) -> Phase {
+    match phase {
+        Phase::Countdown { mut visit, .. } => {
+            visit.attempts_used += 1;
+            let attempt = visit.attempts_used;
+            cmds.push(Command::AttemptStarted { ticket_id: visit.ticket.id.clone(), attempt });
+            cmds.push(Command::Capture { attempt });
+            Phase::Capturing { visit, since: now }
+        }
+        phase @ Phase::Capturing { .. } => capture_failed(booth, phase, now, cmds),
+        Phase::Reviewing { .. } => end_visit(booth, phase, VisitOutcome::Failed, Some(Notice::ReviewUnavailable), now, cmds),
+        Phase::Payment { visit, photo, stage: PaymentStage::Waiting(order), .. } => {
+            // The code has expired: close the order and offer a fresh one.
+            cmds.push(Command::CloseOrder { out_trade_no: order.out_trade_no });
+            Phase::Payment { visit, since: now, photo, stage: PaymentStage::Expired }
+        }
+        Phase::Done { .. } | Phase::Notice { .. } => booth.resting_phase(),
+        other => end_visit(booth, other, VisitOutcome::Abandoned, None, now, cmds),
+    }
+}
+
+/// The only way out of a visit: hardware safe, order closed, personal data dropped.
+fn end_visit(booth: &Booth, phase: Phase, outcome: VisitOutcome, notice: Option<Notice>, now: Instant, cmds: &mut Vec<Command>) -> Phase {
+    let (open_order, paid_photo) = match &phase {
+        Phase::Payment { stage: PaymentStage::Waiting(order), photo, .. } => {
+            (Some(order.out_trade_no.clone()), (outcome == VisitOutcome::Paid).then_some(*photo))
+        }
+        _ => (None, None),
+    };
+    cmds.push(Command::Chair(Motion::Stop));
+    cmds.push(Command::Preview(false));
+    cmds.push(Command::Lights(LightScene::Idle));
+    if let (Some(out_trade_no), None) = (open_order, paid_photo) {
+        cmds.push(Command::CloseOrder { out_trade_no });
+    }
+    let ticket_id = phase.into_visit().map(|v| v.ticket.id);
+    cmds.push(Command::VisitEnded { ticket_id, outcome, paid_photo });
+    match (outcome, notice) {
+        (VisitOutcome::Paid, _) => Phase::Done { since: now },
+        (_, Some(notice)) => Phase::Notice { since: now, notice },
+        _ => booth.resting_phase(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

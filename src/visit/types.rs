@@ -1,0 +1,253 @@
+//! The vocabulary of a visit: what the machine knows, hears and asks for.
+
+use std::time::Duration;
+
+pub use gradbooth_hal::{DeviceKind, Motion, SeatButton};
+
+use crate::config::{Closed, GlassesPolicy};
+
+/// Monotonic booth time in milliseconds since start-up. The machine never reads a clock:
+/// the runtime hands it `now` with every event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
+pub struct Instant(pub u64);
+
+impl Instant {
+    pub fn after(self, d: Duration) -> Instant {
+        Instant(self.0.saturating_add(d.as_millis() as u64))
+    }
+    pub fn since(self, earlier: Instant) -> Duration {
+        Duration::from_millis(self.0.saturating_sub(earlier.0))
+    }
+}
+
+/// How long each screen waits for an abandoned visit before returning to idle.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timeouts {
+    pub scan: Duration,
+    pub confirm: Duration,
+    pub lighting: Duration,
+    pub rules: Duration,
+    pub seat: Duration,
+    pub attempt_shown: Duration,
+    pub review: Duration,
+    pub review_result: Duration,
+    pub payment: Duration,
+    pub done: Duration,
+    pub notice: Duration,
+    pub capture: Duration,
+}
+
+/// The rules of a visit that come from configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub max_attempts: u8,
+    pub glasses: GlassesPolicy,
+    pub countdown: Duration,
+    pub timeouts: Timeouts,
+    pub price_fen: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LightingMode {
+    Glasses,
+    NoGlasses,
+}
+
+/// What the lights should show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LightScene {
+    Idle,
+    Preview(LightingMode),
+    Capture(LightingMode),
+}
+
+/// The personal data a ticket carries. Lives only as long as the visit.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Ticket {
+    pub id: String,
+    pub name: String,
+    pub student_no_masked: String,
+    pub school: String,
+}
+
+impl std::fmt::Debug for Ticket {
+    // Never print personal data, even in a debug log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ticket").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+/// A ticket that checked out, with the attempts it has already used at this booth.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketGrant {
+    pub ticket: Ticket,
+    pub attempts_used: u8,
+}
+
+/// Why a scanned code does not open a visit. Each has its own message on screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketRefusal {
+    /// Not a gradbooth code at all.
+    NotATicket,
+    /// The CHSI (学信网) capture code instead of the personal shooting code.
+    ChsiCaptureCode,
+    BadSignature,
+    Expired,
+    NotYetValid,
+    WrongSite,
+    AlreadyFinished,
+    NoAttemptsLeft,
+}
+
+impl TicketRefusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NotATicket => "not_a_ticket",
+            Self::ChsiCaptureCode => "chsi_capture_code",
+            Self::BadSignature => "bad_signature",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not_yet_valid",
+            Self::WrongSite => "wrong_site",
+            Self::AlreadyFinished => "already_finished",
+            Self::NoAttemptsLeft => "no_attempts_left",
+        }
+    }
+}
+
+/// A captured photo, held by the runtime; the machine only passes its id around.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct PhotoId(pub u32);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Blocks,
+    Warns,
+}
+
+/// One problem the reviewer found, with a stable code the UI turns into advice.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub measured: f32,
+    pub limit: f32,
+}
+
+/// The reviewer's answer on one photo.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Verdict {
+    pub findings: Vec<Finding>,
+    /// A fixed outcome from `--scripted-review`; the screen says 模拟审核.
+    pub scripted: bool,
+}
+
+impl Verdict {
+    pub fn passed(&self) -> bool {
+        self.findings.iter().all(|f| f.severity != Severity::Blocks)
+    }
+}
+
+/// An order the payment service created, as the graduate sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaymentOrder {
+    pub out_trade_no: String,
+    pub code_url: String,
+    pub amount_fen: u32,
+    pub expires_at: Instant,
+    /// A simulated gateway: the screen says 模拟支付.
+    pub simulated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PaymentUpdate {
+    Created(PaymentOrder),
+    Paid { out_trade_no: String },
+    /// The service could not be reached or refused; the graduate may try again.
+    Unreachable,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PaymentStage {
+    Creating,
+    Waiting(PaymentOrder),
+    Expired,
+    Unreachable,
+}
+
+/// A visit ended early, with a message and no way back but idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Notice {
+    DeviceFault(DeviceKind),
+    CaptureFailed,
+    ReviewUnavailable,
+}
+
+/// What the graduate asks for by touching the screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intent {
+    Prepare,
+    Exit,
+    ConfirmData,
+    ChooseLighting(LightingMode),
+    AcceptRules,
+    ChairUp,
+    ChairDown,
+    ChairStop,
+    StartCapture,
+    UsePhoto,
+    Retake,
+    GoToPayment,
+    NewPaymentCode,
+    Finish,
+}
+
+/// Everything the machine hears.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Time passed; timeouts and countdowns are decided on ticks.
+    Tick,
+    Intent(Intent),
+    QrScanned(String),
+    TicketChecked(Result<TicketGrant, TicketRefusal>),
+    SeatButton(SeatButton),
+    PhotoCaptured(Result<PhotoId, String>),
+    Reviewed { photo: PhotoId, verdict: Verdict },
+    Payment(PaymentUpdate),
+    DeviceFault(DeviceKind),
+    DeviceRestored(DeviceKind),
+    /// Opening hours: `Some` while the booth is closed.
+    Hours(Option<Closed>),
+}
+
+/// How a visit ended, for the journal and for what happens to its photos.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VisitOutcome {
+    Paid,
+    Exited,
+    Abandoned,
+    Failed,
+}
+
+/// Everything the machine asks the runtime to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Lights(LightScene),
+    Chair(Motion),
+    Preview(bool),
+    CheckTicket(String),
+    /// Recorded before the shutter fires, so a crash cannot hand out an extra attempt.
+    AttemptStarted { ticket_id: String, attempt: u8 },
+    /// The capture failed: the attempt is given back.
+    AttemptVoided { ticket_id: String, attempt: u8 },
+    Capture { attempt: u8 },
+    Review { photo: PhotoId, mode: LightingMode },
+    CreateOrder { ticket_id: String, photo: PhotoId, amount_fen: u32 },
+    CloseOrder { out_trade_no: String },
+    /// The visit is over: forget its personal data and unpaid photos.
+    VisitEnded { ticket_id: Option<String>, outcome: VisitOutcome, paid_photo: Option<PhotoId> },
+}

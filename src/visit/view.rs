@@ -1,0 +1,193 @@
+//! What the screen shows, derived from the booth's state alone. The UI renders a `View`;
+//! it never decides anything.
+
+use super::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Screen {
+    Idle,
+    OutOfService,
+    Scan,
+    Confirm,
+    Lighting,
+    Rules,
+    Seat,
+    Countdown,
+    Capturing,
+    AttemptShown,
+    Reviewing,
+    ReviewResult,
+    Payment,
+    Done,
+    Notice,
+}
+
+impl Screen {
+    pub const ALL: [Screen; 15] = [
+        Screen::Idle,
+        Screen::OutOfService,
+        Screen::Scan,
+        Screen::Confirm,
+        Screen::Lighting,
+        Screen::Rules,
+        Screen::Seat,
+        Screen::Countdown,
+        Screen::Capturing,
+        Screen::AttemptShown,
+        Screen::Reviewing,
+        Screen::ReviewResult,
+        Screen::Payment,
+        Screen::Done,
+        Screen::Notice,
+    ];
+
+    /// The name the `.slint` pages switch on.
+    pub fn code(self) -> &'static str {
+        match self {
+            Screen::Idle => "idle",
+            Screen::OutOfService => "out_of_service",
+            Screen::Scan => "scan",
+            Screen::Confirm => "confirm",
+            Screen::Lighting => "lighting",
+            Screen::Rules => "rules",
+            Screen::Seat => "seat",
+            Screen::Countdown => "countdown",
+            Screen::Capturing => "capturing",
+            Screen::AttemptShown => "attempt_shown",
+            Screen::Reviewing => "reviewing",
+            Screen::ReviewResult => "review_result",
+            Screen::Payment => "payment",
+            Screen::Done => "done",
+            Screen::Notice => "notice",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaymentView {
+    /// "creating", "waiting", "expired" or "unreachable".
+    pub stage: &'static str,
+    pub amount_fen: u32,
+    pub code_url: Option<String>,
+    pub simulated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct View {
+    pub screen: Screen,
+    /// Personal data: only on the confirm screen.
+    pub name: String,
+    pub student_no_masked: String,
+    pub school: String,
+    pub attempts_used: u8,
+    pub attempts_max: u8,
+    /// 3, 2, 1 during the countdown.
+    pub countdown: u8,
+    /// Seconds until this screen gives up (or the payment code expires).
+    pub seconds_left: Option<u64>,
+    pub checking_ticket: bool,
+    pub refusal: Option<TicketRefusal>,
+    pub notice: Option<Notice>,
+    pub closed: Option<Closed>,
+    pub faults: Vec<DeviceKind>,
+    pub mode: Option<LightingMode>,
+    pub chair: Motion,
+    pub photo: Option<PhotoId>,
+    pub verdict: Option<Verdict>,
+    pub payment: Option<PaymentView>,
+    pub glasses: GlassesPolicy,
+}
+
+impl View {
+    pub fn can_retake(&self) -> bool {
+        self.attempts_used < self.attempts_max
+    }
+}
+
+pub fn view(policy: &Policy, booth: &Booth, now: Instant) -> View {
+    let phase = &booth.phase;
+    let visit = phase.visit();
+    let screen = match phase {
+        Phase::Idle => Screen::Idle,
+        Phase::OutOfService => Screen::OutOfService,
+        Phase::Scan { .. } => Screen::Scan,
+        Phase::Confirm { .. } => Screen::Confirm,
+        Phase::Lighting { .. } => Screen::Lighting,
+        Phase::Rules { .. } => Screen::Rules,
+        Phase::Seat { .. } => Screen::Seat,
+        Phase::Countdown { .. } => Screen::Countdown,
+        Phase::Capturing { .. } => Screen::Capturing,
+        Phase::AttemptShown { .. } => Screen::AttemptShown,
+        Phase::Reviewing { .. } => Screen::Reviewing,
+        Phase::ReviewResult { .. } => Screen::ReviewResult,
+        Phase::Payment { .. } => Screen::Payment,
+        Phase::Done { .. } => Screen::Done,
+        Phase::Notice { .. } => Screen::Notice,
+    };
+    let (name, student_no_masked, school) = match phase {
+        Phase::Confirm { visit, .. } => {
+            (visit.ticket.name.clone(), visit.ticket.student_no_masked.clone(), visit.ticket.school.clone())
+        }
+        _ => Default::default(),
+    };
+    let seconds_left = timeout_of(policy, phase).map(|(since, d)| since.after(d).since(now).as_millis().div_ceil(1000) as u64);
+    let countdown = match phase {
+        Phase::Countdown { .. } => seconds_left.unwrap_or(0).max(1) as u8,
+        _ => 0,
+    };
+    let (checking_ticket, refusal) = match phase {
+        Phase::Scan { checking, refusal, .. } => (*checking, *refusal),
+        _ => (false, None),
+    };
+    let photo = match phase {
+        Phase::AttemptShown { photo, .. } | Phase::Reviewing { photo, .. } | Phase::ReviewResult { photo, .. } | Phase::Payment { photo, .. } => {
+            Some(*photo)
+        }
+        _ => None,
+    };
+    let payment = match phase {
+        Phase::Payment { stage, .. } => Some(match stage {
+            PaymentStage::Creating => PaymentView { stage: "creating", amount_fen: policy.price_fen, code_url: None, simulated: false },
+            PaymentStage::Waiting(order) => PaymentView {
+                stage: "waiting",
+                amount_fen: order.amount_fen,
+                code_url: Some(order.code_url.clone()),
+                simulated: order.simulated,
+            },
+            PaymentStage::Expired => PaymentView { stage: "expired", amount_fen: policy.price_fen, code_url: None, simulated: false },
+            PaymentStage::Unreachable => PaymentView { stage: "unreachable", amount_fen: policy.price_fen, code_url: None, simulated: false },
+        }),
+        _ => None,
+    };
+    View {
+        screen,
+        name,
+        student_no_masked,
+        school,
+        attempts_used: visit.map_or(0, |v| v.attempts_used),
+        attempts_max: policy.max_attempts,
+        countdown,
+        seconds_left,
+        checking_ticket,
+        refusal,
+        notice: match phase {
+            Phase::Notice { notice, .. } => Some(*notice),
+            _ => None,
+        },
+        closed: booth.closed,
+        faults: booth.faults.iter().copied().collect(),
+        mode: visit.map(|v| v.mode),
+        chair: match phase {
+            Phase::Seat { chair, .. } => *chair,
+            _ => Motion::Stop,
+        },
+        photo,
+        verdict: match phase {
+            Phase::ReviewResult { verdict, .. } => Some(verdict.clone()),
+            _ => None,
+        },
+        payment,
+        glasses: policy.glasses,
+    }
+}

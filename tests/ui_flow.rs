@@ -1,0 +1,183 @@
+//! The real touchscreen UI, driven through Slint's testing backend: elements are found by
+//! their accessible labels and pressed, while the real runtime runs on simulated hardware.
+
+use std::rc::Rc;
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use gradbooth::config::Settings;
+use gradbooth::review::ScriptedReviewer;
+use gradbooth::runtime::{self, BoothHandle};
+use gradbooth::screen::{self, UiMsg};
+use gradbooth::ui::{AppWindow, BoothAdapter};
+use gradbooth_hal::sim::SimLights;
+use i_slint_backend_testing::ElementHandle;
+use slint::ComponentHandle;
+
+struct Booth {
+    app: AppWindow,
+    rx: mpsc::Receiver<UiMsg>,
+    booth: Rc<BoothHandle>,
+    lights: SimLights,
+    settings: Settings,
+}
+
+impl Booth {
+    fn start(tune: impl FnOnce(&mut Settings)) -> Booth {
+        i_slint_backend_testing::init_no_event_loop();
+        let mut settings = Settings::parse(include_str!("../config/booth.toml")).unwrap();
+        tune(&mut settings);
+        let app = AppWindow::new().unwrap();
+        app.window().set_size(slint::PhysicalSize::new(1920, 1080));
+        screen::apply_settings(&app, &settings);
+        let (tx, rx) = mpsc::channel();
+        let (parts, lights) = runtime::simulated(settings.clone(), vec![], Arc::new(ScriptedReviewer { pass: true }));
+        let booth = Rc::new(runtime::start(parts, Arc::new(tx)));
+        screen::connect(&app, booth.clone());
+        Booth { app, rx, booth, lights, settings }
+    }
+
+    fn screen(&self) -> String {
+        self.app.global::<BoothAdapter>().get_screen().to_string()
+    }
+
+    /// Show what the booth sends until the screen is `want`.
+    fn wait_for(&self, want: &str, within: Duration) {
+        let deadline = Instant::now() + within;
+        while self.screen() != want {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "screen {want:?} never came; still on {:?}", self.screen());
+            if let Ok(msg) = self.rx.recv_timeout(left.min(Duration::from_millis(50))) {
+                screen::apply(&self.app, msg);
+            }
+        }
+    }
+
+    fn find(&self, label: &str) -> Vec<ElementHandle> {
+        ElementHandle::find_by_accessible_label(&self.app, label).collect()
+    }
+
+    fn press(&self, label: &str) {
+        let found = self.find(label);
+        assert!(!found.is_empty(), "no element labelled {label:?} on screen {:?}", self.screen());
+        found[0].invoke_accessible_default_action();
+    }
+
+    fn shows(&self, label: &str) -> bool {
+        !self.find(label).is_empty()
+    }
+
+    fn lights_idle(&self) -> bool {
+        self.lights.levels() == self.settings.file.lights.idle
+    }
+}
+
+const SOON: Duration = Duration::from_secs(5);
+
+/// From idle to the lighting screen with the demo ticket.
+fn to_lighting(b: &Booth) {
+    b.wait_for("idle", SOON);
+    b.press("准备拍摄");
+    b.wait_for("scan", SOON);
+    b.booth.simulate("demo_ticket");
+    b.wait_for("confirm", SOON);
+    assert!(b.shows("李明"), "the confirm screen shows the graduate's name");
+    assert!(b.shows("2022****56"), "and the masked student number");
+    b.press("信息无误，下一步");
+    b.wait_for("lighting", SOON);
+}
+
+#[test]
+fn a_graduate_goes_from_idle_to_paid_through_the_touchscreen() {
+    let b = Booth::start(|_| {});
+    to_lighting(&b);
+    b.press("不戴眼镜");
+    b.wait_for("rules", SOON);
+    assert!(b.shows("眼镜框不能遮住眼睛"), "the four illustrated mistakes are shown");
+    b.press("开始拍摄");
+    b.wait_for("seat", SOON);
+    b.press("开始拍摄");
+    b.wait_for("countdown", SOON);
+    b.wait_for("attempt_shown", SOON);
+    b.press("使用这张");
+    b.wait_for("review_result", SOON);
+    assert!(b.shows("审核通过"));
+    b.press("去支付");
+    b.wait_for("payment", SOON);
+    let deadline = Instant::now() + SOON;
+    while !b.shows("微信支付二维码") {
+        assert!(Instant::now() < deadline, "the payment code never appeared");
+        if let Ok(msg) = b.rx.recv_timeout(Duration::from_millis(50)) {
+            screen::apply(&b.app, msg);
+        }
+    }
+    assert!(b.shows("模拟支付：演示用，不会真实扣款。"), "a simulated payment says so");
+    b.press("F5 微信已支付 / pay");
+    b.wait_for("done", SOON);
+    assert!(!b.shows("李明"), "personal data has left the screen");
+    b.press("完成");
+    b.wait_for("idle", SOON);
+    assert_eq!(b.app.global::<BoothAdapter>().get_name(), "");
+    assert!(b.lights_idle());
+}
+
+#[test]
+fn an_abandoned_rules_screen_times_out_to_idle() {
+    let b = Booth::start(|s| s.policy.timeouts.rules = Duration::from_millis(800));
+    to_lighting(&b);
+    b.press("戴眼镜");
+    b.wait_for("rules", SOON);
+    // Nobody touches anything: the booth gives up and forgets the visit.
+    b.wait_for("idle", SOON);
+    assert_eq!(b.app.global::<BoothAdapter>().get_name(), "");
+    assert!(b.shows("准备拍摄"));
+}
+
+#[test]
+fn exit_from_the_lighting_screen_returns_to_idle_with_the_lights_idle() {
+    let b = Booth::start(|_| {});
+    to_lighting(&b);
+    b.press("退出");
+    b.wait_for("idle", SOON);
+    assert!(b.shows("准备拍摄"));
+    assert!(b.lights_idle());
+}
+
+#[test]
+fn a_code_that_is_not_a_shooting_code_is_explained_on_the_scan_screen() {
+    let b = Booth::start(|_| {});
+    b.wait_for("idle", SOON);
+    b.press("准备拍摄");
+    b.wait_for("scan", SOON);
+    b.booth.sim().unwrap().present_qr("https://example.com/some-poster");
+    let deadline = Instant::now() + SOON;
+    let message = "这不是拍摄二维码。请打开小程序，出示“个人拍摄二维码”。";
+    while !b.shows(message) {
+        assert!(Instant::now() < deadline, "no refusal message shown");
+        if let Ok(msg) = b.rx.recv_timeout(Duration::from_millis(50)) {
+            screen::apply(&b.app, msg);
+        }
+    }
+    assert_eq!(b.screen(), "scan", "the graduate can scan again");
+}
+
+#[test]
+fn the_language_switch_shows_the_booth_in_english() {
+    let b = Booth::start(|_| {});
+    b.wait_for("idle", SOON);
+    b.press("English");
+    assert!(b.shows("Get ready"), "the main button is translated");
+    b.press("中文");
+    assert!(b.shows("准备拍摄"));
+}
+
+#[test]
+fn pulling_the_camera_out_takes_the_booth_out_of_service_until_it_is_back() {
+    let b = Booth::start(|_| {});
+    b.wait_for("idle", SOON);
+    b.booth.simulate("unplug_camera");
+    b.wait_for("out_of_service", SOON);
+    assert!(b.shows("设备故障：相机。工作人员正在处理。"));
+    b.booth.simulate("replug_camera");
+    b.wait_for("idle", Duration::from_secs(10));
+}
