@@ -112,6 +112,8 @@ fn a_graduate_goes_from_idle_to_paid_through_the_touchscreen() {
         }
     }
     assert!(b.shows("模拟支付：演示用，不会真实扣款。"), "a simulated payment says so");
+    // The simulated booth's debug panel stands in for the graduate's phone.
+    b.app.global::<BoothAdapter>().set_debug_panel(true);
     b.press("F5 微信已支付 / pay");
     b.wait_for("done", SOON);
     assert!(!b.shows("李明"), "personal data has left the screen");

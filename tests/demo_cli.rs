@@ -1,0 +1,52 @@
+//! `gradbooth demo` as an operator runs it: a scripted graduate through a whole visit,
+//! headless, on both review outcomes.
+
+use std::process::Command;
+
+fn demo(outcome: &str) -> (std::process::Output, tempfile::TempDir) {
+    let out = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_gradbooth"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["demo", "--scripted-review", outcome, "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    (output, out)
+}
+
+fn session(dir: &std::path::Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("session.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn a_scripted_visit_that_passes_is_paid_and_every_screen_is_saved() {
+    let (output, dir) = demo("pass");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let s = session(dir.path());
+    let states: Vec<&str> = s["states"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    for screen in ["idle", "scan", "confirm", "lighting", "rules", "seat", "countdown", "attempt_shown", "reviewing", "review_result", "payment", "done"] {
+        assert!(states.contains(&screen), "{screen} missing from {states:?}");
+    }
+    assert_eq!(states.last(), Some(&"idle"));
+    assert_eq!(s["payment"], "paid");
+    assert_eq!(s["attempts"], 1);
+    assert_eq!(s["reviews"][0]["verdict"], "pass");
+    assert_eq!(s["reviews"][0]["scripted"], true);
+    for shot in s["screenshots"].as_array().unwrap() {
+        let img = image::open(dir.path().join(shot.as_str().unwrap())).unwrap();
+        assert_eq!((img.width(), img.height()), (1920, 1080));
+    }
+    let photo = image::open(dir.path().join(s["captured_photos"][0].as_str().unwrap())).unwrap();
+    assert_eq!((photo.width(), photo.height()), (1920, 1080));
+}
+
+#[test]
+fn a_scripted_visit_that_keeps_failing_uses_three_attempts_and_pays_nothing() {
+    let (output, dir) = demo("fail");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let s = session(dir.path());
+    assert_eq!(s["attempts"], 3);
+    assert_eq!(s["reviews"].as_array().unwrap().len(), 3);
+    assert_eq!(s["payment"], "not_reached");
+    assert_eq!(s["captured_photos"].as_array().unwrap().len(), 3);
+}

@@ -1,0 +1,234 @@
+//! Properties of the visit's state machine over random event sequences: whatever a graduate,
+//! the devices and the services do, and in whatever order, these hold.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use gradbooth::config::{Closed, Settings};
+use gradbooth::visit::*;
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+enum Act {
+    Tap(u8),
+    Scan,
+    TicketOk(u8),
+    TicketRefused,
+    Captured(bool),
+    Reviewed(bool),
+    OrderCreated,
+    Paid,
+    PaymentDown,
+    Seat(u8),
+    Fault(u8),
+    Restore(u8),
+    Hours(bool),
+    Wait(u32),
+    /// A cooperating graduate (and devices): whatever moves the current screen forward.
+    Forward,
+}
+
+fn act() -> impl Strategy<Value = Act> {
+    prop_oneof![
+        6 => (0u8..15).prop_map(Act::Tap),
+        2 => Just(Act::Scan),
+        2 => (0u8..3).prop_map(Act::TicketOk),
+        1 => Just(Act::TicketRefused),
+        2 => any::<bool>().prop_map(Act::Captured),
+        2 => any::<bool>().prop_map(Act::Reviewed),
+        1 => Just(Act::OrderCreated),
+        1 => Just(Act::Paid),
+        1 => Just(Act::PaymentDown),
+        1 => (0u8..3).prop_map(Act::Seat),
+        1 => (0u8..4).prop_map(Act::Fault),
+        1 => (0u8..4).prop_map(Act::Restore),
+        1 => any::<bool>().prop_map(Act::Hours),
+        3 => (0u32..200_000).prop_map(Act::Wait),
+        10 => Just(Act::Forward),
+    ]
+}
+
+const INTENTS: [Intent; 15] = [
+    Intent::Prepare,
+    Intent::Exit,
+    Intent::ConfirmData,
+    Intent::ChooseLighting(LightingMode::Glasses),
+    Intent::ChooseLighting(LightingMode::NoGlasses),
+    Intent::AcceptRules,
+    Intent::ChairUp,
+    Intent::ChairDown,
+    Intent::ChairStop,
+    Intent::StartCapture,
+    Intent::UsePhoto,
+    Intent::Retake,
+    Intent::GoToPayment,
+    Intent::NewPaymentCode,
+    Intent::Finish,
+];
+
+/// The world around the machine: it remembers what a journal would (attempts per ticket)
+/// and what the reviewer said, and checks the machine against it.
+struct World {
+    policy: Policy,
+    booth: Booth,
+    now: Instant,
+    attempts: BTreeMap<String, u8>,
+    captures: BTreeMap<String, u32>,
+    passed: BTreeSet<PhotoId>,
+    next_photo: u32,
+    orders: u32,
+    last_chair: Motion,
+    last_lights: LightScene,
+    preview: bool,
+}
+
+impl World {
+    fn new() -> Self {
+        World {
+            policy: Settings::parse(include_str!("../config/booth.toml")).unwrap().policy,
+            booth: Booth::default(),
+            now: Instant(0),
+            attempts: BTreeMap::new(),
+            captures: BTreeMap::new(),
+            passed: BTreeSet::new(),
+            next_photo: 1,
+            orders: 0,
+            last_chair: Motion::Stop,
+            last_lights: LightScene::Idle,
+            preview: false,
+        }
+    }
+
+    fn event(&mut self, a: &Act) -> Event {
+        let ticket = |i: u8| Ticket { id: format!("T{i}"), name: "某某".into(), student_no_masked: "2022****01".into(), school: "S".into() };
+        match *a {
+            Act::Tap(i) => Event::Intent(INTENTS[i as usize]),
+            Act::Scan => Event::QrScanned("code".into()),
+            Act::TicketOk(i) => {
+                let used = self.attempts.get(&format!("T{i}")).copied().unwrap_or(0);
+                Event::TicketChecked(Ok(TicketGrant { ticket: ticket(i), attempts_used: used }))
+            }
+            Act::TicketRefused => Event::TicketChecked(Err(TicketRefusal::BadSignature)),
+            Act::Captured(true) => {
+                self.next_photo += 1;
+                Event::PhotoCaptured(Ok(PhotoId(self.next_photo)))
+            }
+            Act::Captured(false) => Event::PhotoCaptured(Err("gone".into())),
+            Act::Reviewed(pass) => {
+                let photo = match &self.booth.phase {
+                    Phase::Reviewing { photo, .. } => *photo,
+                    _ => PhotoId(self.next_photo),
+                };
+                if pass {
+                    self.passed.insert(photo);
+                }
+                let findings = if pass { vec![] } else { vec![Finding { code: "blurry", severity: Severity::Blocks, measured: 1.0, limit: 2.0 }] };
+                Event::Reviewed { photo, verdict: Verdict { findings, scripted: false } }
+            }
+            Act::OrderCreated => {
+                self.orders += 1;
+                Event::Payment(PaymentUpdate::Created(PaymentOrder {
+                    out_trade_no: format!("O{}", self.orders),
+                    code_url: "u".into(),
+                    amount_fen: 3000,
+                    expires_at: self.now.after(Duration::from_secs(300)),
+                    simulated: true,
+                }))
+            }
+            Act::Paid => Event::Payment(PaymentUpdate::Paid { out_trade_no: format!("O{}", self.orders) }),
+            Act::PaymentDown => Event::Payment(PaymentUpdate::Unreachable),
+            Act::Seat(i) => Event::SeatButton([SeatButton::UpPressed, SeatButton::DownPressed, SeatButton::Released][i as usize]),
+            Act::Fault(d) => Event::DeviceFault(DeviceKind::ALL[d as usize]),
+            Act::Restore(d) => Event::DeviceRestored(DeviceKind::ALL[d as usize]),
+            Act::Hours(open) => Event::Hours((!open).then_some(Closed::OutsideHours)),
+            Act::Forward => {
+                let next = match &self.booth.phase {
+                    Phase::Idle | Phase::OutOfService => Act::Tap(0),
+                    Phase::Scan { checking: false, .. } => Act::Scan,
+                    Phase::Scan { checking: true, .. } => Act::TicketOk(0),
+                    Phase::Confirm { .. } => Act::Tap(2),
+                    Phase::Lighting { .. } => Act::Tap(4),
+                    Phase::Rules { .. } => Act::Tap(5),
+                    Phase::Seat { .. } => Act::Tap(9),
+                    Phase::Countdown { .. } => Act::Wait(self.policy.countdown.as_millis() as u32),
+                    Phase::Capturing { .. } => Act::Captured(true),
+                    Phase::AttemptShown { .. } => Act::Tap(10),
+                    Phase::Reviewing { .. } => Act::Reviewed(self.next_photo % 2 == 0),
+                    Phase::ReviewResult { verdict, .. } => Act::Tap(if verdict.passed() { 12 } else { 11 }),
+                    Phase::Payment { stage: PaymentStage::Creating, .. } => Act::OrderCreated,
+                    Phase::Payment { stage: PaymentStage::Waiting(_), .. } => Act::Paid,
+                    Phase::Payment { .. } => Act::Tap(13),
+                    Phase::Done { .. } | Phase::Notice { .. } => Act::Tap(14),
+                };
+                return self.event(&next);
+            }
+            Act::Wait(ms) => {
+                self.now = self.now.after(Duration::from_millis(ms as u64));
+                Event::Tick
+            }
+        }
+    }
+
+    fn step(&mut self, e: Event) -> Result<(), TestCaseError> {
+        let was_in_visit = self.booth.phase.in_visit();
+        let (booth, cmds) = step(&self.policy, std::mem::take(&mut self.booth), e, self.now);
+        self.booth = booth;
+        for c in &cmds {
+            match c {
+                Command::Chair(m) => self.last_chair = *m,
+                Command::Lights(l) => self.last_lights = *l,
+                Command::Preview(p) => self.preview = *p,
+                Command::AttemptStarted { ticket_id, attempt } => {
+                    self.attempts.insert(ticket_id.clone(), *attempt);
+                    *self.captures.entry(ticket_id.clone()).or_default() += 1;
+                }
+                Command::AttemptVoided { ticket_id, attempt } => {
+                    self.attempts.insert(ticket_id.clone(), attempt - 1);
+                    *self.captures.entry(ticket_id.clone()).or_default() -= 1;
+                }
+                _ => {}
+            }
+        }
+        for (t, n) in &self.captures {
+            prop_assert!(*n <= self.policy.max_attempts as u32, "ticket {t} got {n} counted captures");
+        }
+        if let Phase::Payment { photo, .. } = &self.booth.phase {
+            prop_assert!(self.passed.contains(photo), "payment shown for a photo that did not pass review");
+        }
+        let resting = matches!(self.booth.phase, Phase::Idle | Phase::OutOfService | Phase::Done { .. } | Phase::Notice { .. });
+        if was_in_visit && resting {
+            prop_assert_eq!(self.last_chair, Motion::Stop, "chair left running after the visit");
+            prop_assert_eq!(self.last_lights, LightScene::Idle, "lights not idle after the visit");
+            prop_assert!(!self.preview, "camera preview left on after the visit");
+        }
+        if !matches!(self.booth.phase, Phase::Seat { .. }) {
+            prop_assert_eq!(self.last_chair, Motion::Stop, "the chair moves only on the seat screen");
+        }
+        Ok(())
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_sequence_keeps_the_booth_safe_and_every_visit_ends_at_idle(acts in prop::collection::vec(act(), 0..120)) {
+        let mut w = World::new();
+        for a in &acts {
+            let e = w.event(a);
+            w.step(e)?;
+        }
+        // The world calms down: devices back, the booth open, nobody touches anything.
+        for d in DeviceKind::ALL {
+            w.step(Event::DeviceRestored(d))?;
+        }
+        w.step(Event::Hours(None))?;
+        for _ in 0..20 {
+            let e = w.event(&Act::Wait(600_000));
+            w.step(e)?;
+        }
+        prop_assert_eq!(&w.booth.phase, &Phase::Idle);
+        prop_assert_eq!(w.last_chair, Motion::Stop);
+        prop_assert_eq!(w.last_lights, LightScene::Idle);
+    }
+}
