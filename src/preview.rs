@@ -15,12 +15,26 @@ pub fn portrait_region(width: u32, height: u32) -> (u32, u32, u32, u32) {
     ((width - w) / 2, (height - h) / 2, w, h)
 }
 
-/// Crop and downscale (box filter) a frame into a buffer the UI can show without copying.
+/// Crop and downscale (SIMD bilinear convolution) a frame straight into the buffer the UI
+/// shows, with no intermediate copy.
 pub fn preview_image(frame: &RgbImage, out_w: u32, out_h: u32) -> SharedPixelBuffer<Rgb8Pixel> {
+    use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer, images::Image};
     let (x, y, w, h) = portrait_region(frame.width(), frame.height());
-    let region = image::imageops::crop_imm(frame, x, y, w, h);
-    let small = image::imageops::thumbnail(&*region, out_w, out_h);
-    SharedPixelBuffer::clone_from_slice(small.as_raw(), small.width(), small.height())
+    let mut out = SharedPixelBuffer::<Rgb8Pixel>::new(out_w, out_h);
+    let options = ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
+        .crop(x as f64, y as f64, w as f64, h as f64);
+    let resized = Image::from_slice_u8(out_w, out_h, out.make_mut_bytes(), PixelType::U8x3)
+        .map_err(|e| e.to_string())
+        .and_then(|mut dst| Resizer::new().resize(frame, &mut dst, &options).map_err(|e| e.to_string()));
+    if let Err(e) = resized {
+        // Both sides are 8-bit RGB, so this cannot happen; never show a blank preview for it.
+        tracing::error!(error = %e, "fast preview resize failed; using the slow path");
+        let region = image::imageops::crop_imm(frame, x, y, w, h).to_image();
+        let small = image::imageops::resize(&region, out_w, out_h, image::imageops::FilterType::Triangle);
+        return SharedPixelBuffer::clone_from_slice(small.as_raw(), out_w, out_h);
+    }
+    out
 }
 
 /// A still shown whole (attempt and review screens), scaled to fit `max_h` pixels high.
