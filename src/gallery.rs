@@ -73,7 +73,7 @@ pub fn examples(policy: &Policy) -> Vec<Example> {
         Example { name: "rules", booth: at(Phase::Rules { visit: visit(), since: t0 }) },
         Example { name: "seat", booth: at(Phase::Seat { visit: visit(), since: t0, chair: gradbooth_hal::Motion::Up }) },
         Example { name: "countdown", booth: at(Phase::Countdown { visit: visit(), since: t0 }) },
-        Example { name: "capturing", booth: at(Phase::Capturing { visit: visit(), since: t0 }) },
+        Example { name: "capturing", booth: at(Phase::Capturing { visit: Visit { attempts_used: 2, ..visit() }, since: t0 }) },
         Example { name: "attempt_shown", booth: at(Phase::AttemptShown { visit: visit(), since: t0, photo }) },
         Example { name: "reviewing", booth: at(Phase::Reviewing { visit: visit(), since: t0, photo }) },
         Example { name: "review_result-pass", booth: at(Phase::ReviewResult { visit: visit(), since: t0, photo, verdict: Verdict { findings: vec![], scripted: false } }) },

@@ -7,6 +7,7 @@ fn demo(outcome: &str) -> (std::process::Output, tempfile::TempDir) {
     let out = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_gradbooth"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("RUST_LOG", "debug")
         .args(["demo", "--scripted-review", outcome, "--out"])
         .arg(out.path())
         .output()
@@ -38,6 +39,11 @@ fn a_scripted_visit_that_passes_is_paid_and_every_screen_is_saved() {
     }
     let photo = image::open(dir.path().join(s["captured_photos"][0].as_str().unwrap())).unwrap();
     assert_eq!((photo.width(), photo.height()), (1920, 1080));
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("ticket accepted"), "the log was captured at debug level");
+    for personal in ["李明", "2022123456", "2022****56"] {
+        assert!(!log.contains(personal), "personal data {personal:?} reached the log");
+    }
 }
 
 #[test]

@@ -96,8 +96,10 @@ fn a_graduate_goes_from_idle_to_paid_through_the_touchscreen() {
     assert!(b.shows("眼镜框不能遮住眼睛"), "the four illustrated mistakes are shown");
     b.press("开始拍摄");
     b.wait_for("seat", SOON);
+    assert!(b.shows("第 1 次拍摄，共 3 次"), "the seat screen names the coming attempt");
     b.press("开始拍摄");
     b.wait_for("countdown", SOON);
+    assert!(b.shows("第 1 次拍摄，共 3 次"), "the countdown is still the first attempt");
     b.wait_for("attempt_shown", SOON);
     b.press("使用这张");
     b.wait_for("review_result", SOON);
