@@ -293,7 +293,7 @@ impl Config {
         if !(0.0..=255.0).contains(&r.min_brightness) || !(r.min_brightness..=255.0).contains(&r.max_brightness) {
             return Err(invalid("review.max_brightness", r.max_brightness, "brightness thresholds must satisfy 0 <= min_brightness <= max_brightness <= 255"));
         }
-        if !(r.min_sharpness >= 0.0) {
+        if r.min_sharpness.is_nan() || r.min_sharpness < 0.0 {
             return Err(invalid("review.min_sharpness", r.min_sharpness, "must be 0 or more"));
         }
         if !(r.max_background_spread > 0.0 && r.max_background_spread <= 128.0) {

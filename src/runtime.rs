@@ -132,11 +132,10 @@ impl BoothHandle {
     /// Stop the booth: chair stopped, lights idle, device threads ended.
     pub fn shutdown(&self) {
         let _ = self.tx.send(Msg::Shutdown);
-        if let Some(t) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            if t.join().is_err() {
+        if let Some(t) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take()
+            && t.join().is_err() {
                 error!("the booth's runtime thread panicked");
             }
-        }
     }
 }
 

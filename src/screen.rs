@@ -171,11 +171,10 @@ fn apply_view(a: &BoothAdapter<'_>, v: &View) {
 fn qr_image(url: &str) -> Image {
     QR_CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
-        if let Some((cached, img)) = cache.as_ref() {
-            if cached == url {
+        if let Some((cached, img)) = cache.as_ref()
+            && cached == url {
                 return img.clone();
             }
-        }
         let img = match qrcode::QrCode::new(url.as_bytes()) {
             Ok(code) => {
                 let n = code.width();
@@ -246,6 +245,7 @@ pub fn connect(app: &AppWindow, booth: Rc<crate::runtime::BoothHandle>) {
         use slint::platform::Key;
         let key = |k: Key| SharedString::from(k) == text;
         let b = &booth;
+        // The seat button is held: it acts on press and on release.
         if key(Key::F3) || key(Key::F4) {
             let up = key(Key::F3);
             b.seat_button(match (pressed, up) {
@@ -253,8 +253,13 @@ pub fn connect(app: &AppWindow, booth: Rc<crate::runtime::BoothHandle>) {
                 (true, true) => gradbooth_hal::SeatButton::UpPressed,
                 (true, false) => gradbooth_hal::SeatButton::DownPressed,
             });
-        } else if !pressed {
-        } else if key(Key::F2) {
+            return;
+        }
+        // Every other shortcut acts once, on press.
+        if !pressed {
+            return;
+        }
+        if key(Key::F2) {
             b.simulate("demo_ticket");
         } else if key(Key::F5) {
             b.simulate("pay");
@@ -262,11 +267,10 @@ pub fn connect(app: &AppWindow, booth: Rc<crate::runtime::BoothHandle>) {
             b.simulate("unplug_camera");
         } else if key(Key::F9) {
             b.simulate("replug_camera");
-        } else if key(Key::F6) {
-            if let Some(app) = weak.upgrade() {
+        } else if key(Key::F6)
+            && let Some(app) = weak.upgrade() {
                 let english = !app.global::<BoothAdapter>().get_english();
                 set_language(&app, english);
             }
-        }
     });
 }

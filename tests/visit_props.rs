@@ -153,14 +153,14 @@ impl World {
                     Phase::Countdown { .. } => Act::Wait(self.policy.countdown.as_millis() as u32),
                     Phase::Capturing { .. } => Act::Captured(true),
                     Phase::AttemptShown { .. } => Act::Tap(10),
-                    Phase::Reviewing { .. } => Act::Reviewed(self.next_photo % 2 == 0),
+                    Phase::Reviewing { .. } => Act::Reviewed(self.next_photo.is_multiple_of(2)),
                     Phase::ReviewResult { verdict, .. } => Act::Tap(if verdict.passed() { 12 } else { 11 }),
                     Phase::Payment { stage: PaymentStage::Creating, .. } => Act::OrderCreated,
                     Phase::Payment { stage: PaymentStage::Waiting(_), .. } => Act::Paid,
                     Phase::Payment { .. } => Act::Tap(13),
                     Phase::Done { .. } | Phase::Notice { .. } => Act::Tap(14),
                 };
-                return self.event(&next);
+                self.event(&next)
             }
             Act::Wait(ms) => {
                 self.now = self.now.after(Duration::from_millis(ms as u64));

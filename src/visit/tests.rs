@@ -47,7 +47,7 @@ impl Walk {
     fn screen(&self) -> Screen {
         view(&self.policy, &self.booth, self.now).screen
     }
-    fn to_seat(&mut self, used: u8) {
+    fn walk_to_seat(&mut self, used: u8) {
         self.tap(Intent::Prepare);
         self.send(Event::QrScanned("code".into()));
         self.send(Event::TicketChecked(Ok(TicketGrant { ticket: ticket("T1"), attempts_used: used })));
@@ -80,7 +80,7 @@ impl Walk {
 #[test]
 fn a_whole_visit_from_idle_to_paid_and_back() {
     let mut w = Walk::new();
-    w.to_seat(0);
+    w.walk_to_seat(0);
     w.capture(1);
     w.tap(Intent::UsePhoto);
     assert_eq!(w.screen(), Screen::Reviewing);
@@ -155,7 +155,7 @@ fn a_ticket_with_all_attempts_used_is_refused() {
 #[test]
 fn re_scanning_a_ticket_keeps_its_used_attempts() {
     let mut w = Walk::new();
-    w.to_seat(2);
+    w.walk_to_seat(2);
     w.capture(7);
     let v = view(&w.policy, &w.booth, w.now);
     assert_eq!(v.attempts_used, 3);
@@ -167,7 +167,7 @@ fn re_scanning_a_ticket_keeps_its_used_attempts() {
 #[test]
 fn the_third_failed_review_offers_no_retake() {
     let mut w = Walk::new();
-    w.to_seat(0);
+    w.walk_to_seat(0);
     for photo in 1..=3 {
         w.capture(photo);
         w.tap(Intent::UsePhoto);
@@ -184,7 +184,7 @@ fn the_third_failed_review_offers_no_retake() {
 #[test]
 fn a_failed_capture_gives_the_attempt_back_and_ends_the_visit_with_a_notice() {
     let mut w = Walk::new();
-    w.to_seat(0);
+    w.walk_to_seat(0);
     w.tap(Intent::StartCapture);
     w.wait(w.policy.countdown);
     let c = w.send(Event::PhotoCaptured(Err("camera gone".into())));
@@ -196,7 +196,7 @@ fn a_failed_capture_gives_the_attempt_back_and_ends_the_visit_with_a_notice() {
 #[test]
 fn an_expired_payment_code_is_closed_and_a_fresh_one_can_be_asked_for() {
     let mut w = Walk::new();
-    w.to_seat(0);
+    w.walk_to_seat(0);
     w.capture(1);
     w.tap(Intent::UsePhoto);
     w.send(Event::Reviewed { photo: PhotoId(1), verdict: pass() });
@@ -213,7 +213,7 @@ fn an_expired_payment_code_is_closed_and_a_fresh_one_can_be_asked_for() {
 #[test]
 fn a_camera_fault_mid_visit_ends_it_and_keeps_the_booth_out_of_service_until_restored() {
     let mut w = Walk::new();
-    w.to_seat(0);
+    w.walk_to_seat(0);
     w.send(Event::DeviceFault(DeviceKind::Camera));
     assert_eq!(w.screen(), Screen::Notice);
     assert!(w.hardware_safe());
@@ -228,7 +228,7 @@ fn a_camera_fault_mid_visit_ends_it_and_keeps_the_booth_out_of_service_until_res
 #[test]
 fn closing_time_lets_the_graduate_inside_finish() {
     let mut w = Walk::new();
-    w.to_seat(0);
+    w.walk_to_seat(0);
     w.send(Event::Hours(Some(Closed::OutsideHours)));
     assert_eq!(w.screen(), Screen::Seat);
     w.tap(Intent::Exit);
@@ -242,7 +242,7 @@ fn the_chair_moves_only_on_the_seat_screen() {
     let mut w = Walk::new();
     w.tap(Intent::Prepare);
     assert!(w.send(Event::SeatButton(SeatButton::UpPressed)).is_empty());
-    w.to_seat_from_scan();
+    w.walk_to_seat_from_scan();
     assert_eq!(w.send(Event::SeatButton(SeatButton::UpPressed)), vec![Command::Chair(Motion::Up)]);
     let c = w.tap(Intent::StartCapture);
     assert_eq!(c[0], Command::Chair(Motion::Stop), "leaving the seat screen stops the motor first");
@@ -262,7 +262,7 @@ fn where_glasses_are_forbidden_there_is_no_lighting_choice() {
 #[test]
 fn there_is_no_exit_while_the_photo_is_reviewed() {
     let mut w = Walk::new();
-    w.to_seat(0);
+    w.walk_to_seat(0);
     w.capture(1);
     w.tap(Intent::UsePhoto);
     assert!(w.tap(Intent::Exit).is_empty());
@@ -272,7 +272,7 @@ fn there_is_no_exit_while_the_photo_is_reviewed() {
 }
 
 impl Walk {
-    fn to_seat_from_scan(&mut self) {
+    fn walk_to_seat_from_scan(&mut self) {
         self.send(Event::QrScanned("code".into()));
         self.send(Event::TicketChecked(Ok(TicketGrant { ticket: ticket("T1"), attempts_used: 0 })));
         self.tap(Intent::ConfirmData);
