@@ -197,7 +197,11 @@ impl Settings {
 }
 
 fn in_range(key: &str, value: u32, lo: u32, hi: u32) -> Result<u32, ConfigError> {
-    if (lo..=hi).contains(&value) { Ok(value) } else { Err(invalid(key, value, format!("allowed range is {lo}..={hi}"))) }
+    if (lo..=hi).contains(&value) {
+        Ok(value)
+    } else {
+        Err(invalid(key, value, format!("allowed range is {lo}..={hi}")))
+    }
 }
 
 fn date(key: &str, s: &str) -> Result<NaiveDate, ConfigError> {
@@ -221,7 +225,11 @@ pub fn parse_price_fen(s: &str) -> Option<u32> {
 fn levels(key: &str, lv: &LightLevels, channels: &[String]) -> Result<(), ConfigError> {
     for (ch, v) in &lv.0 {
         if !channels.contains(ch) {
-            return Err(invalid(&format!("{key}.{ch}"), v, format!("unknown light channel; channels are {channels:?}")));
+            return Err(invalid(
+                &format!("{key}.{ch}"),
+                v,
+                format!("unknown light channel; channels are {channels:?}"),
+            ));
         }
         in_range(&format!("{key}.{ch}"), *v as u32, 0, 100)?;
     }
@@ -238,7 +246,10 @@ impl Config {
         }
         let mut days = Vec::new();
         for d in &s.days {
-            days.push(d.parse::<Weekday>().map_err(|_| invalid("service.days", d, "expected mon, tue, wed, thu, fri, sat or sun"))?);
+            days.push(
+                d.parse::<Weekday>()
+                    .map_err(|_| invalid("service.days", d, "expected mon, tue, wed, thu, fri, sat or sun"))?,
+            );
         }
         let opens = time_of_day("service.opens", &s.opens)?;
         let closes = time_of_day("service.closes", &s.closes)?;
@@ -252,12 +263,19 @@ impl Config {
             .to_owned();
         let schedule = Schedule { period_start, period_end, days, opens, closes, holidays, offset };
 
-        let price_fen = parse_price_fen(&self.payment.price_yuan)
-            .ok_or_else(|| invalid("payment.price_yuan", &self.payment.price_yuan, "a price in yuan from 0.01 to 1000.00, like \"30.00\""))?;
+        let price_fen = parse_price_fen(&self.payment.price_yuan).ok_or_else(|| {
+            invalid(
+                "payment.price_yuan",
+                &self.payment.price_yuan,
+                "a price in yuan from 0.01 to 1000.00, like \"30.00\"",
+            )
+        })?;
 
         let p = &self.policy;
         let t = &self.timeouts;
-        let secs = |key: &str, v: u32, lo: u32, hi: u32| in_range(&format!("timeouts.{key}"), v, lo, hi).map(|v| Duration::from_secs(v as u64));
+        let secs = |key: &str, v: u32, lo: u32, hi: u32| {
+            in_range(&format!("timeouts.{key}"), v, lo, hi).map(|v| Duration::from_secs(v as u64))
+        };
         let policy = crate::visit::Policy {
             max_attempts: in_range("policy.max_attempts", p.max_attempts, 1, 3)? as u8,
             glasses: p.glasses,
@@ -291,7 +309,11 @@ impl Config {
 
         let r = &self.review;
         if !(0.0..=255.0).contains(&r.min_brightness) || !(r.min_brightness..=255.0).contains(&r.max_brightness) {
-            return Err(invalid("review.max_brightness", r.max_brightness, "brightness thresholds must satisfy 0 <= min_brightness <= max_brightness <= 255"));
+            return Err(invalid(
+                "review.max_brightness",
+                r.max_brightness,
+                "brightness thresholds must satisfy 0 <= min_brightness <= max_brightness <= 255",
+            ));
         }
         if r.min_sharpness.is_nan() || r.min_sharpness < 0.0 {
             return Err(invalid("review.min_sharpness", r.min_sharpness, "must be 0 or more"));
@@ -310,7 +332,11 @@ impl Config {
         let sim_clock_start = match sim.clock_start.trim() {
             "" => None,
             s => Some(DateTime::parse_from_rfc3339(s).map_err(|_| {
-                invalid("hardware.simulated.clock_start", format!("{s:?}"), "an RFC 3339 time like 2025-06-03T10:00:00+08:00, or empty")
+                invalid(
+                    "hardware.simulated.clock_start",
+                    format!("{s:?}"),
+                    "an RFC 3339 time like 2025-06-03T10:00:00+08:00, or empty",
+                )
             })?),
         };
         let scan_file = Some(PathBuf::from(sim.scan_file.trim())).filter(|p| !p.as_os_str().is_empty());

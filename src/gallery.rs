@@ -67,23 +67,61 @@ pub fn examples(policy: &Policy) -> Vec<Example> {
         Example { name: "out_of_service-closed", booth: closed },
         Example { name: "out_of_service-camera", booth: broken },
         Example { name: "scan", booth: at(Phase::Scan { since: t0, checking: false, refusal: None }) },
-        Example { name: "scan-chsi_code", booth: at(Phase::Scan { since: t0, checking: false, refusal: Some(TicketRefusal::ChsiCaptureCode) }) },
-        Example { name: "confirm", booth: at(Phase::Confirm { visit: Visit { attempts_used: 0, ..visit() }, since: t0 }) },
+        Example {
+            name: "scan-chsi_code",
+            booth: at(Phase::Scan { since: t0, checking: false, refusal: Some(TicketRefusal::ChsiCaptureCode) }),
+        },
+        Example {
+            name: "confirm",
+            booth: at(Phase::Confirm { visit: Visit { attempts_used: 0, ..visit() }, since: t0 }),
+        },
         Example { name: "lighting", booth: at(Phase::Lighting { visit: visit(), since: t0 }) },
         Example { name: "rules", booth: at(Phase::Rules { visit: visit(), since: t0 }) },
-        Example { name: "seat", booth: at(Phase::Seat { visit: visit(), since: t0, chair: gradbooth_hal::Motion::Up }) },
+        Example {
+            name: "seat",
+            booth: at(Phase::Seat { visit: visit(), since: t0, chair: gradbooth_hal::Motion::Up }),
+        },
         Example { name: "countdown", booth: at(Phase::Countdown { visit: visit(), since: t0 }) },
-        Example { name: "capturing", booth: at(Phase::Capturing { visit: Visit { attempts_used: 2, ..visit() }, since: t0 }) },
+        Example {
+            name: "capturing",
+            booth: at(Phase::Capturing { visit: Visit { attempts_used: 2, ..visit() }, since: t0 }),
+        },
         Example { name: "attempt_shown", booth: at(Phase::AttemptShown { visit: visit(), since: t0, photo }) },
         Example { name: "reviewing", booth: at(Phase::Reviewing { visit: visit(), since: t0, photo }) },
-        Example { name: "review_result-pass", booth: at(Phase::ReviewResult { visit: visit(), since: t0, photo, verdict: Verdict { findings: vec![], scripted: false } }) },
-        Example { name: "review_result-fail", booth: at(Phase::ReviewResult { visit: visit(), since: t0, photo, verdict: failed.clone() }) },
-        Example { name: "review_result-fail-last", booth: at(Phase::ReviewResult { visit: three, since: t0, photo, verdict: failed }) },
-        Example { name: "payment", booth: at(Phase::Payment { visit: visit(), since: t0, photo, stage: PaymentStage::Waiting(order) }) },
-        Example { name: "payment-expired", booth: at(Phase::Payment { visit: visit(), since: t0, photo, stage: PaymentStage::Expired }) },
-        Example { name: "payment-unreachable", booth: at(Phase::Payment { visit: visit(), since: t0, photo, stage: PaymentStage::Unreachable }) },
+        Example {
+            name: "review_result-pass",
+            booth: at(Phase::ReviewResult {
+                visit: visit(),
+                since: t0,
+                photo,
+                verdict: Verdict { findings: vec![], scripted: false },
+            }),
+        },
+        Example {
+            name: "review_result-fail",
+            booth: at(Phase::ReviewResult { visit: visit(), since: t0, photo, verdict: failed.clone() }),
+        },
+        Example {
+            name: "review_result-fail-last",
+            booth: at(Phase::ReviewResult { visit: three, since: t0, photo, verdict: failed }),
+        },
+        Example {
+            name: "payment",
+            booth: at(Phase::Payment { visit: visit(), since: t0, photo, stage: PaymentStage::Waiting(order) }),
+        },
+        Example {
+            name: "payment-expired",
+            booth: at(Phase::Payment { visit: visit(), since: t0, photo, stage: PaymentStage::Expired }),
+        },
+        Example {
+            name: "payment-unreachable",
+            booth: at(Phase::Payment { visit: visit(), since: t0, photo, stage: PaymentStage::Unreachable }),
+        },
         Example { name: "done", booth: at(Phase::Done { since: t0 }) },
-        Example { name: "notice-camera", booth: at(Phase::Notice { since: t0, notice: Notice::DeviceFault(DeviceKind::Camera) }) },
+        Example {
+            name: "notice-camera",
+            booth: at(Phase::Notice { since: t0, notice: Notice::DeviceFault(DeviceKind::Camera) }),
+        },
     ]
 }
 
@@ -96,6 +134,10 @@ pub fn run(config: &Path, out: &Path) -> anyhow::Result<Vec<std::path::PathBuf>>
 
     let mut camera = SimCamera::new(SimControls::new(), 1920, 1080, 1000);
     let frame = camera.preview_frame(Duration::from_secs(1))?;
+    // The camera pictures are the same on every screen: set them once.
+    screen::apply(&app, UiMsg::Preview(preview_image(&frame, PREVIEW_WIDTH, PREVIEW_HEIGHT)));
+    screen::apply(&app, UiMsg::Photo(Some(Arc::new(frame))));
+    screen::apply(&app, UiMsg::Chair { height_percent: Some(55), fault: None });
     let mut written = Vec::new();
     let sizes: [(&str, u32, u32, f32, bool); 3] =
         [("zh", 1920, 1080, 1.0, false), ("en", 1920, 1080, 1.0, true), ("1280x800", 1280, 800, 2.0 / 3.0, false)];
@@ -105,9 +147,6 @@ pub fn run(config: &Path, out: &Path) -> anyhow::Result<Vec<std::path::PathBuf>>
         for (i, ex) in examples(&settings.policy).iter().enumerate() {
             let view = view(&settings.policy, &ex.booth, Instant(0));
             screen::apply(&app, UiMsg::View(Box::new(view)));
-            screen::apply(&app, UiMsg::Preview(preview_image(&frame, PREVIEW_WIDTH, PREVIEW_HEIGHT)));
-            screen::apply(&app, UiMsg::Photo(Some(Arc::new(frame.clone()))));
-            screen::apply(&app, UiMsg::Chair { height_percent: Some(55), fault: None });
             let path = out.join(dir).join(format!("{:02}-{}.png", i + 1, ex.name));
             crate::headless::save_png(&app, &path)?;
             written.push(path);

@@ -73,7 +73,13 @@ fn main() -> anyhow::Result<()> {
                 scripted_review: scripted_review.map(|o| matches!(o, Outcome::Pass)),
                 english,
             })?;
-            println!("demo: {} screens, {} photo(s), payment {}; written to {}", session.screenshots.len(), session.captured_photos.len(), session.payment, out.display());
+            println!(
+                "demo: {} screens, {} photo(s), payment {}; written to {}",
+                session.screenshots.len(),
+                session.captured_photos.len(),
+                session.payment,
+                out.display()
+            );
             Ok(())
         }
         Cmd::Gallery { out } => {

@@ -54,7 +54,9 @@ mod tests {
 
     #[test]
     fn the_preview_shows_the_centre_of_the_frame() {
-        let frame = RgbImage::from_fn(1920, 1080, |x, _| if (900..1020).contains(&x) { image::Rgb([255, 0, 0]) } else { image::Rgb([0, 0, 255]) });
+        let frame = RgbImage::from_fn(1920, 1080, |x, _| {
+            if (900..1020).contains(&x) { image::Rgb([255, 0, 0]) } else { image::Rgb([0, 0, 255]) }
+        });
         let p = preview_image(&frame, PREVIEW_WIDTH, PREVIEW_HEIGHT);
         assert_eq!((p.width(), p.height()), (PREVIEW_WIDTH, PREVIEW_HEIGHT));
         let mid = p.as_slice()[(360 * PREVIEW_WIDTH + 270) as usize];

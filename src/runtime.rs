@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset};
 use gradbooth_hal::sim::SimControls;
-use gradbooth_hal::{Camera, Chair, DeviceError, DeviceKind, LightLevels, Lights, Motion, QrScanner, RgbImage, SeatButton};
+use gradbooth_hal::{
+    Camera, Chair, DeviceError, DeviceKind, LightLevels, Lights, Motion, QrScanner, RgbImage, SeatButton,
+};
 use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
 
@@ -22,7 +24,10 @@ use crate::preview::{PREVIEW_HEIGHT, PREVIEW_WIDTH, preview_image};
 use crate::review::Reviewer;
 use crate::screen::{UiMsg, UiSink};
 use crate::ticket;
-use crate::visit::{self, Booth, Command, Event, Instant, Intent, LightScene, LightingMode, PaymentOrder, PaymentUpdate, PhotoId, TicketGrant, TicketRefusal, VisitOutcome};
+use crate::visit::{
+    self, Booth, Command, Event, Instant, Intent, LightScene, LightingMode, PaymentOrder, PaymentUpdate, PhotoId,
+    TicketGrant, TicketRefusal, VisitOutcome,
+};
 
 /// How often the machine hears the time (countdowns, timeouts, opening hours).
 const TICK: Duration = Duration::from_millis(100);
@@ -133,9 +138,10 @@ impl BoothHandle {
     pub fn shutdown(&self) {
         let _ = self.tx.send(Msg::Shutdown);
         if let Some(t) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take()
-            && t.join().is_err() {
-                error!("the booth's runtime thread panicked");
-            }
+            && t.join().is_err()
+        {
+            error!("the booth's runtime thread panicked");
+        }
     }
 }
 
@@ -279,7 +285,12 @@ fn scanner_worker(mut scanner: Box<dyn QrScanner>, events: mpsc::UnboundedSender
     }
 }
 
-fn chair_worker(mut chair: Box<dyn Chair>, cmds: std_mpsc::Receiver<Motion>, events: mpsc::UnboundedSender<Msg>, ui: Arc<dyn UiSink>) {
+fn chair_worker(
+    mut chair: Box<dyn Chair>,
+    cmds: std_mpsc::Receiver<Motion>,
+    events: mpsc::UnboundedSender<Msg>,
+    ui: Arc<dyn UiSink>,
+) {
     let mut health = Health::new(DeviceKind::Chair, events.clone());
     let mut last_shown = None;
     loop {
@@ -322,7 +333,11 @@ fn chair_worker(mut chair: Box<dyn Chair>, cmds: std_mpsc::Receiver<Motion>, eve
     }
 }
 
-fn lights_worker(mut lights: Box<dyn Lights>, cmds: std_mpsc::Receiver<LightLevels>, events: mpsc::UnboundedSender<Msg>) {
+fn lights_worker(
+    mut lights: Box<dyn Lights>,
+    cmds: std_mpsc::Receiver<LightLevels>,
+    events: mpsc::UnboundedSender<Msg>,
+) {
     let mut health = Health::new(DeviceKind::Lights, events);
     while let Ok(levels) = cmds.recv() {
         match lights.apply(&levels) {
@@ -419,7 +434,13 @@ impl Shell {
                     let started = std::time::Instant::now();
                     let verdict = reviewer.review(&still, mode);
                     let codes: Vec<_> = verdict.findings.iter().map(|f| f.code).collect();
-                    info!(?photo, passed = verdict.passed(), ?codes, ms = started.elapsed().as_millis() as u64, "photo reviewed");
+                    info!(
+                        ?photo,
+                        passed = verdict.passed(),
+                        ?codes,
+                        ms = started.elapsed().as_millis() as u64,
+                        "photo reviewed"
+                    );
                     let _ = events.send(Msg::Event(Event::Reviewed { photo, verdict }));
                 });
             }
@@ -428,11 +449,17 @@ impl Shell {
                 *seq += 1;
                 let no = out_trade_no(&self.settings.file.booth.id, &ticket_id, *seq);
                 let valid_for = self.settings.policy.timeouts.payment;
-                let request = OrderRequest { out_trade_no: no, amount_fen, description: self.settings.file.booth.photo_type.clone(), valid_for };
+                let request = OrderRequest {
+                    out_trade_no: no,
+                    amount_fen,
+                    description: self.settings.file.booth.photo_type.clone(),
+                    valid_for,
+                };
                 if let Some(t) = self.payment_task.take() {
                     t.abort();
                 }
-                self.payment_task = Some(tokio::spawn(pay(self.payment.clone(), request, self.clock, self.events.clone())));
+                self.payment_task =
+                    Some(tokio::spawn(pay(self.payment.clone(), request, self.clock, self.events.clone())));
             }
             Command::CloseOrder { out_trade_no } => {
                 if let Some(t) = self.payment_task.take() {
@@ -464,7 +491,12 @@ impl Shell {
 }
 
 /// Create the order, show its code, then ask until it is paid (or the task is aborted).
-async fn pay(payment: Arc<dyn PaymentGateway>, request: OrderRequest, clock: Clock, events: mpsc::UnboundedSender<Msg>) {
+async fn pay(
+    payment: Arc<dyn PaymentGateway>,
+    request: OrderRequest,
+    clock: Clock,
+    events: mpsc::UnboundedSender<Msg>,
+) {
     let send = |u| {
         let _ = events.send(Msg::Event(Event::Payment(u)));
     };
@@ -621,7 +653,11 @@ fn event_name(e: &Event) -> &'static str {
 /// The booth on simulated hardware: devices from `gradbooth_hal::sim`, the simulated
 /// payment gateway, and the simulated clock from the configuration when it has one.
 /// Returns the parts and the simulated lights (so callers can see what they show).
-pub fn simulated(settings: Settings, sitters: Vec<RgbImage>, reviewer: Arc<dyn Reviewer>) -> (Parts, gradbooth_hal::sim::SimLights) {
+pub fn simulated(
+    settings: Settings,
+    sitters: Vec<RgbImage>,
+    reviewer: Arc<dyn Reviewer>,
+) -> (Parts, gradbooth_hal::sim::SimLights) {
     use gradbooth_hal::sim::{ChairModel, SimCamera, SimChair, SimLights, SimScanner};
     let controls = SimControls::new();
     let cam = &settings.file.hardware.camera;

@@ -21,7 +21,10 @@ pub enum UiMsg {
     Preview(SharedPixelBuffer<Rgb8Pixel>),
     /// The photo just captured (full resolution), or `None` to clear it when a visit ends.
     Photo(Option<Arc<RgbImage>>),
-    Chair { height_percent: Option<u8>, fault: Option<String> },
+    Chair {
+        height_percent: Option<u8>,
+        fault: Option<String>,
+    },
 }
 
 /// Where the runtime sends UI messages: the Slint event loop, or a channel (demo, tests).
@@ -172,9 +175,10 @@ fn qr_image(url: &str) -> Image {
     QR_CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
         if let Some((cached, img)) = cache.as_ref()
-            && cached == url {
-                return img.clone();
-            }
+            && cached == url
+        {
+            return img.clone();
+        }
         let img = match qrcode::QrCode::new(url.as_bytes()) {
             Ok(code) => {
                 let n = code.width();
@@ -184,7 +188,10 @@ fn qr_image(url: &str) -> Image {
                 let mut buf = SharedPixelBuffer::<Rgb8Pixel>::new(size, size);
                 for (i, px) in buf.make_mut_slice().iter_mut().enumerate() {
                     let (x, y) = (i % size as usize, i / size as usize);
-                    let dark = x >= quiet && y >= quiet && x < quiet + n && y < quiet + n
+                    let dark = x >= quiet
+                        && y >= quiet
+                        && x < quiet + n
+                        && y < quiet + n
                         && colors[(y - quiet) * n + (x - quiet)] == qrcode::Color::Dark;
                     let v = if dark { 0 } else { 255 };
                     *px = Rgb8Pixel { r: v, g: v, b: v };
@@ -268,9 +275,10 @@ pub fn connect(app: &AppWindow, booth: Rc<crate::runtime::BoothHandle>) {
         } else if key(Key::F9) {
             b.simulate("replug_camera");
         } else if key(Key::F6)
-            && let Some(app) = weak.upgrade() {
-                let english = !app.global::<BoothAdapter>().get_english();
-                set_language(&app, english);
-            }
+            && let Some(app) = weak.upgrade()
+        {
+            let english = !app.global::<BoothAdapter>().get_english();
+            set_language(&app, english);
+        }
     });
 }

@@ -25,7 +25,20 @@ fn a_scripted_visit_that_passes_is_paid_and_every_screen_is_saved() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let s = session(dir.path());
     let states: Vec<&str> = s["states"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    for screen in ["idle", "scan", "confirm", "lighting", "rules", "seat", "countdown", "attempt_shown", "reviewing", "review_result", "payment", "done"] {
+    for screen in [
+        "idle",
+        "scan",
+        "confirm",
+        "lighting",
+        "rules",
+        "seat",
+        "countdown",
+        "attempt_shown",
+        "reviewing",
+        "review_result",
+        "payment",
+        "done",
+    ] {
         assert!(states.contains(&screen), "{screen} missing from {states:?}");
     }
     assert_eq!(states.last(), Some(&"idle"));

@@ -26,6 +26,7 @@ fn the_gallery_renders_every_screen_in_both_languages_and_both_sizes() {
     let differing = zh.pixels().zip(en.pixels()).filter(|(a, b)| a != b).count();
     assert!(differing > 20_000, "only {differing} pixels differ between zh and en");
     // And text is drawn at all (a missing CJK font draws nothing): the title band has ink.
-    let dark = (0..1920).flat_map(|x| (120..200).map(move |y| (x, y))).filter(|&(x, y)| zh.get_pixel(x, y)[0] < 80).count();
+    let dark =
+        (0..1920).flat_map(|x| (120..200).map(move |y| (x, y))).filter(|&(x, y)| zh.get_pixel(x, y)[0] < 80).count();
     assert!(dark > 5_000, "the Chinese title is drawn ({dark} dark pixels)");
 }

@@ -39,7 +39,9 @@ fn tr_strings(text: &str) -> Vec<String> {
 }
 
 fn po_entries(text: &str) -> Vec<(String, String)> {
-    let unquote = |l: &str, key: &str| l.strip_prefix(key).map(|v| v.trim().trim_matches('"').replace("\\\"", "\"").replace("\\\\", "\\"));
+    let unquote = |l: &str, key: &str| {
+        l.strip_prefix(key).map(|v| v.trim().trim_matches('"').replace("\\\"", "\"").replace("\\\\", "\\"))
+    };
     let mut entries = Vec::new();
     let mut id = None;
     for line in text.lines() {

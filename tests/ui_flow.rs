@@ -41,16 +41,24 @@ impl Booth {
         self.app.global::<BoothAdapter>().get_screen().to_string()
     }
 
-    /// Show what the booth sends until the screen is `want`.
-    fn wait_for(&self, want: &str, within: Duration) {
+    /// Show what the booth sends until `done` holds.
+    fn pump_until(&self, what: &str, within: Duration, done: impl Fn(&Self) -> bool) {
         let deadline = Instant::now() + within;
-        while self.screen() != want {
+        while !done(self) {
             let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "screen {want:?} never came; still on {:?}", self.screen());
+            assert!(!left.is_zero(), "{what} never came; screen is {:?}", self.screen());
             if let Ok(msg) = self.rx.recv_timeout(left.min(Duration::from_millis(50))) {
                 screen::apply(&self.app, msg);
             }
         }
+    }
+
+    fn wait_for(&self, want: &str, within: Duration) {
+        self.pump_until(&format!("screen {want:?}"), within, |b| b.screen() == want);
+    }
+
+    fn wait_until_shown(&self, label: &str) {
+        self.pump_until(&format!("{label:?}"), SOON, |b| b.shows(label));
     }
 
     fn find(&self, label: &str) -> Vec<ElementHandle> {
@@ -106,13 +114,7 @@ fn a_graduate_goes_from_idle_to_paid_through_the_touchscreen() {
     assert!(b.shows("审核通过"));
     b.press("去支付");
     b.wait_for("payment", SOON);
-    let deadline = Instant::now() + SOON;
-    while !b.shows("微信支付二维码") {
-        assert!(Instant::now() < deadline, "the payment code never appeared");
-        if let Ok(msg) = b.rx.recv_timeout(Duration::from_millis(50)) {
-            screen::apply(&b.app, msg);
-        }
-    }
+    b.wait_until_shown("微信支付二维码");
     assert!(b.shows("模拟支付：演示用，不会真实扣款。"), "a simulated payment says so");
     // The simulated booth's debug panel stands in for the graduate's phone.
     b.app.global::<BoothAdapter>().set_debug_panel(true);
@@ -154,14 +156,7 @@ fn a_code_that_is_not_a_shooting_code_is_explained_on_the_scan_screen() {
     b.press("准备拍摄");
     b.wait_for("scan", SOON);
     b.booth.sim().unwrap().present_qr("https://example.com/some-poster");
-    let deadline = Instant::now() + SOON;
-    let message = "这不是拍摄二维码。请打开小程序，出示“个人拍摄二维码”。";
-    while !b.shows(message) {
-        assert!(Instant::now() < deadline, "no refusal message shown");
-        if let Ok(msg) = b.rx.recv_timeout(Duration::from_millis(50)) {
-            screen::apply(&b.app, msg);
-        }
-    }
+    b.wait_until_shown("这不是拍摄二维码。请打开小程序，出示“个人拍摄二维码”。");
     assert_eq!(b.screen(), "scan", "the graduate can scan again");
 }
 

@@ -100,7 +100,12 @@ impl World {
     }
 
     fn event(&mut self, a: &Act) -> Event {
-        let ticket = |i: u8| Ticket { id: format!("T{i}"), name: "某某".into(), student_no_masked: "2022****01".into(), school: "S".into() };
+        let ticket = |i: u8| Ticket {
+            id: format!("T{i}"),
+            name: "某某".into(),
+            student_no_masked: "2022****01".into(),
+            school: "S".into(),
+        };
         match *a {
             Act::Tap(i) => Event::Intent(INTENTS[i as usize]),
             Act::Scan => Event::QrScanned("code".into()),
@@ -122,7 +127,11 @@ impl World {
                 if pass {
                     self.passed.insert(photo);
                 }
-                let findings = if pass { vec![] } else { vec![Finding { code: "blurry", severity: Severity::Blocks, measured: 1.0, limit: 2.0 }] };
+                let findings = if pass {
+                    vec![]
+                } else {
+                    vec![Finding { code: "blurry", severity: Severity::Blocks, measured: 1.0, limit: 2.0 }]
+                };
                 Event::Reviewed { photo, verdict: Verdict { findings, scripted: false } }
             }
             Act::OrderCreated => {
@@ -137,7 +146,9 @@ impl World {
             }
             Act::Paid => Event::Payment(PaymentUpdate::Paid { out_trade_no: format!("O{}", self.orders) }),
             Act::PaymentDown => Event::Payment(PaymentUpdate::Unreachable),
-            Act::Seat(i) => Event::SeatButton([SeatButton::UpPressed, SeatButton::DownPressed, SeatButton::Released][i as usize]),
+            Act::Seat(i) => {
+                Event::SeatButton([SeatButton::UpPressed, SeatButton::DownPressed, SeatButton::Released][i as usize])
+            }
             Act::Fault(d) => Event::DeviceFault(DeviceKind::ALL[d as usize]),
             Act::Restore(d) => Event::DeviceRestored(DeviceKind::ALL[d as usize]),
             Act::Hours(open) => Event::Hours((!open).then_some(Closed::OutsideHours)),
@@ -195,7 +206,8 @@ impl World {
         if let Phase::Payment { photo, .. } = &self.booth.phase {
             prop_assert!(self.passed.contains(photo), "payment shown for a photo that did not pass review");
         }
-        let resting = matches!(self.booth.phase, Phase::Idle | Phase::OutOfService | Phase::Done { .. } | Phase::Notice { .. });
+        let resting =
+            matches!(self.booth.phase, Phase::Idle | Phase::OutOfService | Phase::Done { .. } | Phase::Notice { .. });
         if was_in_visit && resting {
             prop_assert_eq!(self.last_chair, Motion::Stop, "chair left running after the visit");
             prop_assert_eq!(self.last_lights, LightScene::Idle, "lights not idle after the visit");

@@ -27,7 +27,12 @@ pub fn measure(photo: &RgbImage) -> Measures {
     let scale = (WORK_SIZE as f32 / w.max(h) as f32).min(1.0);
     let small;
     let img = if scale < 1.0 {
-        small = image::imageops::resize(photo, (w as f32 * scale) as u32, (h as f32 * scale) as u32, image::imageops::FilterType::Triangle);
+        small = image::imageops::resize(
+            photo,
+            (w as f32 * scale) as u32,
+            (h as f32 * scale) as u32,
+            image::imageops::FilterType::Triangle,
+        );
         &small
     } else {
         photo
@@ -86,7 +91,8 @@ impl Reviewer for ImageReviewer {
         let m = measure(photo);
         let t = &self.thresholds;
         let mut findings = Vec::new();
-        let mut block = |code, measured, limit| findings.push(Finding { code, severity: Severity::Blocks, measured, limit });
+        let mut block =
+            |code, measured, limit| findings.push(Finding { code, severity: Severity::Blocks, measured, limit });
         if m.brightness < t.min_brightness {
             block("underexposed", m.brightness, t.min_brightness);
         }

@@ -150,7 +150,14 @@ pub fn step(policy: &Policy, booth: Booth, event: Event, now: Instant) -> (Booth
     (booth, cmds)
 }
 
-fn transition(policy: &Policy, booth: &mut Booth, phase: Phase, event: Event, now: Instant, cmds: &mut Vec<Command>) -> Phase {
+fn transition(
+    policy: &Policy,
+    booth: &mut Booth,
+    phase: Phase,
+    event: Event,
+    now: Instant,
+    cmds: &mut Vec<Command>,
+) -> Phase {
     use Event as E;
     use Intent as I;
 
@@ -201,7 +208,12 @@ fn transition(policy: &Policy, booth: &mut Booth, phase: Phase, event: Event, no
                 Phase::Scan { since: now, checking: false, refusal: Some(TicketRefusal::NoAttemptsLeft) }
             }
             Ok(grant) => {
-                let visit = Visit { ticket: grant.ticket, mode: LightingMode::NoGlasses, attempts_used: grant.attempts_used, photos: Vec::new() };
+                let visit = Visit {
+                    ticket: grant.ticket,
+                    mode: LightingMode::NoGlasses,
+                    attempts_used: grant.attempts_used,
+                    photos: Vec::new(),
+                };
                 Phase::Confirm { visit, since: now }
             }
             Err(refusal) => Phase::Scan { since: now, checking: false, refusal: Some(refusal) },
@@ -274,7 +286,9 @@ fn transition(policy: &Policy, booth: &mut Booth, phase: Phase, event: Event, no
             (PaymentStage::Creating, PaymentUpdate::Created(order)) => {
                 Phase::Payment { visit, since: now, photo, stage: PaymentStage::Waiting(order) }
             }
-            (PaymentStage::Waiting(order), PaymentUpdate::Paid { out_trade_no }) if order.out_trade_no == out_trade_no => {
+            (PaymentStage::Waiting(order), PaymentUpdate::Paid { out_trade_no })
+                if order.out_trade_no == out_trade_no =>
+            {
                 let phase = Phase::Payment { visit, since, photo, stage: PaymentStage::Waiting(order) };
                 end_visit(booth, phase, VisitOutcome::Paid, None, now, cmds)
             }
@@ -283,9 +297,10 @@ fn transition(policy: &Policy, booth: &mut Booth, phase: Phase, event: Event, no
             }
             (stage, _) => Phase::Payment { visit, since, photo, stage },
         },
-        (Phase::Payment { visit, photo, stage: PaymentStage::Expired | PaymentStage::Unreachable, .. }, E::Intent(I::NewPaymentCode)) => {
-            start_order(policy, visit, photo, now, cmds)
-        }
+        (
+            Phase::Payment { visit, photo, stage: PaymentStage::Expired | PaymentStage::Unreachable, .. },
+            E::Intent(I::NewPaymentCode),
+        ) => start_order(policy, visit, photo, now, cmds),
         (Phase::Done { .. } | Phase::Notice { .. }, E::Intent(I::Finish)) => booth.resting_phase(),
         // Anything else changes nothing: a late device answer, a button on the wrong screen.
         (phase, _) => phase,
@@ -335,7 +350,9 @@ fn on_timeout(booth: &Booth, phase: Phase, now: Instant, cmds: &mut Vec<Command>
             Phase::Capturing { visit, since: now }
         }
         phase @ Phase::Capturing { .. } => capture_failed(booth, phase, now, cmds),
-        Phase::Reviewing { .. } => end_visit(booth, phase, VisitOutcome::Failed, Some(Notice::ReviewUnavailable), now, cmds),
+        Phase::Reviewing { .. } => {
+            end_visit(booth, phase, VisitOutcome::Failed, Some(Notice::ReviewUnavailable), now, cmds)
+        }
         Phase::Payment { visit, photo, stage: PaymentStage::Waiting(order), .. } => {
             // The code has expired: close the order and offer a fresh one.
             cmds.push(Command::CloseOrder { out_trade_no: order.out_trade_no });
@@ -347,7 +364,14 @@ fn on_timeout(booth: &Booth, phase: Phase, now: Instant, cmds: &mut Vec<Command>
 }
 
 /// The only way out of a visit: hardware safe, order closed, personal data dropped.
-fn end_visit(booth: &Booth, phase: Phase, outcome: VisitOutcome, notice: Option<Notice>, now: Instant, cmds: &mut Vec<Command>) -> Phase {
+fn end_visit(
+    booth: &Booth,
+    phase: Phase,
+    outcome: VisitOutcome,
+    notice: Option<Notice>,
+    now: Instant,
+    cmds: &mut Vec<Command>,
+) -> Phase {
     let (open_order, paid_photo) = match &phase {
         Phase::Payment { stage: PaymentStage::Waiting(order), photo, .. } => {
             (Some(order.out_trade_no.clone()), (outcome == VisitOutcome::Paid).then_some(*photo))

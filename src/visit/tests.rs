@@ -8,7 +8,12 @@ fn policy() -> Policy {
 }
 
 fn ticket(id: &str) -> Ticket {
-    Ticket { id: id.into(), name: "李明".into(), student_no_masked: "2022****56".into(), school: "上海电子信息职业技术学院".into() }
+    Ticket {
+        id: id.into(),
+        name: "李明".into(),
+        student_no_masked: "2022****56".into(),
+        school: "上海电子信息职业技术学院".into(),
+    }
 }
 
 fn pass() -> Verdict {
@@ -16,7 +21,10 @@ fn pass() -> Verdict {
 }
 
 fn fail() -> Verdict {
-    Verdict { findings: vec![Finding { code: "blurry", severity: Severity::Blocks, measured: 3.0, limit: 12.0 }], scripted: false }
+    Verdict {
+        findings: vec![Finding { code: "blurry", severity: Severity::Blocks, measured: 3.0, limit: 12.0 }],
+        scripted: false,
+    }
 }
 
 /// A booth being walked through a visit, keeping every command it issued.
@@ -88,11 +96,21 @@ fn a_whole_visit_from_idle_to_paid_and_back() {
     assert_eq!(w.screen(), Screen::ReviewResult);
     let c = w.tap(Intent::GoToPayment);
     assert_eq!(c, vec![Command::CreateOrder { ticket_id: "T1".into(), photo: PhotoId(1), amount_fen: 3000 }]);
-    let order = PaymentOrder { out_trade_no: "O1".into(), code_url: "weixin://x".into(), amount_fen: 3000, expires_at: w.now.after(std::time::Duration::from_secs(120)), simulated: true };
+    let order = PaymentOrder {
+        out_trade_no: "O1".into(),
+        code_url: "weixin://x".into(),
+        amount_fen: 3000,
+        expires_at: w.now.after(std::time::Duration::from_secs(120)),
+        simulated: true,
+    };
     w.send(Event::Payment(PaymentUpdate::Created(order)));
     assert_eq!(view(&w.policy, &w.booth, w.now).payment.unwrap().stage, "waiting");
     let c = w.send(Event::Payment(PaymentUpdate::Paid { out_trade_no: "O1".into() }));
-    assert!(c.contains(&Command::VisitEnded { ticket_id: Some("T1".into()), outcome: VisitOutcome::Paid, paid_photo: Some(PhotoId(1)) }));
+    assert!(c.contains(&Command::VisitEnded {
+        ticket_id: Some("T1".into()),
+        outcome: VisitOutcome::Paid,
+        paid_photo: Some(PhotoId(1))
+    }));
     assert!(!c.iter().any(|c| matches!(c, Command::CloseOrder { .. })), "a paid order is not closed");
     assert_eq!(w.screen(), Screen::Done);
     w.wait(w.policy.timeouts.done);
@@ -110,7 +128,11 @@ fn exit_from_the_lighting_screen_returns_to_idle_and_forgets_the_visit() {
     w.tap(Intent::ConfirmData);
     assert_eq!(w.screen(), Screen::Lighting);
     let c = w.tap(Intent::Exit);
-    assert!(c.contains(&Command::VisitEnded { ticket_id: Some("T1".into()), outcome: VisitOutcome::Exited, paid_photo: None }));
+    assert!(c.contains(&Command::VisitEnded {
+        ticket_id: Some("T1".into()),
+        outcome: VisitOutcome::Exited,
+        paid_photo: None
+    }));
     assert_eq!(w.screen(), Screen::Idle);
     assert_eq!(w.booth.phase, Phase::Idle, "no personal data stays in the state");
     assert!(w.hardware_safe());
@@ -201,7 +223,13 @@ fn an_expired_payment_code_is_closed_and_a_fresh_one_can_be_asked_for() {
     w.tap(Intent::UsePhoto);
     w.send(Event::Reviewed { photo: PhotoId(1), verdict: pass() });
     w.tap(Intent::GoToPayment);
-    let order = PaymentOrder { out_trade_no: "O1".into(), code_url: "u".into(), amount_fen: 3000, expires_at: w.now.after(std::time::Duration::from_secs(60)), simulated: true };
+    let order = PaymentOrder {
+        out_trade_no: "O1".into(),
+        code_url: "u".into(),
+        amount_fen: 3000,
+        expires_at: w.now.after(std::time::Duration::from_secs(60)),
+        simulated: true,
+    };
     w.send(Event::Payment(PaymentUpdate::Created(order)));
     let c = w.wait(std::time::Duration::from_secs(60));
     assert_eq!(c, vec![Command::CloseOrder { out_trade_no: "O1".into() }]);

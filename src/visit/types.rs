@@ -164,7 +164,9 @@ pub struct PaymentOrder {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PaymentUpdate {
     Created(PaymentOrder),
-    Paid { out_trade_no: String },
+    Paid {
+        out_trade_no: String,
+    },
     /// The service could not be reached or refused; the graduate may try again.
     Unreachable,
 }
@@ -215,7 +217,10 @@ pub enum Event {
     TicketChecked(Result<TicketGrant, TicketRefusal>),
     SeatButton(SeatButton),
     PhotoCaptured(Result<PhotoId, String>),
-    Reviewed { photo: PhotoId, verdict: Verdict },
+    Reviewed {
+        photo: PhotoId,
+        verdict: Verdict,
+    },
     Payment(PaymentUpdate),
     DeviceFault(DeviceKind),
     DeviceRestored(DeviceKind),
@@ -241,13 +246,34 @@ pub enum Command {
     Preview(bool),
     CheckTicket(String),
     /// Recorded before the shutter fires, so a crash cannot hand out an extra attempt.
-    AttemptStarted { ticket_id: String, attempt: u8 },
+    AttemptStarted {
+        ticket_id: String,
+        attempt: u8,
+    },
     /// The capture failed: the attempt is given back.
-    AttemptVoided { ticket_id: String, attempt: u8 },
-    Capture { attempt: u8 },
-    Review { photo: PhotoId, mode: LightingMode },
-    CreateOrder { ticket_id: String, photo: PhotoId, amount_fen: u32 },
-    CloseOrder { out_trade_no: String },
+    AttemptVoided {
+        ticket_id: String,
+        attempt: u8,
+    },
+    Capture {
+        attempt: u8,
+    },
+    Review {
+        photo: PhotoId,
+        mode: LightingMode,
+    },
+    CreateOrder {
+        ticket_id: String,
+        photo: PhotoId,
+        amount_fen: u32,
+    },
+    CloseOrder {
+        out_trade_no: String,
+    },
     /// The visit is over: forget its personal data and unpaid photos.
-    VisitEnded { ticket_id: Option<String>, outcome: VisitOutcome, paid_photo: Option<PhotoId> },
+    VisitEnded {
+        ticket_id: Option<String>,
+        outcome: VisitOutcome,
+        paid_photo: Option<PhotoId>,
+    },
 }

@@ -131,7 +131,8 @@ pub fn view(policy: &Policy, booth: &Booth, now: Instant) -> View {
         }
         _ => Default::default(),
     };
-    let seconds_left = timeout_of(policy, phase).map(|(since, d)| since.after(d).since(now).as_millis().div_ceil(1000) as u64);
+    let seconds_left =
+        timeout_of(policy, phase).map(|(since, d)| since.after(d).since(now).as_millis().div_ceil(1000) as u64);
     let countdown = match phase {
         Phase::Countdown { .. } => seconds_left.unwrap_or(0).max(1) as u8,
         _ => 0,
@@ -141,22 +142,29 @@ pub fn view(policy: &Policy, booth: &Booth, now: Instant) -> View {
         _ => (false, None),
     };
     let photo = match phase {
-        Phase::AttemptShown { photo, .. } | Phase::Reviewing { photo, .. } | Phase::ReviewResult { photo, .. } | Phase::Payment { photo, .. } => {
-            Some(*photo)
-        }
+        Phase::AttemptShown { photo, .. }
+        | Phase::Reviewing { photo, .. }
+        | Phase::ReviewResult { photo, .. }
+        | Phase::Payment { photo, .. } => Some(*photo),
         _ => None,
     };
     let payment = match phase {
         Phase::Payment { stage, .. } => Some(match stage {
-            PaymentStage::Creating => PaymentView { stage: "creating", amount_fen: policy.price_fen, code_url: None, simulated: false },
+            PaymentStage::Creating => {
+                PaymentView { stage: "creating", amount_fen: policy.price_fen, code_url: None, simulated: false }
+            }
             PaymentStage::Waiting(order) => PaymentView {
                 stage: "waiting",
                 amount_fen: order.amount_fen,
                 code_url: Some(order.code_url.clone()),
                 simulated: order.simulated,
             },
-            PaymentStage::Expired => PaymentView { stage: "expired", amount_fen: policy.price_fen, code_url: None, simulated: false },
-            PaymentStage::Unreachable => PaymentView { stage: "unreachable", amount_fen: policy.price_fen, code_url: None, simulated: false },
+            PaymentStage::Expired => {
+                PaymentView { stage: "expired", amount_fen: policy.price_fen, code_url: None, simulated: false }
+            }
+            PaymentStage::Unreachable => {
+                PaymentView { stage: "unreachable", amount_fen: policy.price_fen, code_url: None, simulated: false }
+            }
         }),
         _ => None,
     };

@@ -152,7 +152,8 @@ pub(crate) fn synthetic_scene(width: u32, height: u32, dx: f32) -> RgbImage {
         let half_width = (py - shoulder_top) * 1.6 + face_rx * 1.2;
         let in_body = py >= shoulder_top && (px - cx).abs() <= half_width;
         let in_neck = py >= face_cy + face_ry * 0.8 && py < shoulder_top + 10.0 && (px - cx).abs() < face_rx * 0.45;
-        let in_eye = [cx - eye_dx, cx + eye_dx].iter().any(|ex| (px - ex).powi(2) + (py - eye_y).powi(2) <= eye_r * eye_r);
+        let in_eye =
+            [cx - eye_dx, cx + eye_dx].iter().any(|ex| (px - ex).powi(2) + (py - eye_y).powi(2) <= eye_r * eye_r);
         if in_eye {
             Rgb([40, 30, 30])
         } else if in_hair {

@@ -65,11 +65,12 @@ impl SimChair {
             s.run_started = None;
         }
         if let Some(start) = s.run_started
-            && now.saturating_duration_since(start) > self.model.max_run {
-                s.motion = Motion::Stop;
-                s.run_started = None;
-                fault = Some(format!("ran longer than {} s without reaching a limit", self.model.max_run.as_secs()));
-            }
+            && now.saturating_duration_since(start) > self.model.max_run
+        {
+            s.motion = Motion::Stop;
+            s.run_started = None;
+            fault = Some(format!("ran longer than {} s without reaching a limit", self.model.max_run.as_secs()));
+        }
         if let Some(detail) = fault {
             return Err(DeviceError::Fault { device: DeviceKind::Chair, detail });
         }

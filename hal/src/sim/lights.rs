@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use super::SimControls;
-use crate::{DeviceKind, DeviceError, LightLevels, Lights};
+use crate::{DeviceError, DeviceKind, LightLevels, Lights};
 
 #[derive(Clone)]
 pub struct SimLights {
