@@ -32,7 +32,7 @@ pub struct Config {
     pub policy: PolicyFile,
     pub timeouts: TimeoutsFile,
     pub lights: LightsFile,
-    pub review: ReviewThresholds,
+    pub review: ReviewFile,
     pub ui: UiFile,
     pub hardware: Hardware,
 }
@@ -123,11 +123,99 @@ pub struct LightsFile {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ReviewThresholds {
-    pub min_brightness: f32,
-    pub max_brightness: f32,
-    pub min_sharpness: f32,
-    pub max_background_spread: f32,
+pub struct ReviewFile {
+    /// Directory of the ONNX face models; empty = `GRADBOOTH_MODELS` or the install's `models/`.
+    #[serde(default)]
+    models: String,
+    /// Per check: `{ limit = …, severity = "blocks" | "warns" | "off" }`; unlisted checks keep
+    /// their defaults (src/review/checks.rs).
+    #[serde(default)]
+    checks: std::collections::BTreeMap<String, CheckFile>,
+    #[serde(default)]
+    standard: StandardFile,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckFile {
+    limit: Option<f32>,
+    severity: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StandardFile {
+    background: Option<[u8; 3]>,
+    min_kb: Option<u32>,
+    max_kb: Option<u32>,
+    min_quality: Option<u8>,
+    face_width: Option<u32>,
+}
+
+/// The reviewer's configuration, checked.
+#[derive(Debug, Clone)]
+pub struct ReviewSettings {
+    pub models: PathBuf,
+    pub checks: Vec<crate::review::Check>,
+    pub standard: crate::review::StandardSpec,
+}
+
+impl ReviewFile {
+    fn validate(&self) -> Result<ReviewSettings, ConfigError> {
+        use crate::review::checks::{CHECKS, spec_of};
+        use crate::visit::Severity;
+        for (code, c) in &self.checks {
+            let key = format!("review.checks.{code}");
+            let spec = spec_of(code).ok_or_else(|| {
+                let codes: Vec<_> = CHECKS.iter().map(|c| c.code).collect();
+                invalid(&key, "{…}", format!("unknown check; checks are {}", codes.join(", ")))
+            })?;
+            if let Some(l) = c.limit
+                && !(spec.range.0..=spec.range.1).contains(&l)
+            {
+                return Err(invalid(&format!("{key}.limit"), l, format!("allowed range is {}..={}", spec.range.0, spec.range.1)));
+            }
+            if let Some(s) = &c.severity
+                && !matches!(s.as_str(), "blocks" | "warns" | "off")
+            {
+                return Err(invalid(&format!("{key}.severity"), format!("{s:?}"), "\"blocks\", \"warns\" or \"off\""));
+            }
+        }
+        let checks = CHECKS
+            .iter()
+            .filter_map(|spec| {
+                let c = self.checks.get(spec.code);
+                let severity = match c.and_then(|c| c.severity.as_deref()) {
+                    Some("off") => return None,
+                    Some("warns") => Severity::Warns,
+                    Some("blocks") => Severity::Blocks,
+                    _ => spec.severity,
+                };
+                let limit = c.and_then(|c| c.limit).unwrap_or(spec.limit);
+                Some(crate::review::Check { spec, limit, severity })
+            })
+            .collect();
+        let st = &self.standard;
+        let mut standard = crate::review::StandardSpec::default();
+        if let Some(b) = st.background {
+            standard.background = b;
+        }
+        if let Some(q) = st.min_quality {
+            standard.min_quality = in_range("review.standard.min_quality", q as u32, 60, 100)? as u8;
+        }
+        let min_kb = in_range("review.standard.min_kb", st.min_kb.unwrap_or(20), 1, 4096)?;
+        let max_kb = in_range("review.standard.max_kb", st.max_kb.unwrap_or(40), min_kb, 4096)?;
+        standard.min_bytes = min_kb as usize * 1024;
+        standard.max_bytes = max_kb as usize * 1024;
+        if let Some(w) = st.face_width {
+            standard.face_width_target = in_range("review.standard.face_width", w, 180, 300)? as f32;
+        }
+        let models = match self.models.trim() {
+            "" => crate::review::models::default_dir(),
+            m => PathBuf::from(m),
+        };
+        Ok(ReviewSettings { models, checks, standard })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -178,6 +266,7 @@ pub struct Settings {
     pub policy: crate::visit::Policy,
     pub sim_clock_start: Option<DateTime<FixedOffset>>,
     pub scan_file: Option<PathBuf>,
+    pub review: ReviewSettings,
 }
 
 impl Settings {
@@ -307,20 +396,7 @@ impl Config {
             levels(&format!("lights.{name}.capture"), &m.capture, &l.channels)?;
         }
 
-        let r = &self.review;
-        if !(0.0..=255.0).contains(&r.min_brightness) || !(r.min_brightness..=255.0).contains(&r.max_brightness) {
-            return Err(invalid(
-                "review.max_brightness",
-                r.max_brightness,
-                "brightness thresholds must satisfy 0 <= min_brightness <= max_brightness <= 255",
-            ));
-        }
-        if r.min_sharpness.is_nan() || r.min_sharpness < 0.0 {
-            return Err(invalid("review.min_sharpness", r.min_sharpness, "must be 0 or more"));
-        }
-        if !(r.max_background_spread > 0.0 && r.max_background_spread <= 128.0) {
-            return Err(invalid("review.max_background_spread", r.max_background_spread, "allowed range is (0, 128]"));
-        }
+        let review = self.review.validate()?;
         if !matches!(self.ui.language.as_str(), "zh" | "en") {
             return Err(invalid("ui.language", &self.ui.language, "\"zh\" or \"en\""));
         }
@@ -340,7 +416,7 @@ impl Config {
             })?),
         };
         let scan_file = Some(PathBuf::from(sim.scan_file.trim())).filter(|p| !p.as_os_str().is_empty());
-        Ok(Settings { schedule, price_fen, policy, sim_clock_start, scan_file, file: self })
+        Ok(Settings { schedule, price_fen, policy, sim_clock_start, scan_file, review, file: self })
     }
 }
 

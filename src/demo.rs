@@ -11,7 +11,7 @@ use slint::ComponentHandle;
 use tracing::info;
 
 use crate::config::Settings;
-use crate::review::{ImageReviewer, Reviewer, ScriptedReviewer};
+use crate::review::{FaceReviewer, Reviewer, ScriptedReviewer};
 use crate::screen::{self, UiMsg};
 use crate::ticket;
 use crate::ui::{AppWindow, BoothAdapter};
@@ -31,6 +31,7 @@ pub struct Session {
     pub states: Vec<&'static str>,
     pub screenshots: Vec<String>,
     pub captured_photos: Vec<String>,
+    pub standard_photos: Vec<String>,
     pub attempts: u8,
     pub reviews: Vec<ReviewRecord>,
     pub payment: &'static str,
@@ -57,7 +58,10 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Session> {
     let sitters = gradbooth_hal::sim::SimCamera::load_sitters(&args.sitters).context("reading --sitter images")?;
     let reviewer: Arc<dyn Reviewer> = match args.scripted_review {
         Some(pass) => Arc::new(ScriptedReviewer { pass }),
-        None => Arc::new(ImageReviewer { thresholds: settings.file.review.clone() }),
+        None => {
+            let r = &settings.review;
+            Arc::new(FaceReviewer::load(&r.models, r.checks.clone(), r.standard.clone())?)
+        }
     };
     let mut settings = settings;
     if settings.sim_clock_start.is_none() {
@@ -79,6 +83,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Session> {
         states: vec![],
         screenshots: vec![],
         captured_photos: vec![],
+        standard_photos: vec![],
         attempts: 0,
         reviews: vec![],
         payment: "not_reached",
@@ -105,6 +110,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Session> {
                         new_screen = true;
                     }
                     current = Some((**v).clone());
+                }
+                // During the review, the photo shown is the standard photo of a passing capture.
+                UiMsg::Photo(Some(photo)) if current.as_ref().is_some_and(|c| c.screen == Screen::Reviewing) => {
+                    let name = format!("standard-{}.jpg", session.standard_photos.len() + 1);
+                    image::DynamicImage::ImageRgb8((**photo).clone()).save(args.out.join(&name))?;
+                    session.standard_photos.push(name);
                 }
                 UiMsg::Photo(Some(photo)) => {
                     let name = format!("capture-{}.jpg", session.captured_photos.len() + 1);

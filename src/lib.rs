@@ -8,6 +8,7 @@ pub mod headless;
 pub mod payment;
 pub mod preview;
 pub mod review;
+pub mod review_cmd;
 pub mod runtime;
 pub mod screen;
 pub mod ticket;

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use gradbooth::config::Settings;
-use gradbooth::review::ImageReviewer;
 use gradbooth::screen::{self, UiMsg, UiSink};
 use gradbooth::ui::{AppWindow, BoothAdapter};
 use slint::ComponentHandle;
@@ -50,6 +49,20 @@ enum Cmd {
         #[arg(long)]
         english: bool,
     },
+    /// Review image files as the booth reviews a capture (exit 0: all reviewed; 2: a file failed).
+    Review {
+        /// One JSON object per line: file, verdict, reasons, measures, ms.
+        #[arg(long)]
+        json: bool,
+        /// Judge as in the glasses lighting mode (adds the reflection check).
+        #[arg(long)]
+        glasses: bool,
+        /// Write the standard 480×640 photo of each passing image into this directory.
+        #[arg(long, value_name = "DIR")]
+        standardize: Option<PathBuf>,
+        #[arg(required = true, value_name = "IMAGE")]
+        files: Vec<PathBuf>,
+    },
     /// Render every screen, in Chinese and English, to PNG files in --out.
     Gallery {
         #[arg(long)]
@@ -80,6 +93,17 @@ fn main() -> anyhow::Result<()> {
                 session.payment,
                 out.display()
             );
+            Ok(())
+        }
+        Cmd::Review { json, glasses, standardize, files } => {
+            let settings = Settings::load(&cli.config).with_context(|| format!("loading {}", cli.config.display()))?;
+            let r = &settings.review;
+            let reviewer = gradbooth::review::FaceReviewer::load(&r.models, r.checks.clone(), r.standard.clone())?;
+            let args = gradbooth::review_cmd::ReviewArgs { files, json, glasses, standardize };
+            let all_ok = gradbooth::review_cmd::run(&reviewer, &args, &mut std::io::stdout().lock())?;
+            if !all_ok {
+                std::process::exit(2);
+            }
             Ok(())
         }
         Cmd::Gallery { out } => {
@@ -131,7 +155,7 @@ fn run_booth(config: &std::path::Path, debug_panel: bool) -> anyhow::Result<()> 
     screen::apply_settings(&app, &settings);
     screen::set_language(&app, settings.file.ui.language == "en");
     app.global::<BoothAdapter>().set_debug_panel(debug_panel);
-    let reviewer = Arc::new(ImageReviewer { thresholds: settings.file.review.clone() });
+    let reviewer = gradbooth::review::from_settings(&settings.review);
     let sitters = gradbooth_hal::sim::SimCamera::load_sitters(&settings.file.hardware.simulated.sitter_images)
         .context("reading hardware.simulated.sitter_images")?;
     let (parts, _lights) = gradbooth::runtime::simulated(settings, sitters, reviewer);

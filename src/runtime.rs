@@ -227,6 +227,7 @@ fn camera_worker(
     ui: Arc<dyn UiSink>,
     photos: PhotoStore,
     capture_timeout: Duration,
+    guide: std_mpsc::SyncSender<Arc<RgbImage>>,
 ) {
     let mut health = Health::new(DeviceKind::Camera, events.clone());
     let next_id = AtomicU32::new(1);
@@ -234,7 +235,12 @@ fn camera_worker(
     loop {
         let wait = if previewing { Duration::ZERO } else { Duration::from_millis(500) };
         match cmds.recv_timeout(wait) {
-            Ok(CameraCmd::Preview(on)) => previewing = on,
+            Ok(CameraCmd::Preview(on)) => {
+                previewing = on;
+                if !on {
+                    ui.send(UiMsg::Hint(""));
+                }
+            }
             Ok(CameraCmd::Capture) => {
                 let result = camera.capture_still(capture_timeout);
                 match result {
@@ -262,10 +268,37 @@ fn camera_worker(
                 health.ok();
                 if previewing {
                     ui.send(UiMsg::Preview(preview_image(&frame, PREVIEW_WIDTH, PREVIEW_HEIGHT)));
+                    // The guide takes the newest frame when it is free; others are dropped.
+                    let _ = guide.try_send(Arc::new(frame));
                 }
             }
             Err(e) => health.failed(&e),
         }
+    }
+}
+
+/// Live guidance: the light checks on preview frames, one hint at a time, at most
+/// `GUIDE_RATE` times a second (each takes ~10 ms on one core).
+fn guide_worker(reviewer: Arc<dyn Reviewer>, frames: std_mpsc::Receiver<Arc<RgbImage>>, ui: Arc<dyn UiSink>) {
+    const GUIDE_PERIOD: Duration = Duration::from_millis(66);
+    let mut failed = false;
+    while let Ok(frame) = frames.recv() {
+        let started = std::time::Instant::now();
+        match reviewer.guide(&frame) {
+            Ok(hint) => {
+                failed = false;
+                ui.send(UiMsg::Hint(hint));
+            }
+            Err(e) if !failed => {
+                warn!(error = %e, "live guidance unavailable");
+                failed = true;
+            }
+            Err(_) => {}
+        }
+        drop(frame);
+        // A frame that waited while this one was judged is stale: take the next fresh one.
+        thread::sleep(GUIDE_PERIOD.saturating_sub(started.elapsed()));
+        while frames.try_recv().is_ok() {}
     }
 }
 
@@ -365,6 +398,8 @@ struct Shell {
     chair: std_mpsc::Sender<Motion>,
     lights: std_mpsc::Sender<LightLevels>,
     photos: PhotoStore,
+    /// Standard JPEGs of passing photos, for the hand-over after payment (issue 7).
+    standards: Arc<Mutex<BTreeMap<PhotoId, Vec<u8>>>>,
     reviewer: Arc<dyn Reviewer>,
     payment: Arc<dyn PaymentGateway>,
     desk: TicketDesk,
@@ -426,13 +461,23 @@ impl Shell {
                 let still = self.photos.lock().unwrap_or_else(|e| e.into_inner()).get(&photo).cloned();
                 let reviewer = self.reviewer.clone();
                 let events = self.events.clone();
+                let (ui, standards) = (self.ui.clone(), self.standards.clone());
                 tokio::task::spawn_blocking(move || {
                     let Some(still) = still else {
                         error!(?photo, "photo to review is gone");
+                        let _ = events.send(Msg::Event(Event::ReviewFailed { photo }));
                         return;
                     };
                     let started = std::time::Instant::now();
-                    let verdict = reviewer.review(&still, mode);
+                    let review = match reviewer.review(&still, mode) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            error!(?photo, error = %e, "photo could not be reviewed");
+                            let _ = events.send(Msg::Event(Event::ReviewFailed { photo }));
+                            return;
+                        }
+                    };
+                    let verdict = review.verdict;
                     let codes: Vec<_> = verdict.findings.iter().map(|f| f.code).collect();
                     info!(
                         ?photo,
@@ -441,6 +486,15 @@ impl Shell {
                         ms = started.elapsed().as_millis() as u64,
                         "photo reviewed"
                     );
+                    if let Some(std) = review.standard {
+                        info!(?photo, bytes = std.jpeg.bytes.len(), quality = std.jpeg.quality, "standard photo made");
+                        if !std.jpeg.size_in_range {
+                            warn!(?photo, bytes = std.jpeg.bytes.len(), "standard photo outside the configured size range");
+                        }
+                        // The graduate sees the standard photo before paying.
+                        ui.send(UiMsg::Photo(Some(Arc::new(std.image))));
+                        standards.lock().unwrap_or_else(|e| e.into_inner()).insert(photo, std.jpeg.bytes);
+                    }
                     let _ = events.send(Msg::Event(Event::Reviewed { photo, verdict }));
                 });
             }
@@ -483,6 +537,7 @@ impl Shell {
                 // Unpaid photos leave memory with the visit; the paid one is handed on
                 // (issue 7: encrypted upload) — until then it is not kept either.
                 self.photos.lock().unwrap_or_else(|e| e.into_inner()).clear();
+                self.standards.lock().unwrap_or_else(|e| e.into_inner()).clear();
                 self.ui.send(UiMsg::Photo(None));
                 info!(ticket = ticket_id.as_deref().unwrap_or("-"), ?outcome, paid_photo = ?paid_photo.map(|p| p.0), "visit ended");
             }
@@ -535,6 +590,14 @@ async fn run(parts: Parts, ui: Arc<dyn UiSink>, tx: mpsc::UnboundedSender<Msg>, 
     let Parts { settings, devices, reviewer, payment, wall_clock, .. } = parts;
     let clock = Clock(std::time::Instant::now());
     let photos: PhotoStore = Arc::default();
+    let (guide_tx, guide_rx) = std_mpsc::sync_channel(1);
+    {
+        let (reviewer, ui) = (reviewer.clone(), ui.clone());
+        thread::Builder::new()
+            .name("guide".into())
+            .spawn(move || guide_worker(reviewer, guide_rx, ui))
+            .expect("spawning the guide thread");
+    }
 
     let (cam_tx, cam_rx) = std_mpsc::channel();
     let (chair_tx, chair_rx) = std_mpsc::channel();
@@ -544,7 +607,7 @@ async fn run(parts: Parts, ui: Arc<dyn UiSink>, tx: mpsc::UnboundedSender<Msg>, 
         {
             let (events, ui, photos) = (tx.clone(), ui.clone(), photos.clone());
             let camera = devices.camera;
-            spawn_device("camera", move || camera_worker(camera, cam_rx, events, ui, photos, capture_timeout))
+            spawn_device("camera", move || camera_worker(camera, cam_rx, events, ui, photos, capture_timeout, guide_tx))
         },
         {
             let events = tx.clone();
@@ -574,6 +637,7 @@ async fn run(parts: Parts, ui: Arc<dyn UiSink>, tx: mpsc::UnboundedSender<Msg>, 
         chair: chair_tx,
         lights: lights_tx,
         photos,
+        standards: Arc::default(),
         reviewer,
         payment,
         desk: TicketDesk::default(),
@@ -643,6 +707,7 @@ fn event_name(e: &Event) -> &'static str {
         Event::SeatButton(_) => "seat_button",
         Event::PhotoCaptured(_) => "photo_captured",
         Event::Reviewed { .. } => "reviewed",
+        Event::ReviewFailed { .. } => "review_failed",
         Event::Payment(_) => "payment",
         Event::DeviceFault(_) => "device_fault",
         Event::DeviceRestored(_) => "device_restored",

@@ -19,8 +19,11 @@ pub enum UiMsg {
     View(Box<View>),
     /// A live preview frame, already cropped and scaled.
     Preview(SharedPixelBuffer<Rgb8Pixel>),
-    /// The photo just captured (full resolution), or `None` to clear it when a visit ends.
+    /// The photo just captured (full resolution) or its standard version after a passing
+    /// review, or `None` to clear it when a visit ends.
     Photo(Option<Arc<RgbImage>>),
+    /// The live hint (a code for `Texts.hint`), empty to clear.
+    Hint(&'static str),
     Chair {
         height_percent: Option<u8>,
         fault: Option<String>,
@@ -86,6 +89,7 @@ pub fn apply(app: &AppWindow, msg: UiMsg) {
     match msg {
         UiMsg::View(v) => apply_view(&a, &v),
         UiMsg::Preview(buf) => a.set_preview(Image::from_rgb8(buf)),
+        UiMsg::Hint(code) => a.set_hint(code.into()),
         UiMsg::Photo(Some(photo)) => a.set_photo(Image::from_rgb8(preview::photo_image(&photo, 960))),
         UiMsg::Photo(None) => {
             a.set_photo(Image::default());

@@ -1,35 +1,199 @@
-//! Reviewing a captured photo. `Reviewer` is the seam: this first version checks what an
-//! image alone can tell (exposure, sharpness, a uniform background border); issue 4 puts the
-//! face-model reviewer behind the same trait.
+//! Reviewing a captured photo, and guiding the graduate live before it is taken.
+//!
+//! `Reviewer` is the seam the runtime calls. `FaceReviewer` is the booth's: MediaPipe's face
+//! detector, 468-point mesh, iris and person-segmentation networks (`models`, run by tract)
+//! give faces, landmarks and a person mask (`face`); `measures` turns them into numbers;
+//! `checks` holds every check (measure, limit, severity, code) and judges; `standard` makes
+//! the 480 × 640 JPEG of a passing photo; `guidance` picks the one live hint.
 
-mod image_checks;
+mod detect;
+pub mod checks;
+pub mod face;
+pub mod geometry;
+pub mod guidance;
+pub mod measures;
+pub mod models;
+pub mod standard;
 
-pub use image_checks::ImageReviewer;
+use std::path::Path;
 
 use gradbooth_hal::RgbImage;
 
-use crate::visit::{LightingMode, Verdict};
+pub use checks::{Check, Measures};
+pub use models::{FaceModels, ModelError};
+pub use standard::{Jpeg, Placement, PlacementError, StandardSpec};
 
-pub trait Reviewer: Send + Sync {
-    fn review(&self, photo: &RgbImage, mode: LightingMode) -> Verdict;
+use crate::visit::{Finding, LightingMode, Severity, Verdict};
+
+/// The reviewer's whole answer on one photo.
+#[derive(Debug, Clone)]
+pub struct Review {
+    pub verdict: Verdict,
+    pub measures: Measures,
+    /// The standard photo, made when the verdict passes.
+    pub standard: Option<StandardPhoto>,
 }
 
-/// A fixed outcome for `gradbooth demo --scripted-review`, so every path can be shown.
+#[derive(Debug, Clone)]
+pub struct StandardPhoto {
+    pub image: RgbImage,
+    pub jpeg: Jpeg,
+    pub placement: Placement,
+}
+
+pub trait Reviewer: Send + Sync {
+    fn review(&self, photo: &RgbImage, mode: LightingMode) -> Result<Review, ModelError>;
+
+    /// The one hint for a preview frame (`guidance::OK` when nothing needs changing).
+    fn guide(&self, _frame: &RgbImage) -> Result<&'static str, ModelError> {
+        Ok(guidance::OK)
+    }
+}
+
+/// The booth's reviewer: face models, configured checks and the standard photo's spec.
+pub struct FaceReviewer {
+    models: FaceModels,
+    checks: Vec<Check>,
+    spec: StandardSpec,
+}
+
+impl FaceReviewer {
+    pub fn load(dir: &Path, checks: Vec<Check>, spec: StandardSpec) -> Result<Self, ModelError> {
+        Ok(FaceReviewer { models: FaceModels::load(dir)?, checks, spec })
+    }
+
+    /// Detector and mesh only: what the live guidance and the first part of a review share.
+    fn light(&self, img: &RgbImage, refine: bool) -> Result<(Measures, Option<face::Mesh>), ModelError> {
+        let faces = self.models.detect(img)?;
+        let mut m = Measures::new();
+        let mesh = match faces.first() {
+            Some(f) => Some(self.models.mesh(img, f, refine)?).filter(|mesh| mesh.presence >= 0.5),
+            None => None,
+        };
+        let found = if mesh.is_some() { &faces[..] } else { &[][..] };
+        measures::light(img, found, mesh.as_ref(), &mut m);
+        if mesh.is_none() {
+            // No face: say at least whether the picture is too dark or too bright to find one.
+            m.insert("face_brightness", centre_brightness(img));
+        }
+        Ok((m, mesh))
+    }
+}
+
+impl Reviewer for FaceReviewer {
+    fn review(&self, img: &RgbImage, mode: LightingMode) -> Result<Review, ModelError> {
+        let (mut m, mesh) = self.light(img, true)?;
+        let glasses = mode == LightingMode::Glasses;
+        let Some(mesh) = mesh else {
+            let findings = checks::judge(&self.checks, &m, glasses, false);
+            return Ok(Review { verdict: Verdict { findings, scripted: false }, measures: m, standard: None });
+        };
+        let irises = self.models.irises(img, &mesh)?;
+        let mask = self.models.segment(img)?;
+        let placement = standard::placement_for(&self.spec, &mesh, &mask, img.height());
+        let frame = match &placement {
+            Ok(p) => p.frame(),
+            Err(_) => geometry::portrait_region(img.width(), img.height()),
+        };
+        let full = measures::Full { img, mesh: &mesh, irises: &irises, mask: &mask, frame, background: self.spec.background };
+        measures::full(&full, &mut m);
+        let mut findings = checks::judge(&self.checks, &m, glasses, false);
+        if let Err(e) = placement {
+            // The bands cannot all be met: say which way the graduate should change.
+            let (code, measured) = match e {
+                PlacementError::TooLow => ("head_too_low", m.get("eye_line").copied().unwrap_or(0.0)),
+                PlacementError::HeadShape => ("face_too_large", m.get("face_width_ratio").copied().unwrap_or(0.0)),
+            };
+            if !findings.iter().any(|f| f.code == code) {
+                let limit = checks::spec_of(code).map(|s| s.limit).unwrap_or(0.0);
+                findings.push(Finding { code, severity: Severity::Blocks, measured, limit });
+            }
+        }
+        let verdict = Verdict { findings, scripted: false };
+        let standard = match placement {
+            Ok(p) if verdict.passed() => {
+                let image = standard::render(&self.spec, img, &mask, &p);
+                let jpeg = standard::encode_in_range(&self.spec, &image);
+                Some(StandardPhoto { image, jpeg, placement: p })
+            }
+            _ => None,
+        };
+        Ok(Review { verdict, measures: m, standard })
+    }
+
+    fn guide(&self, frame: &RgbImage) -> Result<&'static str, ModelError> {
+        let (m, _) = self.light(frame, false)?;
+        Ok(guidance::hint(&self.checks, &m))
+    }
+}
+
+/// Mean luma of the middle of the frame (where a face would be).
+fn centre_brightness(img: &RgbImage) -> f32 {
+    let (w, h) = img.dimensions();
+    let (mut sum, mut n) = (0.0, 0.0);
+    for y in (h / 5..4 * h / 5).step_by(4) {
+        for x in (w / 3..2 * w / 3).step_by(4) {
+            sum += geometry::luma(img.get_pixel(x, y));
+            n += 1.0;
+        }
+    }
+    if n > 0.0 { sum / n } else { 0.0 }
+}
+
+/// A fixed outcome for `gradbooth demo --scripted-review`, so every path can be shown. A pass
+/// still comes with a standard photo: the capture scaled into 480 × 640, labelled 模拟审核.
 pub struct ScriptedReviewer {
     pub pass: bool,
 }
 
 impl Reviewer for ScriptedReviewer {
-    fn review(&self, _photo: &RgbImage, _mode: LightingMode) -> Verdict {
-        use crate::visit::{Finding, Severity};
+    fn review(&self, photo: &RgbImage, _mode: LightingMode) -> Result<Review, ModelError> {
         let findings = if self.pass {
             vec![]
         } else {
             vec![
                 Finding { code: "head_tilted", severity: Severity::Blocks, measured: 9.0, limit: 8.0 },
-                Finding { code: "uneven_lighting", severity: Severity::Blocks, measured: 0.55, limit: 0.7 },
+                Finding { code: "uneven_lighting", severity: Severity::Blocks, measured: 0.35, limit: 0.55 },
             ]
         };
-        Verdict { findings, scripted: true }
+        let standard = self.pass.then(|| {
+            let (x, y, w, h) = geometry::portrait_region(photo.width(), photo.height());
+            let scale = standard::WIDTH as f32 / w;
+            let image = image::imageops::resize(
+                &image::imageops::crop_imm(photo, x as u32, y as u32, w as u32, h as u32).to_image(),
+                standard::WIDTH,
+                standard::HEIGHT,
+                image::imageops::FilterType::Triangle,
+            );
+            let jpeg = standard::encode_in_range(&StandardSpec::default(), &image);
+            let placement =
+                Placement { scale, origin: geometry::Pt::new(x, y), eye_line: 0.0, hair_top: 0.0, face_width: 0.0 };
+            StandardPhoto { image, jpeg, placement }
+        });
+        Ok(Review { verdict: Verdict { findings, scripted: true }, measures: Measures::new(), standard })
+    }
+}
+
+/// Stands in when the models could not be loaded: every review fails, so the visit ends with
+/// 审核暂不可用 instead of an unreviewed photo; the reason is logged at start.
+pub struct UnavailableReviewer {
+    pub reason: String,
+}
+
+impl Reviewer for UnavailableReviewer {
+    fn review(&self, _photo: &RgbImage, _mode: LightingMode) -> Result<Review, ModelError> {
+        Err(ModelError::Run { model: "reviewer", reason: self.reason.clone() })
+    }
+}
+
+/// The booth's reviewer from the configuration; when the models cannot be loaded, one that
+/// refuses every photo (the reason is logged now and each visit ends with 审核暂不可用).
+pub fn from_settings(s: &crate::config::ReviewSettings) -> std::sync::Arc<dyn Reviewer> {
+    match FaceReviewer::load(&s.models, s.checks.clone(), s.standard.clone()) {
+        Ok(r) => std::sync::Arc::new(r),
+        Err(e) => {
+            tracing::error!(error = %e, "photo review unavailable");
+            std::sync::Arc::new(UnavailableReviewer { reason: e.to_string() })
+        }
     }
 }

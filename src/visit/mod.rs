@@ -279,6 +279,9 @@ fn transition(
         (Phase::Reviewing { visit, photo, .. }, E::Reviewed { photo: reviewed, verdict }) if reviewed == photo => {
             Phase::ReviewResult { visit, since: now, photo, verdict }
         }
+        (phase @ Phase::Reviewing { photo, .. }, E::ReviewFailed { photo: failed }) if failed == photo => {
+            end_visit(booth, phase, VisitOutcome::Failed, Some(Notice::ReviewUnavailable), now, cmds)
+        }
         (Phase::ReviewResult { visit, photo, verdict, .. }, E::Intent(I::GoToPayment)) if verdict.passed() => {
             start_order(policy, visit, photo, now, cmds)
         }

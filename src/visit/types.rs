@@ -221,6 +221,10 @@ pub enum Event {
         photo: PhotoId,
         verdict: Verdict,
     },
+    /// The reviewer could not judge the photo (models missing or failing).
+    ReviewFailed {
+        photo: PhotoId,
+    },
     Payment(PaymentUpdate),
     DeviceFault(DeviceKind),
     DeviceRestored(DeviceKind),

@@ -1,0 +1,233 @@
+//! From a capture to faces, the 468-point mesh, the irises and the person mask, in capture
+//! pixels. The detector looks only at the portrait (3:4) region the camera frames, so a face
+//! stays large in its 128-pixel input; the mesh is cropped, turned upright by the eye line and
+//! refined once from its own landmarks, as MediaPipe's tracking does.
+
+use gradbooth_hal::RgbImage;
+
+use super::detect::{self, Detection};
+use super::geometry::{Pt, Roi, portrait_region};
+use super::models::{FaceModels, ModelError};
+
+/// Detector score needed to count as a face.
+pub const MIN_FACE_SCORE: f32 = 0.5;
+
+/// A face the detector found, in capture pixels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundFace {
+    pub score: f32,
+    pub centre: Pt,
+    pub width: f32,
+    pub height: f32,
+    pub keypoints: [Pt; 6],
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct Iris {
+    pub centre: Pt,
+    pub radius: f32,
+}
+
+/// The mesh of one face, in capture pixels (z in the same scale, towards the camera negative).
+#[derive(Debug, Clone)]
+pub struct Mesh {
+    pub points: Vec<[f32; 3]>,
+    /// The network's own confidence that a face is there (0..1).
+    pub presence: f32,
+    /// The upright square the mesh was read from; its grey pixels serve the sharpness check.
+    pub roi: Roi,
+}
+
+impl Mesh {
+    pub fn pt(&self, i: usize) -> Pt {
+        let p = self.points[i];
+        Pt::new(p[0], p[1])
+    }
+}
+
+/// The person (foreground) probability over the portrait region, 256 × 256.
+#[derive(Debug, Clone)]
+pub struct Mask {
+    pub region: (f32, f32, f32, f32),
+    pub side: usize,
+    pub data: Vec<f32>,
+}
+
+impl Mask {
+    /// Person probability at a capture point; outside the region counts as background.
+    pub fn at(&self, p: Pt) -> f32 {
+        let (rx, ry, rw, rh) = self.region;
+        let n = self.side as f32;
+        let u = (p.x - rx) / rw * n - 0.5;
+        let v = (p.y - ry) / rh * n - 0.5;
+        if u < -0.5 || v < -0.5 || u > n - 0.5 || v > n - 0.5 {
+            return 0.0;
+        }
+        let (u, v) = (u.clamp(0.0, n - 1.0), v.clamp(0.0, n - 1.0));
+        let (x0, y0) = (u.floor() as usize, v.floor() as usize);
+        let (x1, y1) = ((x0 + 1).min(self.side - 1), (y0 + 1).min(self.side - 1));
+        let (fx, fy) = (u - x0 as f32, v - y0 as f32);
+        let g = |x: usize, y: usize| self.data[y * self.side + x];
+        let top = g(x0, y0) * (1.0 - fx) + g(x1, y0) * fx;
+        let bottom = g(x0, y1) * (1.0 - fx) + g(x1, y1) * fx;
+        top * (1.0 - fy) + bottom * fy
+    }
+}
+
+/// The square the detector sees: the portrait region, padded left and right.
+fn detector_roi(img: &RgbImage) -> Roi {
+    let (x, y, w, h) = portrait_region(img.width(), img.height());
+    Roi::upright(Pt::new(x + w / 2.0, y + h / 2.0), w.max(h))
+}
+
+impl FaceModels {
+    /// Every face in the portrait region, best first. When none is found at once, the region
+    /// is searched again in nine overlapping half-size squares: a graduate sitting far back
+    /// has a face too small for the detector's 128-pixel view of the whole region, and should
+    /// hear "come closer", not "no face".
+    pub fn detect(&self, img: &RgbImage) -> Result<Vec<FoundFace>, ModelError> {
+        let mut faces = self.detect_in(img, detector_roi(img))?;
+        if faces.is_empty() {
+            let (x, y, w, h) = portrait_region(img.width(), img.height());
+            let side = h / 2.0;
+            for j in 0..3 {
+                for i in 0..3 {
+                    let cx = x + side / 2.0 + (w - side).max(0.0) * i as f32 / 2.0;
+                    let cy = y + side / 2.0 + (h - side) * j as f32 / 2.0;
+                    for f in self.detect_in(img, Roi::upright(Pt::new(cx, cy), side))? {
+                        // The same face seen from two squares: keep the better view.
+                        if let Some(seen) = faces.iter_mut().find(|g: &&mut FoundFace| g.centre.dist(f.centre) < g.width / 2.0) {
+                            if f.score > seen.score {
+                                *seen = f;
+                            }
+                        } else {
+                            faces.push(f);
+                        }
+                    }
+                }
+            }
+        }
+        faces.sort_by(|a, b| b.score.total_cmp(&a.score));
+        Ok(faces)
+    }
+
+    fn detect_in(&self, img: &RgbImage, roi: Roi) -> Result<Vec<FoundFace>, ModelError> {
+        let n = self.detector.side;
+        let out = self.detector.run(roi.sample(img, n, -1.0, 1.0, 0.0))?;
+        let scale = roi.size / n as f32;
+        Ok(detect::decode(out.get("regressors"), out.get("classificators"), MIN_FACE_SCORE)
+            .into_iter()
+            .map(|d: Detection| FoundFace {
+                score: d.score,
+                centre: roi.to_image(d.centre.x, d.centre.y, n),
+                width: d.width * scale,
+                height: d.height * scale,
+                keypoints: d.keypoints.map(|k| roi.to_image(k.x, k.y, n)),
+            })
+            .collect())
+    }
+
+    fn mesh_at(&self, img: &RgbImage, roi: Roi) -> Result<Mesh, ModelError> {
+        let n = self.mesh.side;
+        let out = self.mesh.run(roi.sample(img, n, 0.0, 1.0, 0.0))?;
+        let raw = out.get("conv2d_21");
+        let scale = roi.size / n as f32;
+        let points = raw
+            .chunks_exact(3)
+            .map(|p| {
+                let q = roi.to_image(p[0], p[1], n);
+                [q.x, q.y, p[2] * scale]
+            })
+            .collect::<Vec<_>>();
+        if points.len() != 468 {
+            return Err(ModelError::Run { model: self.mesh.name, reason: format!("{} landmarks", points.len()) });
+        }
+        let presence = out.get("conv2d_31").first().map(|&s| 1.0 / (1.0 + (-s).exp())).unwrap_or(0.0);
+        Ok(Mesh { points, presence, roi })
+    }
+
+    /// The mesh of a detected face. `refine` runs the network a second time on the square
+    /// its first landmarks give (more exact; the live guidance skips it).
+    pub fn mesh(&self, img: &RgbImage, face: &FoundFace, refine: bool) -> Result<Mesh, ModelError> {
+        let roi = Roi {
+            centre: face.centre,
+            size: face.width.max(face.height) * 1.5,
+            angle: face.keypoints[0].angle_to(face.keypoints[1]),
+            mirror: false,
+        };
+        let mesh = self.mesh_at(img, roi)?;
+        if !refine {
+            return Ok(mesh);
+        }
+        self.mesh_at(img, roi_of_landmarks(&mesh))
+    }
+
+    /// The two irises: [the graduate's right eye (image left), left eye (image right)].
+    pub fn irises(&self, img: &RgbImage, mesh: &Mesh) -> Result<[Iris; 2], ModelError> {
+        let n = self.iris.side;
+        let mut out = [Iris::default(); 2];
+        for (k, (a, b, mirror)) in [(33, 133, false), (362, 263, true)].into_iter().enumerate() {
+            let (pa, pb) = (mesh.pt(a), mesh.pt(b));
+            let roi = Roi { centre: pa.mid(pb), size: pa.dist(pb) * 2.3, angle: pa.angle_to(pb), mirror };
+            let res = self.iris.run(roi.sample(img, n, 0.0, 1.0, 0.0))?;
+            let pts: Vec<Pt> = res.get("output_iris").chunks_exact(3).map(|p| roi.to_image(p[0], p[1], n)).collect();
+            if pts.len() == 5 {
+                let radius = pts[1..].iter().map(|p| p.dist(pts[0])).sum::<f32>() / 4.0;
+                out[k] = Iris { centre: pts[0], radius };
+            }
+        }
+        Ok(out)
+    }
+
+    /// The person mask over the portrait region.
+    pub fn segment(&self, img: &RgbImage) -> Result<Mask, ModelError> {
+        let n = self.segmenter.side;
+        let region = portrait_region(img.width(), img.height());
+        // The region squeezed into the square input, as MediaPipe feeds it (no letterbox).
+        let input = squeeze(img, region, n);
+        let out = self.segmenter.run(input)?;
+        let data = out.get("activation_10").to_vec();
+        Ok(Mask { region, side: n, data })
+    }
+}
+
+/// Bilinear resampling of a capture rectangle into an `n × n × 3` input in 0..1.
+fn squeeze(img: &RgbImage, (rx, ry, rw, rh): (f32, f32, f32, f32), n: usize) -> Vec<f32> {
+    let raw = img.as_raw();
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let mut out = Vec::with_capacity(n * n * 3);
+    for j in 0..n {
+        let sy = (ry + (j as f32 + 0.5) / n as f32 * rh - 0.5).clamp(0.0, (h - 1) as f32);
+        let y0 = sy.floor() as usize;
+        let y1 = (y0 + 1).min(h - 1);
+        let fy = sy - y0 as f32;
+        for i in 0..n {
+            let sx = (rx + (i as f32 + 0.5) / n as f32 * rw - 0.5).clamp(0.0, (w - 1) as f32);
+            let x0 = sx.floor() as usize;
+            let x1 = (x0 + 1).min(w - 1);
+            let fx = sx - x0 as f32;
+            for c in 0..3 {
+                let g = |x: usize, y: usize| raw[(y * w + x) * 3 + c] as f32;
+                let v = (g(x0, y0) * (1.0 - fx) + g(x1, y0) * fx) * (1.0 - fy) + (g(x0, y1) * (1.0 - fx) + g(x1, y1) * fx) * fy;
+                out.push(v / 255.0);
+            }
+        }
+    }
+    out
+}
+
+/// The square MediaPipe tracks a face with: upright along the outer eye corners, 1.5 × the
+/// landmarks' extent.
+pub fn roi_of_landmarks(mesh: &Mesh) -> Roi {
+    let angle = mesh.pt(33).angle_to(mesh.pt(263));
+    let probe = Roi { centre: Pt::default(), size: 1.0, angle, mirror: false };
+    // Extent in the turned frame (to_input with n = 1 and size 1 gives turned offsets + 0.5).
+    let (mut lo, mut hi) = (Pt::new(f32::MAX, f32::MAX), Pt::new(f32::MIN, f32::MIN));
+    for i in 0..mesh.points.len() {
+        let q = probe.to_input(mesh.pt(i), 1);
+        lo = Pt::new(lo.x.min(q.x), lo.y.min(q.y));
+        hi = Pt::new(hi.x.max(q.x), hi.y.max(q.y));
+    }
+    let centre = probe.to_image((lo.x + hi.x) / 2.0, (lo.y + hi.y) / 2.0, 1);
+    Roi { centre, size: (hi.x - lo.x).max(hi.y - lo.y) * 1.5, angle, mirror: false }
+}

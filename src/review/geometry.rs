@@ -1,0 +1,190 @@
+//! Points, rotated square regions and bilinear sampling: how pixels of a capture become a
+//! network's input, and how the network's coordinates come back to the capture.
+
+use gradbooth_hal::RgbImage;
+
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct Pt {
+    pub x: f32,
+    pub y: f32,
+}
+
+impl Pt {
+    pub fn new(x: f32, y: f32) -> Self {
+        Pt { x, y }
+    }
+    pub fn dist(self, o: Pt) -> f32 {
+        (self.x - o.x).hypot(self.y - o.y)
+    }
+    pub fn mid(self, o: Pt) -> Pt {
+        Pt::new((self.x + o.x) / 2.0, (self.y + o.y) / 2.0)
+    }
+    /// Angle of the line from `self` to `o`, in radians, in image coordinates (y down).
+    pub fn angle_to(self, o: Pt) -> f32 {
+        (o.y - self.y).atan2(o.x - self.x)
+    }
+}
+
+/// A square of the capture, `size` pixels on a side, centred on `centre` and turned by `angle`
+/// (radians; its x axis points along `angle`). Sampled into an `n × n` network input.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Roi {
+    pub centre: Pt,
+    pub size: f32,
+    pub angle: f32,
+    /// Mirror left–right (the iris network sees one eye mirrored).
+    pub mirror: bool,
+}
+
+impl Roi {
+    pub fn upright(centre: Pt, size: f32) -> Self {
+        Roi { centre, size, angle: 0.0, mirror: false }
+    }
+
+    /// The capture point under `(u, v)` of an `n`-pixel input (pixel units, 0..n).
+    pub fn to_image(&self, u: f32, v: f32, n: usize) -> Pt {
+        let mut du = (u / n as f32 - 0.5) * self.size;
+        let dv = (v / n as f32 - 0.5) * self.size;
+        if self.mirror {
+            du = -du;
+        }
+        let (s, c) = self.angle.sin_cos();
+        Pt::new(self.centre.x + du * c - dv * s, self.centre.y + du * s + dv * c)
+    }
+
+    /// Input coordinates of a capture point (inverse of `to_image`).
+    pub fn to_input(&self, p: Pt, n: usize) -> Pt {
+        let (dx, dy) = (p.x - self.centre.x, p.y - self.centre.y);
+        let (s, c) = self.angle.sin_cos();
+        let mut du = dx * c + dy * s;
+        let dv = -dx * s + dy * c;
+        if self.mirror {
+            du = -du;
+        }
+        Pt::new((du / self.size + 0.5) * n as f32, (dv / self.size + 0.5) * n as f32)
+    }
+
+    /// Samples the region into an `n × n × 3` input, each channel mapped from 0..255 to `lo..hi`.
+    /// Pixels outside the capture read as `pad` (in input units).
+    pub fn sample(&self, img: &RgbImage, n: usize, lo: f32, hi: f32, pad: f32) -> Vec<f32> {
+        let mut out = Vec::with_capacity(n * n * 3);
+        let k = (hi - lo) / 255.0;
+        let (w, h) = (img.width() as i64, img.height() as i64);
+        let raw = img.as_raw();
+        let px = |x: i64, y: i64, c: usize| -> Option<f32> {
+            (x >= 0 && y >= 0 && x < w && y < h).then(|| raw[((y * w + x) * 3) as usize + c] as f32)
+        };
+        // Step vectors: one input pixel to the right / down, in capture pixels.
+        let o = self.to_image(0.5, 0.5, n);
+        let r = self.to_image(1.5, 0.5, n);
+        let d = self.to_image(0.5, 1.5, n);
+        let (ux, uy) = (r.x - o.x, r.y - o.y);
+        let (vx, vy) = (d.x - o.x, d.y - o.y);
+        for j in 0..n {
+            for i in 0..n {
+                // Sample at pixel centres; -0.5 moves to the image's integer grid.
+                let sx = o.x + ux * i as f32 + vx * j as f32 - 0.5;
+                let sy = o.y + uy * i as f32 + vy * j as f32 - 0.5;
+                let (x0, y0) = (sx.floor() as i64, sy.floor() as i64);
+                let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
+                for c in 0..3 {
+                    let corners = [px(x0, y0, c), px(x0 + 1, y0, c), px(x0, y0 + 1, c), px(x0 + 1, y0 + 1, c)];
+                    let v = if corners.iter().all(Option::is_none) {
+                        pad
+                    } else {
+                        let g = |p: Option<f32>| p.map(|v| lo + v * k).unwrap_or(pad);
+                        let top = g(corners[0]) * (1.0 - fx) + g(corners[1]) * fx;
+                        let bottom = g(corners[2]) * (1.0 - fx) + g(corners[3]) * fx;
+                        top * (1.0 - fy) + bottom * fy
+                    };
+                    out.push(v);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The largest centred 3:4 (portrait) rectangle of a `w × h` capture: where the booth's
+/// camera frames the graduate. Returns (x, y, width, height).
+pub fn portrait_region(w: u32, h: u32) -> (f32, f32, f32, f32) {
+    let (w, h) = (w as f32, h as f32);
+    if w * 4.0 > h * 3.0 {
+        let rw = h * 3.0 / 4.0;
+        ((w - rw) / 2.0, 0.0, rw, h)
+    } else {
+        let rh = w * 4.0 / 3.0;
+        (0.0, (h - rh) / 2.0, w, rh)
+    }
+}
+
+/// Luma (BT.601) of one pixel, 0..255.
+pub fn luma(p: &image::Rgb<u8>) -> f32 {
+    0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32
+}
+
+/// Whether `p` lies inside the polygon (even–odd rule).
+pub fn inside(poly: &[Pt], p: Pt) -> bool {
+    let mut inside = false;
+    let mut j = poly.len().wrapping_sub(1);
+    for i in 0..poly.len() {
+        let (a, b) = (poly[i], poly[j]);
+        if (a.y > p.y) != (b.y > p.y) && p.x < (b.x - a.x) * (p.y - a.y) / (b.y - a.y) + a.x {
+            inside = !inside;
+        }
+        j = i;
+    }
+    inside
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roi_round_trips_points_at_any_angle_and_mirror() {
+        for &(angle, mirror) in &[(0.0, false), (0.4, false), (-1.2, true), (3.0, true)] {
+            let roi = Roi { centre: Pt::new(300.0, 200.0), size: 150.0, angle, mirror };
+            let p = Pt::new(250.0, 260.0);
+            let q = roi.to_image(roi.to_input(p, 192).x, roi.to_input(p, 192).y, 192);
+            assert!(p.dist(q) < 1e-3, "{angle} {mirror}: {p:?} -> {q:?}");
+        }
+    }
+
+    #[test]
+    fn sampling_an_upright_region_reproduces_the_pixels() {
+        let img = RgbImage::from_fn(64, 64, |x, y| image::Rgb([x as u8 * 4, y as u8 * 4, 7]));
+        // 32 input pixels over 32 capture pixels, starting at (16, 16): a plain copy.
+        let roi = Roi::upright(Pt::new(32.0, 32.0), 32.0);
+        let t = roi.sample(&img, 32, 0.0, 255.0, 0.0);
+        for (i, j) in [(0usize, 0usize), (5, 9), (31, 31)] {
+            let at = (j * 32 + i) * 3;
+            assert_eq!(t[at], ((16 + i) * 4) as f32);
+            assert_eq!(t[at + 1], ((16 + j) * 4) as f32);
+            assert_eq!(t[at + 2], 7.0);
+        }
+    }
+
+    #[test]
+    fn a_mirrored_region_reads_right_to_left() {
+        let img = RgbImage::from_fn(64, 64, |x, _| image::Rgb([x as u8, 0, 0]));
+        let roi = Roi { mirror: true, ..Roi::upright(Pt::new(32.0, 32.0), 32.0) };
+        let t = roi.sample(&img, 32, 0.0, 255.0, 0.0);
+        assert_eq!(t[0], 47.0);
+        assert_eq!(t[31 * 3], 16.0);
+    }
+
+    #[test]
+    fn portrait_region_is_three_by_four_and_centred() {
+        assert_eq!(portrait_region(1920, 1080), (555.0, 0.0, 810.0, 1080.0));
+        assert_eq!(portrait_region(480, 640), (0.0, 0.0, 480.0, 640.0));
+        assert_eq!(portrait_region(300, 1000), (0.0, 300.0, 300.0, 400.0));
+    }
+
+    #[test]
+    fn polygon_inside_test() {
+        let sq = [Pt::new(0.0, 0.0), Pt::new(10.0, 0.0), Pt::new(10.0, 10.0), Pt::new(0.0, 10.0)];
+        assert!(inside(&sq, Pt::new(5.0, 5.0)));
+        assert!(!inside(&sq, Pt::new(15.0, 5.0)));
+    }
+}

@@ -1,0 +1,305 @@
+//! The standard photo: 480 × 640, the head placed inside the spec's bands, the background
+//! replaced through the person mask, a baseline JPEG at 300 dpi whose size is found by
+//! searching the quality. Only scaling and translation: no rotation, mirroring or retouching.
+
+use gradbooth_hal::RgbImage;
+use image::codecs::jpeg::{JpegEncoder, PixelDensity};
+
+use super::face::{Mask, Mesh};
+use super::geometry::Pt;
+use super::measures::{eye_centre, lm};
+
+pub const WIDTH: u32 = 480;
+pub const HEIGHT: u32 = 640;
+
+/// The spec's numbers (photo-spec.md), settable in `[review.standard]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StandardSpec {
+    pub background: [u8; 3],
+    /// Top of the hair from the top edge, pixels.
+    pub hair_top: (f32, f32),
+    /// Eye line from the top edge, pixels.
+    pub eye_line: (f32, f32),
+    /// Cheek-to-cheek width, pixels; `face_width_target` inside it.
+    pub face_width: (f32, f32),
+    pub face_width_target: f32,
+    pub min_quality: u8,
+    pub min_bytes: usize,
+    pub max_bytes: usize,
+}
+
+impl Default for StandardSpec {
+    fn default() -> Self {
+        StandardSpec {
+            background: [100, 197, 255],
+            hair_top: (50.0, 110.0),
+            eye_line: (200.0, 300.0),
+            face_width: (180.0, 300.0),
+            face_width_target: 240.0,
+            min_quality: 60,
+            min_bytes: 20 * 1024,
+            max_bytes: 40 * 1024,
+        }
+    }
+}
+
+/// Where the standard photo comes from: output = (capture − origin) × scale.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Placement {
+    pub scale: f32,
+    pub origin: Pt,
+    /// Where the head lands in the output.
+    pub eye_line: f32,
+    pub hair_top: f32,
+    pub face_width: f32,
+}
+
+impl Placement {
+    /// The capture rectangle (x, y, w, h) the photo covers.
+    pub fn frame(&self) -> (f32, f32, f32, f32) {
+        (self.origin.x, self.origin.y, WIDTH as f32 / self.scale, HEIGHT as f32 / self.scale)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PlacementError {
+    /// Hair too tall for the bands at any allowed face size.
+    HeadShape,
+    /// The photo would need more capture below the face than there is.
+    TooLow,
+}
+
+/// Solves the bands: face width, eye line and hair top, with the face centred horizontally.
+/// `hair_y` is the top of the hair in the capture.
+pub fn place(spec: &StandardSpec, eyes: Pt, face_centre_x: f32, face_w: f32, hair_y: f32, img_h: f32) -> Result<Placement, PlacementError> {
+    let d = (eyes.y - hair_y).max(1.0);
+    // Scale bounds: the face width band, and the eye-to-hair distance that both bands allow.
+    let lo = (spec.face_width.0 / face_w).max((spec.eye_line.0 - spec.hair_top.1) / d);
+    let hi = (spec.face_width.1 / face_w).min((spec.eye_line.1 - spec.hair_top.0) / d);
+    if lo > hi {
+        return Err(PlacementError::HeadShape);
+    }
+    let below = img_h - eyes.y;
+    // Eye line band at scale s: the spec's, intersected with the hair band's shift.
+    let band = |s: f32| (spec.eye_line.0.max(spec.hair_top.0 + d * s), spec.eye_line.1.min(spec.hair_top.1 + d * s));
+    let fits = |s: f32, e: f32| (HEIGHT as f32 - e) / s <= below + 0.5;
+    let target = (spec.face_width_target / face_w).clamp(lo, hi);
+    // Prefer the target size and a centred eye line; move the eye line down, then enlarge the
+    // face, until the bottom edge stays inside the capture.
+    let mut candidates: Vec<f32> = vec![target];
+    candidates.extend((1..=20).map(|k| target + (hi - target) * k as f32 / 20.0));
+    for s in candidates {
+        let (e0, e1) = band(s);
+        let ideal = ((spec.eye_line.0 + spec.eye_line.1) / 2.0).clamp(e0, e1);
+        // Lowest eye line (largest e) that still fits if the ideal does not.
+        let e = if fits(s, ideal) { ideal } else { (HEIGHT as f32 - s * below).clamp(e0, e1) };
+        if fits(s, e) {
+            let origin = Pt::new(face_centre_x - WIDTH as f32 / 2.0 / s, eyes.y - e / s);
+            return Ok(Placement { scale: s, origin, eye_line: e, hair_top: e - d * s, face_width: face_w * s });
+        }
+    }
+    Err(PlacementError::TooLow)
+}
+
+/// Where the standard photo would come from, for this face: the hair top from the mask.
+pub fn placement_for(spec: &StandardSpec, mesh: &Mesh, mask: &Mask, img_h: u32) -> Result<Placement, PlacementError> {
+    let eyes = eye_centre(mesh, true).mid(eye_centre(mesh, false));
+    let (cr, cl) = (mesh.pt(lm::CHEEK_R), mesh.pt(lm::CHEEK_L));
+    let hair = hair_top(mask, mesh);
+    place(spec, eyes, cr.mid(cl).x, cr.dist(cl), hair, img_h as f32)
+}
+
+/// The top of the head: the highest person pixel over the middle of the face, never below the
+/// mesh's forehead point.
+pub fn hair_top(mask: &Mask, mesh: &Mesh) -> f32 {
+    let (cr, cl) = (mesh.pt(lm::CHEEK_R), mesh.pt(lm::CHEEK_L));
+    let forehead = mesh.pt(lm::FOREHEAD).y;
+    let (_, ry, _, rh) = mask.region;
+    let step = (rh / 512.0).max(0.5);
+    let mut top = forehead;
+    for k in 0..=6 {
+        let x = cr.x + (cl.x - cr.x) * (0.2 + 0.1 * k as f32);
+        let mut y = ry;
+        while y < forehead {
+            if mask.at(Pt::new(x, y)) > 0.5 {
+                top = top.min(y);
+                break;
+            }
+            y += step;
+        }
+    }
+    top
+}
+
+/// The photo's pixels: each output pixel read from the capture (bilinear), mixed with the
+/// background colour by an edge-aware matte (the mask refined by a guided filter).
+pub fn render(spec: &StandardSpec, img: &RgbImage, mask: &Mask, p: &Placement) -> RgbImage {
+    let (w, h) = (WIDTH as usize, HEIGHT as usize);
+    let mut rgb = vec![[0f32; 3]; w * h];
+    let mut alpha = vec![0f32; w * h];
+    let (iw, ih) = (img.width() as f32, img.height() as f32);
+    let raw = img.as_raw();
+    for j in 0..h {
+        for i in 0..w {
+            let sx = p.origin.x + (i as f32 + 0.5) / p.scale;
+            let sy = p.origin.y + (j as f32 + 0.5) / p.scale;
+            let k = j * w + i;
+            if sx < 0.0 || sy < 0.0 || sx >= iw || sy >= ih {
+                rgb[k] = spec.background.map(|c| c as f32);
+                continue;
+            }
+            let (x, y) = ((sx - 0.5).clamp(0.0, iw - 1.0), (sy - 0.5).clamp(0.0, ih - 1.0));
+            let (x0, y0) = (x.floor() as usize, y.floor() as usize);
+            let (x1, y1) = ((x0 + 1).min(iw as usize - 1), (y0 + 1).min(ih as usize - 1));
+            let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+            for c in 0..3 {
+                let g = |xx: usize, yy: usize| raw[(yy * iw as usize + xx) * 3 + c] as f32;
+                rgb[k][c] = (g(x0, y0) * (1.0 - fx) + g(x1, y0) * fx) * (1.0 - fy) + (g(x0, y1) * (1.0 - fx) + g(x1, y1) * fx) * fy;
+            }
+            alpha[k] = mask.at(Pt::new(sx, sy));
+        }
+    }
+    let guide: Vec<f32> = rgb.iter().map(|c| (0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]) / 255.0).collect();
+    let alpha = guided_filter(&guide, &alpha, w, h, 6, 1e-3);
+    let bg = spec.background.map(|c| c as f32);
+    RgbImage::from_fn(WIDTH, HEIGHT, |i, j| {
+        let k = j as usize * w + i as usize;
+        // Sharpen the matte's ramp a little: mask probabilities near 0/1 become 0/1.
+        let a = ((alpha[k] - 0.15) / 0.7).clamp(0.0, 1.0);
+        image::Rgb(std::array::from_fn(|c| (rgb[k][c] * a + bg[c] * (1.0 - a)).round().clamp(0.0, 255.0) as u8))
+    })
+}
+
+/// He, Sun & Tang's guided filter: smooths `p` while following the edges of `guide`.
+fn guided_filter(guide: &[f32], p: &[f32], w: usize, h: usize, r: usize, eps: f32) -> Vec<f32> {
+    let mean = |v: &[f32]| box_mean(v, w, h, r);
+    let gp: Vec<f32> = guide.iter().zip(p).map(|(a, b)| a * b).collect();
+    let gg: Vec<f32> = guide.iter().map(|a| a * a).collect();
+    let (mg, mp, mgp, mgg) = (mean(guide), mean(p), mean(&gp), mean(&gg));
+    let a: Vec<f32> = (0..w * h).map(|k| (mgp[k] - mg[k] * mp[k]) / (mgg[k] - mg[k] * mg[k] + eps)).collect();
+    let b: Vec<f32> = (0..w * h).map(|k| mp[k] - a[k] * mg[k]).collect();
+    let (ma, mb) = (mean(&a), mean(&b));
+    (0..w * h).map(|k| ma[k] * guide[k] + mb[k]).collect()
+}
+
+/// Mean over a (2r+1)² window, clipped at the borders, by a summed-area table.
+fn box_mean(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
+    let mut sat = vec![0f64; (w + 1) * (h + 1)];
+    for y in 0..h {
+        let mut row = 0f64;
+        for x in 0..w {
+            row += v[y * w + x] as f64;
+            sat[(y + 1) * (w + 1) + x + 1] = sat[y * (w + 1) + x + 1] + row;
+        }
+    }
+    let mut out = vec![0f32; w * h];
+    for y in 0..h {
+        let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
+        for x in 0..w {
+            let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
+            let s = sat[y1 * (w + 1) + x1] - sat[y0 * (w + 1) + x1] - sat[y1 * (w + 1) + x0] + sat[y0 * (w + 1) + x0];
+            out[y * w + x] = (s / ((y1 - y0) * (x1 - x0)) as f64) as f32;
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone)]
+pub struct Jpeg {
+    pub bytes: Vec<u8>,
+    pub quality: u8,
+    /// Inside the configured size range (a very plain picture may stay below it even at 100).
+    pub size_in_range: bool,
+}
+
+pub fn encode(img: &RgbImage, quality: u8) -> Vec<u8> {
+    let mut out = Vec::with_capacity(48 * 1024);
+    let mut enc = JpegEncoder::new_with_quality(&mut out, quality);
+    enc.set_pixel_density(PixelDensity::dpi(300));
+    enc.encode_image(img).expect("encoding into memory cannot fail");
+    out
+}
+
+/// The highest quality (≥ `min_quality`) whose file is at most `max_bytes`; file size grows
+/// with quality, so a binary search finds it in a handful of encodes.
+pub fn encode_in_range(spec: &StandardSpec, img: &RgbImage) -> Jpeg {
+    let (mut lo, mut hi) = (spec.min_quality, 100u8);
+    let mut best = None;
+    while lo <= hi {
+        let q = lo + (hi - lo) / 2;
+        let bytes = encode(img, q);
+        if bytes.len() <= spec.max_bytes {
+            best = Some((q, bytes));
+            lo = q + 1;
+        } else if q == 0 {
+            break;
+        } else {
+            hi = q - 1;
+        }
+    }
+    let (quality, bytes) = best.unwrap_or_else(|| (spec.min_quality, encode(img, spec.min_quality)));
+    let size_in_range = (spec.min_bytes..=spec.max_bytes).contains(&bytes.len());
+    Jpeg { bytes, quality, size_in_range }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typical_booth_face_lands_inside_every_band() {
+        let spec = StandardSpec::default();
+        // 1080p capture: eyes at y 430, face 300 px wide, hair 230 px above the eyes.
+        let p = place(&spec, Pt::new(960.0, 430.0), 960.0, 300.0, 200.0, 1080.0).unwrap();
+        assert!((spec.face_width.0..=spec.face_width.1).contains(&p.face_width), "{p:?}");
+        assert!((spec.eye_line.0..=spec.eye_line.1).contains(&p.eye_line), "{p:?}");
+        assert!((spec.hair_top.0..=spec.hair_top.1).contains(&p.hair_top), "{p:?}");
+        // Horizontally centred: the face centre maps to x = 240.
+        assert!(((960.0 - p.origin.x) * p.scale - 240.0).abs() < 1e-3);
+        let (_, y, _, h) = p.frame();
+        assert!(y + h <= 1080.5);
+    }
+
+    #[test]
+    fn tall_hair_shrinks_the_face_within_its_band() {
+        let spec = StandardSpec::default();
+        // Hair 400 px above the eyes of a 300 px face: at 240 px width it would start above the frame.
+        let p = place(&spec, Pt::new(500.0, 600.0), 500.0, 300.0, 200.0, 2000.0).unwrap();
+        assert!(p.hair_top >= spec.hair_top.0 - 1e-3 && p.hair_top <= spec.hair_top.1 + 1e-3, "{p:?}");
+        assert!(p.face_width < 240.0 && p.face_width >= 180.0, "{p:?}");
+        // Impossible: hair 900 px above the eyes of a 300 px face.
+        assert_eq!(place(&spec, Pt::new(500.0, 1000.0), 500.0, 300.0, 100.0, 3000.0), Err(PlacementError::HeadShape));
+    }
+
+    #[test]
+    fn a_face_at_the_bottom_of_the_capture_cannot_be_framed() {
+        let spec = StandardSpec::default();
+        assert_eq!(place(&spec, Pt::new(500.0, 1000.0), 500.0, 300.0, 800.0, 1080.0), Err(PlacementError::TooLow));
+    }
+
+    #[test]
+    fn quality_search_finds_the_largest_file_within_the_limit() {
+        let img = RgbImage::from_fn(WIDTH, HEIGHT, |x, y| {
+            let v = ((x * 7 + y * 13) ^ (x * y)) as u8;
+            image::Rgb([v, v.wrapping_mul(3), 255 - v])
+        });
+        // A limit halfway between the smallest and largest file the allowed qualities give.
+        let (small, large) = (encode(&img, 60).len(), encode(&img, 100).len());
+        assert!(small < large);
+        let spec = StandardSpec { min_bytes: 1, max_bytes: (small + large) / 2, ..StandardSpec::default() };
+        let j = encode_in_range(&spec, &img);
+        assert!(j.bytes.len() <= spec.max_bytes && j.size_in_range);
+        assert!(j.quality >= spec.min_quality);
+        if j.quality < 100 {
+            assert!(encode(&img, j.quality + 1).len() > spec.max_bytes);
+        }
+    }
+
+    #[test]
+    fn the_guided_filter_keeps_a_flat_matte_flat() {
+        let guide: Vec<f32> = (0..64 * 64).map(|k| (k % 7) as f32 / 7.0).collect();
+        let p = vec![0.75f32; 64 * 64];
+        let q = guided_filter(&guide, &p, 64, 64, 4, 1e-3);
+        assert!(q.iter().all(|v| (v - 0.75).abs() < 1e-3));
+    }
+}
