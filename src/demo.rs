@@ -55,7 +55,13 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Session> {
     let window = crate::headless::install()?;
     crate::headless::resize(&window, 1920, 1080, 1.0);
 
-    let sitters = gradbooth_hal::sim::SimCamera::load_sitters(&args.sitters).context("reading --sitter images")?;
+    // --sitter images, else the configuration's (hardware.simulated.sitter_images).
+    let sitters = if args.sitters.is_empty() {
+        gradbooth_hal::sim::SimCamera::load_sitters(&settings.file.hardware.simulated.sitter_images)
+            .context("reading hardware.simulated.sitter_images")?
+    } else {
+        gradbooth_hal::sim::SimCamera::load_sitters(&args.sitters).context("reading --sitter images")?
+    };
     let reviewer: Arc<dyn Reviewer> = match args.scripted_review {
         Some(pass) => Arc::new(ScriptedReviewer { pass }),
         None => {

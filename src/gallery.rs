@@ -138,6 +138,8 @@ pub fn run(config: &Path, out: &Path) -> anyhow::Result<Vec<std::path::PathBuf>>
     screen::apply(&app, UiMsg::Preview(preview_image(&frame, PREVIEW_WIDTH, PREVIEW_HEIGHT)));
     screen::apply(&app, UiMsg::Photo(Some(Arc::new(frame))));
     screen::apply(&app, UiMsg::Chair { height_percent: Some(55), fault: None });
+    // A live hint as the guidance gives one (the seat and countdown screens show it).
+    screen::apply(&app, UiMsg::Hint("hint_seat_up"));
     let mut written = Vec::new();
     let sizes: [(&str, u32, u32, f32, bool); 3] =
         [("zh", 1920, 1080, 1.0, false), ("en", 1920, 1080, 1.0, true), ("1280x800", 1280, 800, 2.0 / 3.0, false)];

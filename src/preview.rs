@@ -8,12 +8,7 @@ use slint::{Rgb8Pixel, SharedPixelBuffer};
 pub const PREVIEW_WIDTH: u32 = 540;
 pub const PREVIEW_HEIGHT: u32 = 720;
 
-/// The centred 3:4 portrait region of a frame: (x, y, width, height).
-pub fn portrait_region(width: u32, height: u32) -> (u32, u32, u32, u32) {
-    let w = (height * 3 / 4).min(width);
-    let h = (w * 4 / 3).min(height);
-    ((width - w) / 2, (height - h) / 2, w, h)
-}
+pub use crate::review::geometry::portrait_region_px as portrait_region;
 
 /// Crop and downscale (SIMD bilinear convolution) a frame straight into the buffer the UI
 /// shows, with no intermediate copy.

@@ -1,7 +1,11 @@
 //! `gradbooth demo` as an operator runs it: a scripted graduate through a whole visit,
 //! headless, on both review outcomes.
 
+mod eval;
+
 use std::process::Command;
+
+use gradbooth::review::{FaceModels, models};
 
 fn demo(outcome: &str) -> (std::process::Output, tempfile::TempDir) {
     let out = tempfile::tempdir().unwrap();
@@ -68,4 +72,62 @@ fn a_scripted_visit_that_keeps_failing_uses_three_attempts_and_pays_nothing() {
     assert_eq!(s["reviews"].as_array().unwrap().len(), 3);
     assert_eq!(s["payment"], "not_reached");
     assert_eq!(s["captured_photos"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn the_real_reviewer_fails_the_smiling_astronaut_three_times_and_says_why() {
+    // The configuration's sitter is the astronaut portrait; no --scripted-review.
+    let out = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_gradbooth"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["demo", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let s = session(out.path());
+    assert_eq!(s["attempts"], 3);
+    for review in s["reviews"].as_array().unwrap() {
+        assert_eq!(review["scripted"], false);
+        assert_eq!(review["verdict"], "fail");
+        let reasons: Vec<&str> = review["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+        assert!(reasons.contains(&"mouth_open"), "{reasons:?}");
+    }
+    assert!(s["standard_photos"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn a_photo_the_real_reviewer_passes_is_shown_as_the_standard_photo_before_payment() {
+    let out = tempfile::tempdir().unwrap();
+    // A plain-background head-and-shoulders portrait; the smile allowed for this test only.
+    let base = eval::base(&FaceModels::load(&models::default_dir()).unwrap());
+    let case = eval::CASES.iter().find(|c| c.name == "plain_background").unwrap();
+    let sitter = out.path().join("sitter.png");
+    (case.make)(&base).save(&sitter).unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/booth.toml")).unwrap();
+    let line = text.lines().find(|l| l.starts_with("mouth_open =")).unwrap();
+    let config = out.path().join("booth.toml");
+    std::fs::write(&config, text.replace(line, r#"mouth_open = { severity = "off" }"#)).unwrap();
+
+    let output = Command::new(env!("CARGO_BIN_EXE_gradbooth"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("--config")
+        .arg(&config)
+        .args(["demo", "--sitter"])
+        .arg(&sitter)
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let s = session(out.path());
+    assert_eq!(s["reviews"][0]["verdict"], "pass", "{s}");
+    assert_eq!(s["reviews"][0]["scripted"], false);
+    assert_eq!(s["payment"], "paid");
+    let standard = image::open(out.path().join(s["standard_photos"][0].as_str().unwrap())).unwrap();
+    assert_eq!((standard.width(), standard.height()), (480, 640));
+    // The standard photo's background is the CHSI blue in its top corners.
+    let px = standard.to_rgb8().get_pixel(10, 10).0;
+    let blue = [100i32, 197, 255];
+    assert!(px.iter().zip(blue).all(|(&a, b)| (a as i32 - b).abs() <= 6), "{px:?}");
 }

@@ -24,6 +24,14 @@ struct Booth {
 
 impl Booth {
     fn start(tune: impl FnOnce(&mut Settings)) -> Booth {
+        Self::start_with(tune, vec![], Arc::new(ScriptedReviewer { pass: true }))
+    }
+
+    fn start_with(
+        tune: impl FnOnce(&mut Settings),
+        sitters: Vec<gradbooth_hal::RgbImage>,
+        reviewer: Arc<dyn gradbooth::review::Reviewer>,
+    ) -> Booth {
         i_slint_backend_testing::init_no_event_loop();
         let mut settings = Settings::parse(include_str!("../config/booth.toml")).unwrap();
         tune(&mut settings);
@@ -31,7 +39,7 @@ impl Booth {
         app.window().set_size(slint::PhysicalSize::new(1920, 1080));
         screen::apply_settings(&app, &settings);
         let (tx, rx) = mpsc::channel();
-        let (parts, lights) = runtime::simulated(settings.clone(), vec![], Arc::new(ScriptedReviewer { pass: true }));
+        let (parts, lights) = runtime::simulated(settings.clone(), sitters, reviewer);
         let booth = Rc::new(runtime::start(parts, Arc::new(tx)));
         screen::connect(&app, booth.clone());
         Booth { app, rx, booth, lights, settings }
@@ -125,6 +133,30 @@ fn a_graduate_goes_from_idle_to_paid_through_the_touchscreen() {
     b.wait_for("idle", SOON);
     assert_eq!(b.app.global::<BoothAdapter>().get_name(), "");
     assert!(b.lights_idle());
+}
+
+#[test]
+fn the_live_guidance_tells_a_graduate_sitting_too_far_to_come_closer_and_the_real_review_says_why() {
+    // The astronaut portrait fills a 1080p frame with her face about a quarter of the frame
+    // wide: too far from the camera for the booth.
+    let astronaut = image::open(gradbooth::review::models::default_dir().join("astronaut.png")).unwrap().to_rgb8();
+    let settings = Settings::parse(include_str!("../config/booth.toml")).unwrap();
+    let reviewer = gradbooth::review::from_settings(&settings.review);
+    let b = Booth::start_with(|_| {}, vec![astronaut], reviewer);
+    to_lighting(&b);
+    b.press("不戴眼镜");
+    b.wait_for("rules", SOON);
+    b.press("开始拍摄");
+    b.wait_for("seat", SOON);
+    b.wait_until_shown("请坐近一点");
+    b.press("开始拍摄");
+    b.wait_for("attempt_shown", SOON);
+    b.press("使用这张");
+    b.wait_for("review_result", SOON);
+    // Her smile shows her teeth: the graduate reads the reason and what to do.
+    b.wait_until_shown("嘴巴张开或露出牙齿");
+    assert!(b.shows("请自然闭合嘴唇，不要露出牙齿。"));
+    assert!(!b.shows("去支付"), "a failing photo cannot be paid for");
 }
 
 #[test]

@@ -105,17 +105,19 @@ impl Roi {
     }
 }
 
-/// The largest centred 3:4 (portrait) rectangle of a `w × h` capture: where the booth's
-/// camera frames the graduate. Returns (x, y, width, height).
+/// The largest centred 3:4 (portrait) rectangle of a `w × h` capture, in whole pixels: where
+/// the booth's camera frames the graduate, what the preview shows and the detector searches.
+/// Returns (x, y, width, height).
+pub fn portrait_region_px(width: u32, height: u32) -> (u32, u32, u32, u32) {
+    let w = (height * 3 / 4).min(width);
+    let h = (w * 4 / 3).min(height);
+    ((width - w) / 2, (height - h) / 2, w, h)
+}
+
+/// `portrait_region_px` as floats.
 pub fn portrait_region(w: u32, h: u32) -> (f32, f32, f32, f32) {
-    let (w, h) = (w as f32, h as f32);
-    if w * 4.0 > h * 3.0 {
-        let rw = h * 3.0 / 4.0;
-        ((w - rw) / 2.0, 0.0, rw, h)
-    } else {
-        let rh = w * 4.0 / 3.0;
-        (0.0, (h - rh) / 2.0, w, rh)
-    }
+    let (x, y, w, h) = portrait_region_px(w, h);
+    (x as f32, y as f32, w as f32, h as f32)
 }
 
 /// Luma (BT.601) of one pixel, 0..255.

@@ -72,25 +72,47 @@ pub enum PlacementError {
 /// Solves the bands: face width, eye line and hair top, with the face centred horizontally.
 /// `hair_y` is the top of the hair in the capture.
 pub fn place(spec: &StandardSpec, eyes: Pt, face_centre_x: f32, face_w: f32, hair_y: f32, img_h: f32) -> Result<Placement, PlacementError> {
+    // Aim a few pixels inside each band, so the photo still passes a reader who measures a
+    // little differently; fall back to the bands themselves when that is too tight.
+    place_within(spec, 6.0, eyes, face_centre_x, face_w, hair_y, img_h)
+        .or_else(|_| place_within(spec, 0.0, eyes, face_centre_x, face_w, hair_y, img_h))
+}
+
+fn place_within(
+    spec: &StandardSpec,
+    margin: f32,
+    eyes: Pt,
+    face_centre_x: f32,
+    face_w: f32,
+    hair_y: f32,
+    img_h: f32,
+) -> Result<Placement, PlacementError> {
+    let shrink = |(a, b): (f32, f32)| (a + margin, b - margin);
+    let (hair_band, eye_band, width_band) = (shrink(spec.hair_top), shrink(spec.eye_line), shrink(spec.face_width));
     let d = (eyes.y - hair_y).max(1.0);
     // Scale bounds: the face width band, and the eye-to-hair distance that both bands allow.
-    let lo = (spec.face_width.0 / face_w).max((spec.eye_line.0 - spec.hair_top.1) / d);
-    let hi = (spec.face_width.1 / face_w).min((spec.eye_line.1 - spec.hair_top.0) / d);
+    let lo = (width_band.0 / face_w).max((eye_band.0 - hair_band.1) / d);
+    let hi = (width_band.1 / face_w).min((eye_band.1 - hair_band.0) / d);
     if lo > hi {
         return Err(PlacementError::HeadShape);
     }
     let below = img_h - eyes.y;
+    let mid = |(a, b): (f32, f32)| (a + b) / 2.0;
     // Eye line band at scale s: the spec's, intersected with the hair band's shift.
-    let band = |s: f32| (spec.eye_line.0.max(spec.hair_top.0 + d * s), spec.eye_line.1.min(spec.hair_top.1 + d * s));
+    let band = |s: f32| (eye_band.0.max(hair_band.0 + d * s), eye_band.1.min(hair_band.1 + d * s));
     let fits = |s: f32, e: f32| (HEIGHT as f32 - e) / s <= below + 0.5;
-    let target = (spec.face_width_target / face_w).clamp(lo, hi);
+    // Halfway between the size that gives the target face width and the one that puts eyes and
+    // hair both mid-band: neither lands on an edge.
+    let by_width = spec.face_width_target / face_w;
+    let by_head = (mid(spec.eye_line) - mid(spec.hair_top)) / d;
+    let target = ((by_width + by_head) / 2.0).clamp(lo, hi);
     // Prefer the target size and a centred eye line; move the eye line down, then enlarge the
     // face, until the bottom edge stays inside the capture.
     let mut candidates: Vec<f32> = vec![target];
     candidates.extend((1..=20).map(|k| target + (hi - target) * k as f32 / 20.0));
     for s in candidates {
         let (e0, e1) = band(s);
-        let ideal = ((spec.eye_line.0 + spec.eye_line.1) / 2.0).clamp(e0, e1);
+        let ideal = mid(spec.eye_line).clamp(e0, e1);
         // Lowest eye line (largest e) that still fits if the ideal does not.
         let e = if fits(s, ideal) { ideal } else { (HEIGHT as f32 - s * below).clamp(e0, e1) };
         if fits(s, e) {
@@ -254,6 +276,9 @@ mod tests {
         assert!((spec.face_width.0..=spec.face_width.1).contains(&p.face_width), "{p:?}");
         assert!((spec.eye_line.0..=spec.eye_line.1).contains(&p.eye_line), "{p:?}");
         assert!((spec.hair_top.0..=spec.hair_top.1).contains(&p.hair_top), "{p:?}");
+        // Not on an edge of any band.
+        assert!(p.hair_top >= spec.hair_top.0 + 5.0 && p.hair_top <= spec.hair_top.1 - 5.0, "{p:?}");
+        assert!(p.face_width >= spec.face_width.0 + 5.0 && p.face_width <= spec.face_width.1 - 5.0, "{p:?}");
         // Horizontally centred: the face centre maps to x = 240.
         assert!(((960.0 - p.origin.x) * p.scale - 240.0).abs() < 1e-3);
         let (_, y, _, h) = p.frame();

@@ -1,3 +1,4 @@
+#![allow(dead_code)] // shared by several test crates, each using part of it
 //! The labelled evaluation set (see tests/eval/README.md): scikit-image's public-domain
 //! astronaut portrait and synthetic variants of it, each with the reasons the reviewer must
 //! give (`expect`) and must not give (`absent`). Images are made here, deterministically, from
