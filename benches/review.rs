@@ -9,8 +9,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use gradbooth::config::Settings;
 use gradbooth::review::{FaceModels, FaceReviewer, Reviewer, models};
 use gradbooth::visit::LightingMode;
-use gradbooth_hal::sim::{SimCamera, SimControls};
 use gradbooth_hal::Camera;
+use gradbooth_hal::sim::{SimCamera, SimControls};
 
 fn capture_1080p() -> gradbooth_hal::RgbImage {
     let base = eval::base(&FaceModels::load(&models::default_dir()).unwrap());
@@ -21,7 +21,8 @@ fn capture_1080p() -> gradbooth_hal::RgbImage {
 }
 
 fn load_reviewer() -> FaceReviewer {
-    let settings = Settings::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/booth.toml"))).unwrap();
+    let settings =
+        Settings::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/booth.toml"))).unwrap();
     let r = &settings.review;
     FaceReviewer::load(&r.models, r.checks.clone(), r.standard.clone()).unwrap()
 }
@@ -34,7 +35,9 @@ fn review(c: &mut Criterion) {
     g.bench_function("whole_review_1920x1080", |b| {
         b.iter(|| reviewer.review(std::hint::black_box(&frame), LightingMode::NoGlasses).unwrap())
     });
-    g.bench_function("live_guidance_step_1920x1080", |b| b.iter(|| reviewer.guide(std::hint::black_box(&frame)).unwrap()));
+    g.bench_function("live_guidance_step_1920x1080", |b| {
+        b.iter(|| reviewer.guide(std::hint::black_box(&frame)).unwrap())
+    });
     g.sample_size(10);
     g.bench_function("model_load", |b| b.iter(load_reviewer));
     g.finish();

@@ -173,7 +173,11 @@ impl ReviewFile {
             if let Some(l) = c.limit
                 && !(spec.range.0..=spec.range.1).contains(&l)
             {
-                return Err(invalid(&format!("{key}.limit"), l, format!("allowed range is {}..={}", spec.range.0, spec.range.1)));
+                return Err(invalid(
+                    &format!("{key}.limit"),
+                    l,
+                    format!("allowed range is {}..={}", spec.range.0, spec.range.1),
+                ));
             }
             if let Some(s) = &c.severity
                 && !matches!(s.as_str(), "blocks" | "warns" | "off")

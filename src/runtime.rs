@@ -489,7 +489,11 @@ impl Shell {
                     if let Some(std) = review.standard {
                         info!(?photo, bytes = std.jpeg.bytes.len(), quality = std.jpeg.quality, "standard photo made");
                         if !std.jpeg.size_in_range {
-                            warn!(?photo, bytes = std.jpeg.bytes.len(), "standard photo outside the configured size range");
+                            warn!(
+                                ?photo,
+                                bytes = std.jpeg.bytes.len(),
+                                "standard photo outside the configured size range"
+                            );
                         }
                         // The graduate sees the standard photo before paying.
                         ui.send(UiMsg::Photo(Some(Arc::new(std.image))));

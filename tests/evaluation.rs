@@ -34,7 +34,8 @@ const RECORDED: &[(&str, usize, usize)] = &[
 
 #[test]
 fn reviewer_agrees_with_the_labelled_set() {
-    let settings = Settings::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/booth.toml"))).unwrap();
+    let settings =
+        Settings::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/booth.toml"))).unwrap();
     let r = &settings.review;
     let reviewer = FaceReviewer::load(&r.models, r.checks.clone(), r.standard.clone()).expect("models load");
     let base = eval::base(&FaceModels::load(&models::default_dir()).unwrap());

@@ -107,7 +107,8 @@ fn a_passing_photo_becomes_the_standard_file_an_independent_reader_confirms() {
 
     let bytes = std::fs::metadata(&jpg).unwrap().len();
     assert!((20 * 1024..=40 * 1024).contains(&bytes), "file size {bytes}");
-    let id = Command::new("identify").arg("-verbose").arg(&jpg).output().expect("ImageMagick's identify (scripts/setup)");
+    let id =
+        Command::new("identify").arg("-verbose").arg(&jpg).output().expect("ImageMagick's identify (scripts/setup)");
     assert!(id.status.success());
     let text = String::from_utf8_lossy(&id.stdout);
     let field = |name: &str| {

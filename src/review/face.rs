@@ -96,7 +96,9 @@ impl FaceModels {
                     let cy = y + side / 2.0 + (h - side) * j as f32 / 2.0;
                     for f in self.detect_in(img, Roi::upright(Pt::new(cx, cy), side))? {
                         // The same face seen from two squares: keep the better view.
-                        if let Some(seen) = faces.iter_mut().find(|g: &&mut FoundFace| g.centre.dist(f.centre) < g.width / 2.0) {
+                        if let Some(seen) =
+                            faces.iter_mut().find(|g: &&mut FoundFace| g.centre.dist(f.centre) < g.width / 2.0)
+                        {
                             if f.score > seen.score {
                                 *seen = f;
                             }
@@ -208,7 +210,8 @@ fn squeeze(img: &RgbImage, (rx, ry, rw, rh): (f32, f32, f32, f32), n: usize) -> 
             let fx = sx - x0 as f32;
             for c in 0..3 {
                 let g = |x: usize, y: usize| raw[(y * w + x) * 3 + c] as f32;
-                let v = (g(x0, y0) * (1.0 - fx) + g(x1, y0) * fx) * (1.0 - fy) + (g(x0, y1) * (1.0 - fx) + g(x1, y1) * fx) * fy;
+                let v = (g(x0, y0) * (1.0 - fx) + g(x1, y0) * fx) * (1.0 - fy)
+                    + (g(x0, y1) * (1.0 - fx) + g(x1, y1) * fx) * fy;
                 out.push(v / 255.0);
             }
         }

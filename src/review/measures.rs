@@ -238,7 +238,12 @@ pub fn variance(v: &[f32]) -> f32 {
 }
 
 /// Pixels of the photo's frame on a grid of about 100 × 130, with their person probability.
-fn frame_samples(img: &RgbImage, mask: &Mask, frame: (f32, f32, f32, f32), mut f: impl FnMut(Pt, f32, &image::Rgb<u8>)) {
+fn frame_samples(
+    img: &RgbImage,
+    mask: &Mask,
+    frame: (f32, f32, f32, f32),
+    mut f: impl FnMut(Pt, f32, &image::Rgb<u8>),
+) {
     let (fx, fy, fw, fh) = frame;
     let step = (fw / 100.0).max(1.0);
     let (w, h) = (img.width() as f32, img.height() as f32);
@@ -270,7 +275,13 @@ fn background_spread(img: &RgbImage, mask: &Mask, frame: (f32, f32, f32, f32)) -
     Some((ch.iter().map(|c| variance(c)).sum::<f32>() / 3.0).sqrt())
 }
 
-fn clothing_like_background(img: &RgbImage, mask: &Mask, mesh: &Mesh, frame: (f32, f32, f32, f32), bg: [u8; 3]) -> Option<f32> {
+fn clothing_like_background(
+    img: &RgbImage,
+    mask: &Mask,
+    mesh: &Mesh,
+    frame: (f32, f32, f32, f32),
+    bg: [u8; 3],
+) -> Option<f32> {
     let chin = mesh.pt(lm::CHIN);
     // The chest and shoulders: below the neck.
     let below = chin.y + 0.35 * mesh.pt(lm::FOREHEAD).dist(chin);

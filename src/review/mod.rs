@@ -6,8 +6,8 @@
 //! `checks` holds every check (measure, limit, severity, code) and judges; `standard` makes
 //! the 480 × 640 JPEG of a passing photo; `guidance` picks the one live hint.
 
-mod detect;
 pub mod checks;
+mod detect;
 pub mod face;
 pub mod geometry;
 pub mod guidance;
@@ -95,7 +95,8 @@ impl Reviewer for FaceReviewer {
             Ok(p) => p.frame(),
             Err(_) => geometry::portrait_region(img.width(), img.height()),
         };
-        let full = measures::Full { img, mesh: &mesh, irises: &irises, mask: &mask, frame, background: self.spec.background };
+        let full =
+            measures::Full { img, mesh: &mesh, irises: &irises, mask: &mask, frame, background: self.spec.background };
         measures::full(&full, &mut m);
         let mut findings = checks::judge(&self.checks, &m, glasses, false);
         if let Err(e) = placement {

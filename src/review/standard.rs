@@ -71,7 +71,14 @@ pub enum PlacementError {
 
 /// Solves the bands: face width, eye line and hair top, with the face centred horizontally.
 /// `hair_y` is the top of the hair in the capture.
-pub fn place(spec: &StandardSpec, eyes: Pt, face_centre_x: f32, face_w: f32, hair_y: f32, img_h: f32) -> Result<Placement, PlacementError> {
+pub fn place(
+    spec: &StandardSpec,
+    eyes: Pt,
+    face_centre_x: f32,
+    face_w: f32,
+    hair_y: f32,
+    img_h: f32,
+) -> Result<Placement, PlacementError> {
     // Aim a few pixels inside each band, so the photo still passes a reader who measures a
     // little differently; fall back to the bands themselves when that is too tight.
     place_within(spec, 6.0, eyes, face_centre_x, face_w, hair_y, img_h)
@@ -176,7 +183,8 @@ pub fn render(spec: &StandardSpec, img: &RgbImage, mask: &Mask, p: &Placement) -
             let (fx, fy) = (x - x0 as f32, y - y0 as f32);
             for c in 0..3 {
                 let g = |xx: usize, yy: usize| raw[(yy * iw as usize + xx) * 3 + c] as f32;
-                rgb[k][c] = (g(x0, y0) * (1.0 - fx) + g(x1, y0) * fx) * (1.0 - fy) + (g(x0, y1) * (1.0 - fx) + g(x1, y1) * fx) * fy;
+                rgb[k][c] = (g(x0, y0) * (1.0 - fx) + g(x1, y0) * fx) * (1.0 - fy)
+                    + (g(x0, y1) * (1.0 - fx) + g(x1, y1) * fx) * fy;
             }
             alpha[k] = mask.at(Pt::new(sx, sy));
         }

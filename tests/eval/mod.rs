@@ -65,7 +65,12 @@ fn scale(p: [f32; 3], k: f32) -> [f32; 3] {
 
 fn rotate(img: &RgbImage, degrees: f32) -> RgbImage {
     let (w, h) = img.dimensions();
-    let roi = Roi { centre: Pt::new(w as f32 / 2.0, h as f32 / 2.0), size: w as f32, angle: degrees.to_radians(), mirror: false };
+    let roi = Roi {
+        centre: Pt::new(w as f32 / 2.0, h as f32 / 2.0),
+        size: w as f32,
+        angle: degrees.to_radians(),
+        mirror: false,
+    };
     let t = roi.sample(img, w as usize, 0.0, 255.0, 128.0);
     RgbImage::from_fn(w, w, |x, y| {
         let i = ((y * w + x) * 3) as usize;
@@ -109,8 +114,18 @@ pub const CASES: &[Case] = &[
         glasses: false,
         expect: &["mouth_open", "background_not_uniform"],
         absent: &[
-            "no_face", "multiple_faces", "head_tilted", "head_turned", "eyes_closed", "uneven_lighting", "underexposed",
-            "overexposed", "blurry", "clothing_like_background", "glasses_reflection", "hair_over_eyes",
+            "no_face",
+            "multiple_faces",
+            "head_tilted",
+            "head_turned",
+            "eyes_closed",
+            "uneven_lighting",
+            "underexposed",
+            "overexposed",
+            "blurry",
+            "clothing_like_background",
+            "glasses_reflection",
+            "hair_over_eyes",
         ],
         make: |b| b.img.clone(),
     },
@@ -249,7 +264,14 @@ pub const CASES: &[Case] = &[
         glasses: false,
         expect: &["no_face"],
         absent: &["multiple_faces"],
-        make: |b| imageops::resize(&imageops::crop_imm(&b.img, 352, 0, 160, 160).to_image(), 512, 512, imageops::FilterType::Triangle),
+        make: |b| {
+            imageops::resize(
+                &imageops::crop_imm(&b.img, 352, 0, 160, 160).to_image(),
+                512,
+                512,
+                imageops::FilterType::Triangle,
+            )
+        },
     },
     Case {
         name: "plain_background",
