@@ -33,6 +33,7 @@ pub struct Config {
     pub timeouts: TimeoutsFile,
     pub lights: LightsFile,
     pub review: ReviewFile,
+    pub tickets: TicketsFile,
     pub ui: UiFile,
     pub hardware: Hardware,
 }
@@ -119,6 +120,16 @@ pub struct LightsFile {
     pub idle: LightLevels,
     pub no_glasses: ModeLights,
     pub glasses: ModeLights,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketsFile {
+    /// This booth's site, as tickets name it (a ticket for another site is refused).
+    pub site: String,
+    /// Trusted issuer public keys: key id → Ed25519 public key, 64 hex digits.
+    #[serde(default)]
+    issuers: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -271,6 +282,8 @@ pub struct Settings {
     pub sim_clock_start: Option<DateTime<FixedOffset>>,
     pub scan_file: Option<PathBuf>,
     pub review: ReviewSettings,
+    /// The issuer keys tickets are verified with.
+    pub issuers: crate::ticket::Keyring,
 }
 
 impl Settings {
@@ -401,6 +414,20 @@ impl Config {
         }
 
         let review = self.review.validate()?;
+        let t = &self.tickets;
+        if t.site.trim().is_empty() || t.site.len() > crate::ticket::MAX_FIELD {
+            return Err(invalid("tickets.site", format!("{:?}", t.site), "a site name of 1 to 64 bytes"));
+        }
+        let issuers = crate::ticket::Keyring::from_hex(&t.issuers).map_err(|e| {
+            invalid("tickets.issuers", e, "each issuer: key id = \"64 hex digits\" (an Ed25519 public key)")
+        })?;
+        if issuers.is_empty() && self.hardware.backend != Backend::Simulated {
+            return Err(invalid(
+                "tickets.issuers",
+                "{}",
+                "the real booth needs at least one issuer key (gradbooth ticket keygen prints one)",
+            ));
+        }
         if !matches!(self.ui.language.as_str(), "zh" | "en") {
             return Err(invalid("ui.language", &self.ui.language, "\"zh\" or \"en\""));
         }
@@ -420,7 +447,7 @@ impl Config {
             })?),
         };
         let scan_file = Some(PathBuf::from(sim.scan_file.trim())).filter(|p| !p.as_os_str().is_empty());
-        Ok(Settings { schedule, price_fen, policy, sim_clock_start, scan_file, review, file: self })
+        Ok(Settings { schedule, price_fen, policy, sim_clock_start, scan_file, review, issuers, file: self })
     }
 }
 

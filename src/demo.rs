@@ -13,7 +13,6 @@ use tracing::info;
 use crate::config::Settings;
 use crate::review::{FaceReviewer, Reviewer, ScriptedReviewer};
 use crate::screen::{self, UiMsg};
-use crate::ticket;
 use crate::ui::{AppWindow, BoothAdapter};
 use crate::visit::{Screen, View};
 
@@ -183,8 +182,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Session> {
             }
             Screen::Scan if view.refusal.is_some() => bail!("the demo ticket was refused: {:?}", view.refusal),
             Screen::Scan => {
-                if let Some(sim) = booth.sim() {
-                    sim.present_qr(ticket::demo_ticket_text());
+                if let (Some(sim), Some(text)) = (booth.sim(), booth.demo_ticket()) {
+                    sim.present_qr(text);
                 }
             }
             Screen::Confirm => intent("confirm"),

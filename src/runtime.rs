@@ -81,6 +81,15 @@ pub struct Parts {
     /// The simulation's hands, when the hardware is simulated.
     pub sim: Option<SimControls>,
     pub sim_gateway: Option<Arc<SimulatedGateway>>,
+    /// The simulated booth's own throw-away ticket issuer (key id "sim"), for the demo ticket.
+    pub sim_issuer: Option<Arc<ed25519_dalek::SigningKey>>,
+}
+
+/// What the simulated booth needs to issue its demo ticket.
+struct SimIssuer {
+    key: Arc<ed25519_dalek::SigningKey>,
+    site: String,
+    wall_clock: WallClock,
 }
 
 enum Msg {
@@ -93,6 +102,7 @@ pub struct BoothHandle {
     tx: mpsc::UnboundedSender<Msg>,
     sim: Option<SimControls>,
     sim_gateway: Option<Arc<SimulatedGateway>>,
+    sim_issuer: Option<SimIssuer>,
     thread: Mutex<Option<thread::JoinHandle<()>>>,
 }
 
@@ -115,7 +125,10 @@ impl BoothHandle {
             return;
         };
         match action {
-            "demo_ticket" => sim.present_qr(ticket::demo_ticket_text()),
+            "demo_ticket" => match self.demo_ticket() {
+                Some(text) => sim.present_qr(text),
+                None => warn!("no simulated ticket issuer"),
+            },
             "pay" => {
                 let paid = self.sim_gateway.as_ref().map_or(0, |g| g.pay_open_orders());
                 info!(paid, "simulated WeChat payment");
@@ -124,6 +137,12 @@ impl BoothHandle {
             "replug_camera" => sim.replug(DeviceKind::Camera),
             other => warn!(action = other, "unknown simulation action"),
         }
+    }
+
+    /// A freshly signed ticket for the demo graduate (李明), valid now at this booth's site.
+    pub fn demo_ticket(&self) -> Option<String> {
+        let i = self.sim_issuer.as_ref()?;
+        Some(ticket::issue(&i.key, &ticket::demo_claims(&i.site, i.wall_clock.now().timestamp())))
     }
 
     pub fn sim(&self) -> Option<&SimControls> {
@@ -156,6 +175,11 @@ pub fn start(parts: Parts, ui: Arc<dyn UiSink>) -> BoothHandle {
     let (tx, rx) = mpsc::unbounded_channel();
     let sim = parts.sim.clone();
     let sim_gateway = parts.sim_gateway.clone();
+    let sim_issuer = parts.sim_issuer.clone().map(|key| SimIssuer {
+        key,
+        site: parts.settings.file.tickets.site.clone(),
+        wall_clock: parts.wall_clock,
+    });
     let loop_tx = tx.clone();
     let thread = thread::Builder::new()
         .name("booth-runtime".into())
@@ -170,7 +194,7 @@ pub fn start(parts: Parts, ui: Arc<dyn UiSink>) -> BoothHandle {
             rt.block_on(run(parts, ui, loop_tx, rx));
         })
         .expect("spawning the runtime thread");
-    BoothHandle { tx, sim, sim_gateway, thread: Mutex::new(Some(thread)) }
+    BoothHandle { tx, sim, sim_gateway, sim_issuer, thread: Mutex::new(Some(thread)) }
 }
 
 /// Tracks a device's health: reports a fault once, a recovery once, and backs off between
@@ -392,6 +416,8 @@ struct TicketDesk {
 struct Shell {
     settings: Settings,
     clock: Clock,
+    /// Calendar time, for ticket validity.
+    wall_clock: WallClock,
     events: mpsc::UnboundedSender<Msg>,
     ui: Arc<dyn UiSink>,
     camera: std_mpsc::Sender<CameraCmd>,
@@ -433,7 +459,12 @@ impl Shell {
                 let _ = self.camera.send(CameraCmd::Preview(on));
             }
             Command::CheckTicket(text) => {
-                let result = ticket::read(&text).and_then(|t| {
+                let at = ticket::Checkpoint {
+                    keys: &self.settings.issuers,
+                    site: &self.settings.file.tickets.site,
+                    now: self.wall_clock.now().timestamp(),
+                };
+                let result = ticket::verify(&text, &at).map(ticket::to_ticket).and_then(|t| {
                     if self.desk.finished.contains(&t.id) {
                         return Err(TicketRefusal::AlreadyFinished);
                     }
@@ -635,6 +666,7 @@ async fn run(parts: Parts, ui: Arc<dyn UiSink>, tx: mpsc::UnboundedSender<Msg>, 
     let mut shell = Shell {
         settings,
         clock,
+        wall_clock,
         events: tx.clone(),
         ui: ui.clone(),
         camera: cam_tx,
@@ -738,6 +770,10 @@ pub fn simulated(
     let lights = SimLights::new(controls.clone());
     let gateway = Arc::new(SimulatedGateway::new());
     let wall_clock = settings.sim_clock_start.map_or(WallClock::System, WallClock::simulated);
+    // A throw-away issuer key, trusted only by this simulated booth, for the demo ticket.
+    let issuer = Arc::new(ticket::generate_key());
+    let mut settings = settings;
+    settings.issuers.insert("sim", issuer.verifying_key());
     let parts = Parts {
         devices: Devices {
             camera: Box::new(camera),
@@ -750,6 +786,7 @@ pub fn simulated(
         wall_clock,
         sim: Some(controls),
         sim_gateway: Some(gateway),
+        sim_issuer: Some(issuer),
         settings,
     };
     (parts, lights)

@@ -1,28 +1,233 @@
-//! Reading the personal shooting QR code. This first version reads an unsigned
-//! `GBT0|id|name|student number|school` text (issue 5 replaces it with signed tickets behind
-//! the same `read` function); anything else is refused with a reason.
+//! The personal shooting QR code: a signed ticket (format in docs/ticket.md).
+//!
+//! `GBT1:` + base32 (RFC 4648, upper case, no padding — QR alphanumeric mode) of the payload
+//! followed by an Ed25519 signature over `b"GBT1" || payload`. The payload is a short binary
+//! record: key id, ticket id, name, masked student number, school, photo type, site, issued-at
+//! and expires-at (Unix seconds). The booth verifies offline against the issuer keys in its
+//! configuration (several, for rotation); every way a code can be wrong has its own refusal.
+
+use std::collections::BTreeMap;
+
+use data_encoding::BASE32_NOPAD;
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
 use crate::visit::{Ticket, TicketRefusal};
 
-const PREFIX: &str = "GBT0|";
-const MAX_FIELD: usize = 64;
+pub const PREFIX: &str = "GBT1:";
+const DOMAIN: &[u8] = b"GBT1";
+/// Longest text field, in bytes.
+pub const MAX_FIELD: usize = 64;
+/// Longest QR text the decoder looks at (a full payload is about 250 characters).
+pub const MAX_TEXT: usize = 1024;
+/// Clock difference between issuer and booth that is tolerated before "not yet valid".
+pub const CLOCK_SLACK_SECS: i64 = 300;
 
-/// The demo ticket presented by the keyboard shortcut and the scripted graduate.
-pub fn demo_ticket_text() -> String {
-    format!("{PREFIX}DEMO-0001|李明|2022123456|上海电子信息职业技术学院")
+/// Photo types (the booth serves only the graduate photo).
+pub const PHOTO_GRADUATE: u8 = 1;
+
+/// What a ticket says.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Claims {
+    pub key_id: String,
+    pub id: String,
+    pub name: String,
+    pub student_no_masked: String,
+    pub school: String,
+    pub photo_type: u8,
+    pub site: String,
+    pub issued_at: u32,
+    pub expires_at: u32,
 }
 
-pub fn read(text: &str) -> Result<Ticket, TicketRefusal> {
-    let body = text.trim().strip_prefix(PREFIX).ok_or(TicketRefusal::NotATicket)?;
-    let fields: Vec<&str> = body.split('|').collect();
-    let [id, name, student_no, school] = fields[..] else {
-        return Err(TicketRefusal::NotATicket);
-    };
-    let ok = |f: &str| !f.trim().is_empty() && f.chars().count() <= MAX_FIELD && !f.chars().any(char::is_control);
-    if ![id, name, student_no, school].into_iter().all(ok) {
-        return Err(TicketRefusal::NotATicket);
+impl std::fmt::Debug for Claims {
+    // Personal fields never reach a log through Debug.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Claims").field("id", &self.id).field("key_id", &self.key_id).finish_non_exhaustive()
     }
-    Ok(Ticket { id: id.into(), name: name.into(), student_no_masked: mask(student_no), school: school.into() })
+}
+
+/// Why a text could not be decoded (before any signature is checked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeError {
+    NotATicket,
+    Chsi,
+    Malformed,
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    let b = s.as_bytes();
+    out.push(b.len().min(MAX_FIELD) as u8);
+    out.extend_from_slice(&b[..b.len().min(MAX_FIELD)]);
+}
+
+impl Claims {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(160);
+        out.push(1); // payload version
+        for s in [&self.key_id, &self.id, &self.name, &self.student_no_masked, &self.school] {
+            put_str(&mut out, s);
+        }
+        out.push(self.photo_type);
+        put_str(&mut out, &self.site);
+        out.extend_from_slice(&self.issued_at.to_be_bytes());
+        out.extend_from_slice(&self.expires_at.to_be_bytes());
+        out
+    }
+
+    fn from_bytes(b: &[u8]) -> Result<Self, DecodeError> {
+        struct R<'a>(&'a [u8]);
+        impl R<'_> {
+            fn u8(&mut self) -> Result<u8, DecodeError> {
+                let (&v, rest) = self.0.split_first().ok_or(DecodeError::Malformed)?;
+                self.0 = rest;
+                Ok(v)
+            }
+            fn u32(&mut self) -> Result<u32, DecodeError> {
+                let (v, rest) = self.0.split_first_chunk::<4>().ok_or(DecodeError::Malformed)?;
+                self.0 = rest;
+                Ok(u32::from_be_bytes(*v))
+            }
+            fn text(&mut self) -> Result<String, DecodeError> {
+                let n = self.u8()? as usize;
+                if n == 0 || n > MAX_FIELD || n > self.0.len() {
+                    return Err(DecodeError::Malformed);
+                }
+                let (s, rest) = self.0.split_at(n);
+                self.0 = rest;
+                let s = std::str::from_utf8(s).map_err(|_| DecodeError::Malformed)?;
+                if s.chars().any(char::is_control) || s.trim().is_empty() {
+                    return Err(DecodeError::Malformed);
+                }
+                Ok(s.to_owned())
+            }
+        }
+        let mut r = R(b);
+        if r.u8()? != 1 {
+            return Err(DecodeError::Malformed);
+        }
+        let (key_id, id, name, student_no_masked, school) = (r.text()?, r.text()?, r.text()?, r.text()?, r.text()?);
+        let photo_type = r.u8()?;
+        let site = r.text()?;
+        let (issued_at, expires_at) = (r.u32()?, r.u32()?);
+        if !r.0.is_empty() {
+            return Err(DecodeError::Malformed);
+        }
+        Ok(Claims { key_id, id, name, student_no_masked, school, photo_type, site, issued_at, expires_at })
+    }
+}
+
+/// The CHSI (学信网) capture code that graduates are also given: a link to chsi.com.cn. It is
+/// recognised so the graduate can be told to use the mini-program's shooting code instead.
+pub fn is_chsi_code(text: &str) -> bool {
+    let t = text.trim().to_ascii_lowercase();
+    t.contains("chsi.com.cn") || t.contains("chsi.cn/") || t.starts_with("chsi:")
+}
+
+/// Splits a QR text into its claims, the signed bytes and the signature; no key involved.
+pub fn decode(text: &str) -> Result<(Claims, Vec<u8>, Signature), DecodeError> {
+    let text = text.trim();
+    if is_chsi_code(text) {
+        return Err(DecodeError::Chsi);
+    }
+    let body = text.strip_prefix(PREFIX).ok_or(DecodeError::NotATicket)?;
+    if body.len() > MAX_TEXT {
+        return Err(DecodeError::Malformed);
+    }
+    let raw = BASE32_NOPAD.decode(body.as_bytes()).map_err(|_| DecodeError::Malformed)?;
+    if raw.len() < 64 + 1 {
+        return Err(DecodeError::Malformed);
+    }
+    let (payload, sig) = raw.split_at(raw.len() - 64);
+    let sig = Signature::from_bytes(sig.try_into().map_err(|_| DecodeError::Malformed)?);
+    let claims = Claims::from_bytes(payload)?;
+    let mut signed = DOMAIN.to_vec();
+    signed.extend_from_slice(payload);
+    Ok((claims, signed, sig))
+}
+
+/// Signs claims into the QR text.
+pub fn issue(key: &SigningKey, claims: &Claims) -> String {
+    let payload = claims.to_bytes();
+    let mut signed = DOMAIN.to_vec();
+    signed.extend_from_slice(&payload);
+    let sig = key.sign(&signed);
+    let mut raw = payload;
+    raw.extend_from_slice(&sig.to_bytes());
+    format!("{PREFIX}{}", BASE32_NOPAD.encode(&raw))
+}
+
+/// The issuer keys a booth trusts, by key id.
+#[derive(Debug, Clone, Default)]
+pub struct Keyring(BTreeMap<String, VerifyingKey>);
+
+impl Keyring {
+    pub fn insert(&mut self, key_id: &str, key: VerifyingKey) {
+        self.0.insert(key_id.to_owned(), key);
+    }
+
+    /// From `key id → hex public key` (the `[tickets.issuers]` table).
+    pub fn from_hex(keys: &BTreeMap<String, String>) -> Result<Self, String> {
+        let mut ring = Keyring::default();
+        for (id, hex) in keys {
+            ring.insert(id, public_key_from_hex(hex).map_err(|e| format!("{id}: {e}"))?);
+        }
+        Ok(ring)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+pub fn public_key_from_hex(hex: &str) -> Result<VerifyingKey, String> {
+    let bytes =
+        data_encoding::HEXLOWER_PERMISSIVE.decode(hex.trim().as_bytes()).map_err(|_| "not hexadecimal".to_string())?;
+    let bytes: [u8; 32] =
+        bytes.try_into().map_err(|_| "an Ed25519 public key is 32 bytes (64 hex digits)".to_string())?;
+    VerifyingKey::from_bytes(&bytes).map_err(|_| "not a valid Ed25519 public key".to_string())
+}
+
+pub fn public_key_hex(key: &VerifyingKey) -> String {
+    data_encoding::HEXLOWER.encode(key.as_bytes())
+}
+
+/// Where and when the booth checks a ticket.
+#[derive(Debug, Clone)]
+pub struct Checkpoint<'a> {
+    pub keys: &'a Keyring,
+    pub site: &'a str,
+    /// Unix seconds.
+    pub now: i64,
+}
+
+/// Verifies a scanned text: format, issuer key, signature, photo type, site, validity period.
+pub fn verify(text: &str, at: &Checkpoint) -> Result<Claims, TicketRefusal> {
+    let (claims, signed, sig) = decode(text).map_err(|e| match e {
+        DecodeError::Chsi => TicketRefusal::ChsiCaptureCode,
+        DecodeError::NotATicket => TicketRefusal::NotATicket,
+        // It says it is ours but is damaged or altered: treat like a forgery.
+        DecodeError::Malformed => TicketRefusal::BadSignature,
+    })?;
+    let key = at.keys.0.get(&claims.key_id).ok_or(TicketRefusal::BadSignature)?;
+    key.verify_strict(&signed, &sig).map_err(|_| TicketRefusal::BadSignature)?;
+    if claims.photo_type != PHOTO_GRADUATE {
+        return Err(TicketRefusal::WrongSite);
+    }
+    if claims.site != at.site {
+        return Err(TicketRefusal::WrongSite);
+    }
+    if (claims.issued_at as i64) > at.now + CLOCK_SLACK_SECS {
+        return Err(TicketRefusal::NotYetValid);
+    }
+    if (claims.expires_at as i64) <= at.now {
+        return Err(TicketRefusal::Expired);
+    }
+    Ok(claims)
+}
+
+/// The visit's view of a verified ticket.
+pub fn to_ticket(c: Claims) -> Ticket {
+    Ticket { id: c.id, name: c.name, student_no_masked: c.student_no_masked, school: c.school }
 }
 
 /// Show the first four and last two characters: 2022123456 → 2022****56.
@@ -35,26 +240,27 @@ pub fn mask(student_no: &str) -> String {
     format!("{}{}{}", head.iter().collect::<String>(), "*".repeat(chars.len() - 6), tail.iter().collect::<String>())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A new signing key from the operating system's randomness.
+pub fn generate_key() -> SigningKey {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).expect("the operating system's random source");
+    SigningKey::from_bytes(&seed)
+}
 
-    #[test]
-    fn the_demo_ticket_reads_with_a_masked_student_number() {
-        let t = read(&demo_ticket_text()).unwrap();
-        assert_eq!((t.id.as_str(), t.student_no_masked.as_str()), ("DEMO-0001", "2022****56"));
-    }
-
-    #[test]
-    fn other_codes_are_not_tickets() {
-        for text in ["", "https://example.com", "GBT0|a|b|c", "GBT0|a|b|c|d|e", "GBT0|a||c|d", "GBT0|a|b\u{7}|c|d"] {
-            assert_eq!(read(text), Err(TicketRefusal::NotATicket), "{text:?}");
-        }
-    }
-
-    #[test]
-    fn short_numbers_are_masked_whole() {
-        assert_eq!(mask("12345"), "*****");
-        assert_eq!(mask("1234567"), "1234*67");
+/// The demo graduate (李明), as the simulated scanner and the scripted graduate present him.
+pub fn demo_claims(site: &str, now: i64) -> Claims {
+    Claims {
+        key_id: "sim".into(),
+        id: "DEMO-0001".into(),
+        name: "李明".into(),
+        student_no_masked: mask("2022123456"),
+        school: "上海电子信息职业技术学院".into(),
+        photo_type: PHOTO_GRADUATE,
+        site: site.into(),
+        issued_at: (now - 3600).max(0) as u32,
+        expires_at: (now + 30 * 86400).max(0) as u32,
     }
 }
+
+#[cfg(test)]
+mod tests;
