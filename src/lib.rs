@@ -7,11 +7,13 @@ pub mod gallery;
 pub mod headless;
 pub mod payment;
 pub mod preview;
+pub mod qr;
 pub mod review;
 pub mod review_cmd;
 pub mod runtime;
 pub mod screen;
 pub mod ticket;
+pub mod ticket_cmd;
 pub mod visit;
 
 /// The Slint UI compiled from `ui/app.slint` by build.rs.

@@ -183,24 +183,10 @@ fn qr_image(url: &str) -> Image {
         {
             return img.clone();
         }
-        let img = match qrcode::QrCode::new(url.as_bytes()) {
-            Ok(code) => {
-                let n = code.width();
-                let quiet = 4;
-                let size = (n + 2 * quiet) as u32;
-                let colors = code.to_colors();
-                let mut buf = SharedPixelBuffer::<Rgb8Pixel>::new(size, size);
-                for (i, px) in buf.make_mut_slice().iter_mut().enumerate() {
-                    let (x, y) = (i % size as usize, i / size as usize);
-                    let dark = x >= quiet
-                        && y >= quiet
-                        && x < quiet + n
-                        && y < quiet + n
-                        && colors[(y - quiet) * n + (x - quiet)] == qrcode::Color::Dark;
-                    let v = if dark { 0 } else { 255 };
-                    *px = Rgb8Pixel { r: v, g: v, b: v };
-                }
-                Image::from_rgb8(buf)
+        let img = match crate::qr::render(url, qrcode::EcLevel::M, 1) {
+            Ok(grey) => {
+                let rgb = image::DynamicImage::ImageLuma8(grey).to_rgb8();
+                Image::from_rgb8(SharedPixelBuffer::clone_from_slice(rgb.as_raw(), rgb.width(), rgb.height()))
             }
             Err(e) => {
                 tracing::error!(error = %e, "payment code does not fit a QR code");

@@ -61,6 +61,26 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 }
 
 impl Claims {
+    /// The rules the decoder enforces, so nothing is issued that a booth would refuse.
+    pub fn check(&self) -> Result<(), String> {
+        for (name, v) in [
+            ("key id", &self.key_id),
+            ("ticket id", &self.id),
+            ("name", &self.name),
+            ("student number", &self.student_no_masked),
+            ("school", &self.school),
+            ("site", &self.site),
+        ] {
+            if v.trim().is_empty() || v.len() > MAX_FIELD || v.chars().any(char::is_control) {
+                return Err(format!("{name}: 1 to {MAX_FIELD} bytes of text, no control characters"));
+            }
+        }
+        if self.expires_at <= self.issued_at {
+            return Err("the ticket must expire after it is issued".into());
+        }
+        Ok(())
+    }
+
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(160);
         out.push(1); // payload version

@@ -1,0 +1,85 @@
+//! `gradbooth ticket keygen | issue | verify`: for operators (keys), the issuing platform's
+//! tests, and the demo. Secret keys are files of 64 hex digits (the Ed25519 seed), written
+//! with mode 0600; public keys are printed as the `[tickets.issuers]` line they belong in.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use ed25519_dalek::SigningKey;
+
+use crate::ticket::{self, Checkpoint, Claims, Keyring};
+
+pub fn keygen(out: &Path, key_id: &str, w: &mut dyn Write) -> anyhow::Result<()> {
+    if out.exists() {
+        bail!("{} exists; not overwriting a key", out.display());
+    }
+    let key = ticket::generate_key();
+    write_secret(out, &data_encoding::HEXLOWER.encode(&key.to_bytes()))?;
+    writeln!(w, "secret key written to {} (keep it with the issuing platform only)", out.display())?;
+    writeln!(
+        w,
+        "trust it in the booth's config:\n[tickets.issuers]\n{key_id} = \"{}\"",
+        ticket::public_key_hex(&key.verifying_key())
+    )?;
+    Ok(())
+}
+
+fn write_secret(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    writeln!(f, "{text}")?;
+    f.sync_all()?;
+    Ok(())
+}
+
+pub fn load_key(path: &Path) -> anyhow::Result<SigningKey> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = data_encoding::HEXLOWER_PERMISSIVE
+        .decode(text.trim().as_bytes())
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .with_context(|| {
+            format!("{}: expected 64 hex digits (a key from `gradbooth ticket keygen`)", path.display())
+        })?;
+    Ok(SigningKey::from_bytes(&bytes))
+}
+
+/// Signs `claims` with the key in `key_file`; writes the QR code as PNG when asked.
+pub fn issue(key_file: &Path, claims: &Claims, png: Option<&Path>, w: &mut dyn Write) -> anyhow::Result<String> {
+    let key = load_key(key_file)?;
+    let text = ticket::issue(&key, claims);
+    if let Some(path) = png {
+        let img = crate::qr::render(&text, qrcode::EcLevel::M, 8).context("the ticket does not fit a QR code")?;
+        img.save(path).with_context(|| format!("writing {}", path.display()))?;
+    }
+    writeln!(w, "{text}")?;
+    Ok(text)
+}
+
+/// Checks a ticket as the booth would; `Err` names the refusal.
+pub fn verify(text: &str, keys: &Keyring, site: &str, now: i64, w: &mut dyn Write) -> anyhow::Result<bool> {
+    match ticket::verify(text, &Checkpoint { keys, site, now }) {
+        Ok(c) => {
+            writeln!(
+                w,
+                "valid: ticket {} (key {}), site {}, photo type {}, valid until {}",
+                c.id,
+                c.key_id,
+                c.site,
+                c.photo_type,
+                chrono::DateTime::from_timestamp(c.expires_at as i64, 0).map(|t| t.to_rfc3339()).unwrap_or_default()
+            )?;
+            Ok(true)
+        }
+        Err(r) => {
+            writeln!(w, "refused: {}", r.code())?;
+            Ok(false)
+        }
+    }
+}
