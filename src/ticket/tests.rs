@@ -142,3 +142,59 @@ mod decoder_never_panics {
         }
     }
 }
+
+/// The published test vectors (docs/ticket-vectors.json): made from a fixed test key that no
+/// booth trusts. `GRADBOOTH_WRITE_VECTORS=1 cargo test --lib vectors` rewrites the file.
+#[test]
+fn the_published_test_vectors_verify_as_documented() {
+    let k = key(7);
+    let base = Claims { key_id: "test".into(), site: "fengxian-d108".into(), ..demo_claims("fengxian-d108", NOW) };
+    let good = issue(&k, &base);
+    let mut altered = good.clone().into_bytes();
+    altered[30] = if altered[30] == b'Q' { b'R' } else { b'Q' };
+    let cases: Vec<(&str, String, Result<(), TicketRefusal>)> = vec![
+        ("valid", good.clone(), Ok(())),
+        ("altered_payload", String::from_utf8(altered).unwrap(), Err(TicketRefusal::BadSignature)),
+        ("forged_signature", issue(&key(8), &base), Err(TicketRefusal::BadSignature)),
+        (
+            "unknown_issuer",
+            issue(&key(8), &Claims { key_id: "other".into(), ..base.clone() }),
+            Err(TicketRefusal::BadSignature),
+        ),
+        ("expired", issue(&k, &Claims { expires_at: (NOW - 60) as u32, ..base.clone() }), Err(TicketRefusal::Expired)),
+        (
+            "not_yet_valid",
+            issue(&k, &Claims { issued_at: (NOW + 86400) as u32, ..base.clone() }),
+            Err(TicketRefusal::NotYetValid),
+        ),
+        ("wrong_site", issue(&k, &Claims { site: "xuhui-a".into(), ..base.clone() }), Err(TicketRefusal::WrongSite)),
+        ("truncated", good[..good.len() - 8].to_string(), Err(TicketRefusal::BadSignature)),
+        ("chsi_capture_code", "https://www.chsi.com.cn/xlcx/index.jsp".into(), Err(TicketRefusal::ChsiCaptureCode)),
+        ("unrelated", "https://u.wechat.com/abc".into(), Err(TicketRefusal::NotATicket)),
+    ];
+    let keys = ring(&[("test", &k)]);
+    let mut vectors = Vec::new();
+    for (name, text, want) in &cases {
+        let got = check(text, &keys).map(|_| ());
+        assert_eq!(&got, want, "{name}");
+        vectors.push(serde_json::json!({
+            "name": name,
+            "text": text,
+            "expect": match want { Ok(()) => "valid", Err(r) => r.code() },
+        }));
+    }
+    let doc = serde_json::json!({
+        "about": "gradbooth ticket test vectors (docs/ticket.md). The test key below is public: no booth may trust it.",
+        "test_secret_key_hex": data_encoding::HEXLOWER.encode(&k.to_bytes()),
+        "issuers": { "test": public_key_hex(&k.verifying_key()) },
+        "site": "fengxian-d108",
+        "now_unix": NOW,
+        "vectors": vectors,
+    });
+    let text = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/ticket-vectors.json");
+    if std::env::var_os("GRADBOOTH_WRITE_VECTORS").is_some() {
+        std::fs::write(path, &text).unwrap();
+    }
+    assert_eq!(std::fs::read_to_string(path).unwrap_or_default(), text, "docs/ticket-vectors.json is stale");
+}
