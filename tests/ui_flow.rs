@@ -193,6 +193,36 @@ fn a_code_that_is_not_a_shooting_code_is_explained_on_the_scan_screen() {
 }
 
 #[test]
+fn an_altered_ticket_and_an_expired_one_are_each_explained_and_a_good_one_still_works() {
+    // An issuer this test controls, trusted by the booth next to the simulated one.
+    let issuer = ed25519_dalek::SigningKey::from_bytes(&[42; 32]);
+    let public = issuer.verifying_key();
+    let b = Booth::start(|s| s.issuers.insert("test", public));
+    b.wait_for("idle", SOON);
+    b.press("准备拍摄");
+    b.wait_for("scan", SOON);
+    // One character of a genuine ticket changed.
+    let good = b.booth.demo_ticket().unwrap();
+    let mut altered = good.clone().into_bytes();
+    altered[20] = if altered[20] == b'A' { b'B' } else { b'A' };
+    b.booth.sim().unwrap().present_qr(String::from_utf8(altered).unwrap());
+    b.wait_until_shown("二维码无法验证，可能被修改过。请在小程序中重新打开个人拍摄二维码。");
+    // Signed by a trusted issuer, but its time is over (the simulated clock is 2025-06-03).
+    let now = chrono::DateTime::parse_from_rfc3339("2025-06-03T10:00:00+08:00").unwrap().timestamp();
+    let claims = gradbooth::ticket::Claims {
+        key_id: "test".into(),
+        expires_at: (now - 86400) as u32,
+        issued_at: (now - 40 * 86400) as u32,
+        ..gradbooth::ticket::demo_claims(&b.settings.file.tickets.site, now)
+    };
+    b.booth.sim().unwrap().present_qr(gradbooth::ticket::issue(&issuer, &claims));
+    b.wait_until_shown("二维码已过期。请在小程序中刷新个人拍摄二维码。");
+    assert_eq!(b.screen(), "scan");
+    b.booth.sim().unwrap().present_qr(good);
+    b.wait_for("confirm", SOON);
+}
+
+#[test]
 fn the_language_switch_shows_the_booth_in_english() {
     let b = Booth::start(|_| {});
     b.wait_for("idle", SOON);
