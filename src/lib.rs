@@ -5,6 +5,7 @@ pub mod config;
 pub mod demo;
 pub mod gallery;
 pub mod headless;
+pub mod journal;
 pub mod payment;
 pub mod preview;
 pub mod qr;

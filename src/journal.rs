@@ -1,0 +1,246 @@
+//! The booth's journal: one SQLite file in the data directory, in WAL mode with
+//! `synchronous=FULL`, so a committed row survives a power cut at any instant. It holds what
+//! must outlive the process — tickets seen, attempts used (written *before* the shutter fires),
+//! review results, how visits ended, order numbers — and an audit log. It never holds a name,
+//! a student number or a photo: tickets are known by their id only.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("journal {path}: {source}")]
+    Open { path: PathBuf, source: rusqlite::Error },
+    #[error("journal {path} was written by a newer gradbooth (schema {found}, this one knows {known})")]
+    Newer { path: PathBuf, found: i64, known: i64 },
+    #[error("journal: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("journal directory {path}: {source}")]
+    Dir { path: PathBuf, source: std::io::Error },
+}
+
+/// Schema migrations, in order; `PRAGMA user_version` is how many have run.
+const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    "CREATE TABLE tickets (
+        id TEXT PRIMARY KEY,
+        first_seen INTEGER NOT NULL,
+        attempts_used INTEGER NOT NULL DEFAULT 0 CHECK (attempts_used BETWEEN 0 AND 3),
+        orders INTEGER NOT NULL DEFAULT 0,
+        finished_at INTEGER
+    );
+    CREATE TABLE attempts (
+        ticket_id TEXT NOT NULL REFERENCES tickets(id),
+        n INTEGER NOT NULL CHECK (n BETWEEN 1 AND 3),
+        started_at INTEGER NOT NULL,
+        voided INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (ticket_id, n)
+    );
+    CREATE TABLE reviews (
+        ticket_id TEXT NOT NULL REFERENCES tickets(id),
+        attempt INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        passed INTEGER NOT NULL,
+        reasons TEXT NOT NULL
+    );
+    CREATE TABLE visits (
+        ticket_id TEXT NOT NULL REFERENCES tickets(id),
+        ended_at INTEGER NOT NULL,
+        outcome TEXT NOT NULL
+    );
+    CREATE TABLE audit (
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );",
+];
+
+/// What the journal knows of a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TicketState {
+    pub attempts_used: u8,
+    pub finished: bool,
+}
+
+pub struct Journal {
+    conn: Connection,
+}
+
+impl Journal {
+    /// Opens (creating and migrating) `journal.sqlite3` in `dir`.
+    pub fn open_dir(dir: &Path) -> Result<Self, JournalError> {
+        std::fs::create_dir_all(dir).map_err(|source| JournalError::Dir { path: dir.into(), source })?;
+        Self::open(&dir.join("journal.sqlite3"))
+    }
+
+    pub fn open(path: &Path) -> Result<Self, JournalError> {
+        let err = |source| JournalError::Open { path: path.into(), source };
+        let conn = Connection::open(path).map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(2)).map_err(err)?;
+        // WAL: readers never block the writer; FULL: every commit is on disk before it returns.
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(err)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(err)?;
+        let mut j = Journal { conn };
+        j.migrate(path)?;
+        Ok(j)
+    }
+
+    fn migrate(&mut self, path: &Path) -> Result<(), JournalError> {
+        let version: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(JournalError::Newer { path: path.into(), found: version, known });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    pub fn schema_version(&self) -> Result<i64, JournalError> {
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// Records that a ticket was scanned (once) and returns what is known of it.
+    pub fn ticket_seen(&self, id: &str, now: i64) -> Result<TicketState, JournalError> {
+        self.conn.execute("INSERT OR IGNORE INTO tickets (id, first_seen) VALUES (?1, ?2)", params![id, now])?;
+        Ok(self.ticket(id)?.unwrap_or_default())
+    }
+
+    pub fn ticket(&self, id: &str) -> Result<Option<TicketState>, JournalError> {
+        Ok(self
+            .conn
+            .query_row("SELECT attempts_used, finished_at IS NOT NULL FROM tickets WHERE id = ?1", [id], |r| {
+                Ok(TicketState { attempts_used: r.get::<_, u8>(0)?, finished: r.get(1)? })
+            })
+            .optional()?)
+    }
+
+    /// Attempt `n` is about to be taken: committed before the shutter fires, so a crash after
+    /// this point can never give the attempt back. Attempts only grow.
+    pub fn attempt_started(&self, id: &str, n: u8, now: i64) -> Result<(), JournalError> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute("INSERT OR IGNORE INTO tickets (id, first_seen) VALUES (?1, ?2)", params![id, now])?;
+        tx.execute(
+            "INSERT INTO attempts (ticket_id, n, started_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (ticket_id, n) DO UPDATE SET voided = 0, started_at = excluded.started_at",
+            params![id, n, now],
+        )?;
+        tx.execute("UPDATE tickets SET attempts_used = MAX(attempts_used, ?2) WHERE id = ?1", params![id, n])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The camera failed: attempt `n` does not count after all.
+    pub fn attempt_voided(&self, id: &str, n: u8) -> Result<(), JournalError> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute("UPDATE attempts SET voided = 1 WHERE ticket_id = ?1 AND n = ?2", params![id, n])?;
+        tx.execute("UPDATE tickets SET attempts_used = ?2 - 1 WHERE id = ?1 AND attempts_used = ?2", params![id, n])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn review(&self, id: &str, attempt: u8, passed: bool, reasons: &[&str], now: i64) -> Result<(), JournalError> {
+        self.conn.execute(
+            "INSERT INTO reviews (ticket_id, attempt, at, passed, reasons) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, attempt, now, passed, reasons.join(",")],
+        )?;
+        Ok(())
+    }
+
+    /// The next payment order number for a ticket (1, 2, …), kept across restarts so an
+    /// `out_trade_no` is never reused.
+    pub fn next_order(&self, id: &str) -> Result<u32, JournalError> {
+        Ok(self
+            .conn
+            .query_row("UPDATE tickets SET orders = orders + 1 WHERE id = ?1 RETURNING orders", [id], |r| r.get(0))?)
+    }
+
+    /// A visit ended; `paid` finishes the ticket for good.
+    pub fn visit_ended(&self, id: &str, outcome: &str, paid: bool, now: i64) -> Result<(), JournalError> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute("INSERT INTO visits (ticket_id, ended_at, outcome) VALUES (?1, ?2, ?3)", params![id, now, outcome])?;
+        if paid {
+            tx.execute("UPDATE tickets SET finished_at = ?2 WHERE id = ?1 AND finished_at IS NULL", params![id, now])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A technician's or operator's action, for the audit log.
+    pub fn audit(&self, actor: &str, action: &str, detail: &str, now: i64) -> Result<(), JournalError> {
+        self.conn.execute(
+            "INSERT INTO audit (at, actor, action, detail) VALUES (?1, ?2, ?3, ?4)",
+            params![now, actor, action, detail],
+        )?;
+        Ok(())
+    }
+
+    /// The most attempts any ticket has used (the crash test's invariant: never above 3).
+    pub fn max_attempts_used(&self) -> Result<u8, JournalError> {
+        Ok(self.conn.query_row("SELECT COALESCE(MAX(attempts_used), 0) FROM tickets", [], |r| r.get(0))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn journal() -> (tempfile::TempDir, Journal) {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open_dir(dir.path()).unwrap();
+        (dir, j)
+    }
+
+    #[test]
+    fn a_new_journal_is_migrated_in_wal_mode_with_full_sync() {
+        let (_d, j) = journal();
+        assert_eq!(j.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        let mode: String = j.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+        let sync: i64 = j.conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
+        assert_eq!((mode.as_str(), sync), ("wal", 2));
+    }
+
+    #[test]
+    fn attempts_survive_reopening_and_a_paid_ticket_is_finished() {
+        let (dir, j) = journal();
+        assert_eq!(j.ticket_seen("T1", 10).unwrap(), TicketState { attempts_used: 0, finished: false });
+        j.attempt_started("T1", 1, 11).unwrap();
+        j.attempt_started("T1", 2, 12).unwrap();
+        drop(j);
+        let j = Journal::open_dir(dir.path()).unwrap();
+        assert_eq!(j.ticket_seen("T1", 20).unwrap(), TicketState { attempts_used: 2, finished: false });
+        assert_eq!((j.next_order("T1").unwrap(), j.next_order("T1").unwrap()), (1, 2));
+        j.visit_ended("T1", "paid", true, 30).unwrap();
+        assert!(j.ticket("T1").unwrap().unwrap().finished);
+    }
+
+    #[test]
+    fn a_voided_attempt_is_given_back_but_attempts_never_exceed_three() {
+        let (_d, j) = journal();
+        j.attempt_started("T1", 1, 1).unwrap();
+        j.attempt_voided("T1", 1).unwrap();
+        assert_eq!(j.ticket("T1").unwrap().unwrap().attempts_used, 0);
+        for n in 1..=3 {
+            j.attempt_started("T1", n, 2).unwrap();
+        }
+        // A fourth is refused by the schema itself, whatever the caller does.
+        assert!(j.attempt_started("T1", 4, 3).is_err());
+        assert_eq!(j.max_attempts_used().unwrap(), 3);
+    }
+
+    #[test]
+    fn a_journal_from_a_newer_gradbooth_is_refused_not_damaged() {
+        let (dir, j) = journal();
+        j.conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(j);
+        let err = Journal::open_dir(dir.path()).err().unwrap();
+        assert!(err.to_string().contains("newer gradbooth"), "{err}");
+    }
+}
