@@ -34,6 +34,7 @@ pub struct Config {
     pub lights: LightsFile,
     pub review: ReviewFile,
     pub tickets: TicketsFile,
+    pub storage: StorageFile,
     pub ui: UiFile,
     pub hardware: Hardware,
 }
@@ -120,6 +121,14 @@ pub struct LightsFile {
     pub idle: LightLevels,
     pub no_glasses: ModeLights,
     pub glasses: ModeLights,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageFile {
+    /// Where the journal (and, later, photos waiting to leave) live; relative to the working
+    /// directory unless absolute.
+    data_dir: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -284,6 +293,8 @@ pub struct Settings {
     pub review: ReviewSettings,
     /// The issuer keys tickets are verified with.
     pub issuers: crate::ticket::Keyring,
+    /// The journal's directory.
+    pub data_dir: PathBuf,
 }
 
 impl Settings {
@@ -414,6 +425,12 @@ impl Config {
         }
 
         let review = self.review.validate()?;
+        let data_dir = match self.storage.data_dir.trim() {
+            "" => {
+                return Err(invalid("storage.data_dir", "\"\"", "a directory for the journal, like \"var/gradbooth\""));
+            }
+            d => PathBuf::from(d),
+        };
         let t = &self.tickets;
         if t.site.trim().is_empty() || t.site.len() > crate::ticket::MAX_FIELD {
             return Err(invalid("tickets.site", format!("{:?}", t.site), "a site name of 1 to 64 bytes"));
@@ -447,7 +464,7 @@ impl Config {
             })?),
         };
         let scan_file = Some(PathBuf::from(sim.scan_file.trim())).filter(|p| !p.as_os_str().is_empty());
-        Ok(Settings { schedule, price_fen, policy, sim_clock_start, scan_file, review, issuers, file: self })
+        Ok(Settings { schedule, price_fen, policy, sim_clock_start, scan_file, review, issuers, data_dir, file: self })
     }
 }
 

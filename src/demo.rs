@@ -79,7 +79,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Session> {
     screen::apply_settings(&app, &settings);
     screen::set_language(&app, args.english);
     let (tx, rx) = mpsc::channel::<UiMsg>();
-    let (parts, lights) = crate::runtime::simulated(settings.clone(), sitters, reviewer);
+    let (parts, lights) = crate::runtime::simulated(settings.clone(), sitters, reviewer)?;
     let booth = std::rc::Rc::new(crate::runtime::start(parts, Arc::new(tx)));
     screen::connect(&app, booth.clone());
     let adapter = app.global::<BoothAdapter>();

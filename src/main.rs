@@ -248,7 +248,7 @@ fn run_booth(config: &std::path::Path, debug_panel: bool) -> anyhow::Result<()> 
     let reviewer = gradbooth::review::from_settings(&settings.review);
     let sitters = gradbooth_hal::sim::SimCamera::load_sitters(&settings.file.hardware.simulated.sitter_images)
         .context("reading hardware.simulated.sitter_images")?;
-    let (parts, _lights) = gradbooth::runtime::simulated(settings, sitters, reviewer);
+    let (parts, _lights) = gradbooth::runtime::simulated(settings, sitters, reviewer)?;
     let sink = EventLoopSink { app: app.as_weak(), frame_pending: Arc::default() };
     let booth = Rc::new(gradbooth::runtime::start(parts, Arc::new(sink)));
     screen::connect(&app, booth.clone());

@@ -4,7 +4,7 @@
 //! (review, payment) run as tokio tasks. Whatever way the booth stops, the chair is stopped
 //! and the lights are idled.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, mpsc as std_mpsc};
 use std::thread;
@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
 
 use crate::config::Settings;
+use crate::journal::Journal;
 use crate::payment::{OrderRequest, OrderState, PaymentGateway, SimulatedGateway, out_trade_no};
 use crate::preview::{PREVIEW_HEIGHT, PREVIEW_WIDTH, preview_image};
 use crate::review::Reviewer;
@@ -83,6 +84,7 @@ pub struct Parts {
     pub sim_gateway: Option<Arc<SimulatedGateway>>,
     /// The simulated booth's own throw-away ticket issuer (key id "sim"), for the demo ticket.
     pub sim_issuer: Option<Arc<ed25519_dalek::SigningKey>>,
+    pub journal: Journal,
 }
 
 /// What the simulated booth needs to issue its demo ticket.
@@ -90,6 +92,9 @@ struct SimIssuer {
     key: Arc<ed25519_dalek::SigningKey>,
     site: String,
     wall_clock: WallClock,
+    /// The demo graduate's ticket id: new for every simulated booth, so a journal kept from an
+    /// earlier run does not find him finished.
+    ticket_id: String,
 }
 
 enum Msg {
@@ -142,7 +147,9 @@ impl BoothHandle {
     /// A freshly signed ticket for the demo graduate (李明), valid now at this booth's site.
     pub fn demo_ticket(&self) -> Option<String> {
         let i = self.sim_issuer.as_ref()?;
-        Some(ticket::issue(&i.key, &ticket::demo_claims(&i.site, i.wall_clock.now().timestamp())))
+        let claims =
+            ticket::Claims { id: i.ticket_id.clone(), ..ticket::demo_claims(&i.site, i.wall_clock.now().timestamp()) };
+        Some(ticket::issue(&i.key, &claims))
     }
 
     pub fn sim(&self) -> Option<&SimControls> {
@@ -179,6 +186,11 @@ pub fn start(parts: Parts, ui: Arc<dyn UiSink>) -> BoothHandle {
         key,
         site: parts.settings.file.tickets.site.clone(),
         wall_clock: parts.wall_clock,
+        ticket_id: {
+            let mut b = [0u8; 4];
+            getrandom::fill(&mut b).expect("the operating system's random source");
+            format!("DEMO-{}", data_encoding::HEXUPPER.encode(&b))
+        },
     });
     let loop_tx = tx.clone();
     let thread = thread::Builder::new()
@@ -405,13 +417,6 @@ fn lights_worker(
 }
 
 /// In-memory record of tickets at this booth: attempts used and tickets finished.
-/// (Issue 5 moves this into the SQLite journal.)
-#[derive(Default)]
-struct TicketDesk {
-    attempts: HashMap<String, u8>,
-    finished: std::collections::HashSet<String>,
-    orders: HashMap<String, u32>,
-}
 
 struct Shell {
     settings: Settings,
@@ -428,7 +433,9 @@ struct Shell {
     standards: Arc<Mutex<BTreeMap<PhotoId, Vec<u8>>>>,
     reviewer: Arc<dyn Reviewer>,
     payment: Arc<dyn PaymentGateway>,
-    desk: TicketDesk,
+    journal: Journal,
+    /// The journal could not record an attempt: the shutter must not fire for it.
+    attempt_unrecorded: bool,
     payment_task: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -464,12 +471,16 @@ impl Shell {
                     site: &self.settings.file.tickets.site,
                     now: self.wall_clock.now().timestamp(),
                 };
+                let now = at.now;
                 let result = ticket::verify(&text, &at).map(ticket::to_ticket).and_then(|t| {
-                    if self.desk.finished.contains(&t.id) {
+                    let state = self.journal.ticket_seen(&t.id, now).map_err(|e| {
+                        error!(error = %e, "journal unavailable; ticket cannot be checked");
+                        TicketRefusal::NotATicket
+                    })?;
+                    if state.finished {
                         return Err(TicketRefusal::AlreadyFinished);
                     }
-                    let attempts_used = self.desk.attempts.get(&t.id).copied().unwrap_or(0);
-                    Ok(TicketGrant { ticket: t, attempts_used })
+                    Ok(TicketGrant { ticket: t, attempts_used: state.attempts_used })
                 });
                 match &result {
                     Ok(g) => info!(ticket = %g.ticket.id, attempts_used = g.attempts_used, "ticket accepted"),
@@ -478,12 +489,26 @@ impl Shell {
                 self.emit(Event::TicketChecked(result));
             }
             Command::AttemptStarted { ticket_id, attempt } => {
-                info!(ticket = %ticket_id, attempt, "attempt started");
-                self.desk.attempts.insert(ticket_id, attempt);
+                // Committed before the shutter fires: a crash can never hand out a fourth attempt.
+                match self.journal.attempt_started(&ticket_id, attempt, self.wall_clock.now().timestamp()) {
+                    Ok(()) => {
+                        self.attempt_unrecorded = false;
+                        info!(ticket = %ticket_id, attempt, "attempt started");
+                    }
+                    Err(e) => {
+                        self.attempt_unrecorded = true;
+                        error!(ticket = %ticket_id, attempt, error = %e, "attempt could not be recorded; no capture");
+                    }
+                }
             }
             Command::AttemptVoided { ticket_id, attempt } => {
                 info!(ticket = %ticket_id, attempt, "attempt voided");
-                self.desk.attempts.insert(ticket_id, attempt.saturating_sub(1));
+                if let Err(e) = self.journal.attempt_voided(&ticket_id, attempt) {
+                    error!(ticket = %ticket_id, attempt, error = %e, "voided attempt not recorded; it stays counted");
+                }
+            }
+            Command::Capture { .. } if self.attempt_unrecorded => {
+                self.emit(Event::PhotoCaptured(Err("the journal could not record the attempt".into())));
             }
             Command::Capture { .. } => {
                 let _ = self.camera.send(CameraCmd::Capture);
@@ -534,9 +559,15 @@ impl Shell {
                 });
             }
             Command::CreateOrder { ticket_id, amount_fen, .. } => {
-                let seq = self.desk.orders.entry(ticket_id.clone()).or_insert(0);
-                *seq += 1;
-                let no = out_trade_no(&self.settings.file.booth.id, &ticket_id, *seq);
+                let seq = match self.journal.next_order(&ticket_id) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        error!(ticket = %ticket_id, error = %e, "order number not recorded; payment unavailable");
+                        self.emit(Event::Payment(PaymentUpdate::Unreachable));
+                        return;
+                    }
+                };
+                let no = out_trade_no(&self.settings.file.booth.id, &ticket_id, seq);
                 let valid_for = self.settings.policy.timeouts.payment;
                 let request = OrderRequest {
                     out_trade_no: no,
@@ -566,8 +597,12 @@ impl Shell {
                 if let Some(t) = self.payment_task.take() {
                     t.abort();
                 }
-                if let (VisitOutcome::Paid, Some(id)) = (outcome, &ticket_id) {
-                    self.desk.finished.insert(id.clone());
+                if let Some(id) = &ticket_id {
+                    let paid = outcome == VisitOutcome::Paid;
+                    let label = format!("{outcome:?}").to_lowercase();
+                    if let Err(e) = self.journal.visit_ended(id, &label, paid, self.wall_clock.now().timestamp()) {
+                        error!(ticket = %id, error = %e, "end of visit not recorded");
+                    }
                 }
                 // Unpaid photos leave memory with the visit; the paid one is handed on
                 // (issue 7: encrypted upload) — until then it is not kept either.
@@ -622,7 +657,7 @@ async fn pay(
 }
 
 async fn run(parts: Parts, ui: Arc<dyn UiSink>, tx: mpsc::UnboundedSender<Msg>, mut rx: mpsc::UnboundedReceiver<Msg>) {
-    let Parts { settings, devices, reviewer, payment, wall_clock, .. } = parts;
+    let Parts { settings, devices, reviewer, payment, wall_clock, journal, .. } = parts;
     let clock = Clock(std::time::Instant::now());
     let photos: PhotoStore = Arc::default();
     let (guide_tx, guide_rx) = std_mpsc::sync_channel(1);
@@ -676,7 +711,8 @@ async fn run(parts: Parts, ui: Arc<dyn UiSink>, tx: mpsc::UnboundedSender<Msg>, 
         standards: Arc::default(),
         reviewer,
         payment,
-        desk: TicketDesk::default(),
+        journal,
+        attempt_unrecorded: false,
         payment_task: None,
     };
     // Start safe: motor stopped, lights idle.
@@ -758,7 +794,8 @@ pub fn simulated(
     settings: Settings,
     sitters: Vec<RgbImage>,
     reviewer: Arc<dyn Reviewer>,
-) -> (Parts, gradbooth_hal::sim::SimLights) {
+) -> Result<(Parts, gradbooth_hal::sim::SimLights), crate::journal::JournalError> {
+    let journal = Journal::open_dir(&settings.data_dir)?;
     use gradbooth_hal::sim::{ChairModel, SimCamera, SimChair, SimLights, SimScanner};
     let controls = SimControls::new();
     let cam = &settings.file.hardware.camera;
@@ -787,7 +824,8 @@ pub fn simulated(
         sim: Some(controls),
         sim_gateway: Some(gateway),
         sim_issuer: Some(issuer),
+        journal,
         settings,
     };
-    (parts, lights)
+    Ok((parts, lights))
 }

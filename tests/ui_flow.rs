@@ -20,6 +20,7 @@ struct Booth {
     booth: Rc<BoothHandle>,
     lights: SimLights,
     settings: Settings,
+    _data: tempfile::TempDir,
 }
 
 impl Booth {
@@ -39,10 +40,13 @@ impl Booth {
         app.window().set_size(slint::PhysicalSize::new(1920, 1080));
         screen::apply_settings(&app, &settings);
         let (tx, rx) = mpsc::channel();
-        let (parts, lights) = runtime::simulated(settings.clone(), sitters, reviewer);
+        // Each booth its own journal.
+        let data = tempfile::tempdir().unwrap();
+        settings.data_dir = data.path().to_owned();
+        let (parts, lights) = runtime::simulated(settings.clone(), sitters, reviewer).unwrap();
         let booth = Rc::new(runtime::start(parts, Arc::new(tx)));
         screen::connect(&app, booth.clone());
-        Booth { app, rx, booth, lights, settings }
+        Booth { app, rx, booth, lights, settings, _data: data }
     }
 
     fn screen(&self) -> String {
@@ -133,6 +137,11 @@ fn a_graduate_goes_from_idle_to_paid_through_the_touchscreen() {
     b.wait_for("idle", SOON);
     assert_eq!(b.app.global::<BoothAdapter>().get_name(), "");
     assert!(b.lights_idle());
+    // The journal knows the ticket is finished: scanning it again is refused with the reason.
+    b.press("准备拍摄");
+    b.wait_for("scan", SOON);
+    b.booth.simulate("demo_ticket");
+    b.wait_until_shown("该二维码已完成拍摄并付款，无需再拍。可在小程序中查看照片。");
 }
 
 #[test]
