@@ -416,7 +416,6 @@ fn lights_worker(
     }
 }
 
-/// In-memory record of tickets at this booth: attempts used and tickets finished.
 
 struct Shell {
     settings: Settings,
