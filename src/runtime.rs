@@ -416,7 +416,6 @@ fn lights_worker(
     }
 }
 
-
 struct Shell {
     settings: Settings,
     clock: Clock,
