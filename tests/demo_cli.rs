@@ -5,8 +5,6 @@ mod eval;
 
 use std::process::Command;
 
-use gradbooth::review::{FaceModels, models};
-
 fn demo(outcome: &str) -> (std::process::Output, tempfile::TempDir) {
     let out = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_gradbooth"))
@@ -100,14 +98,8 @@ fn the_real_reviewer_fails_the_smiling_astronaut_three_times_and_says_why() {
 fn a_photo_the_real_reviewer_passes_is_shown_as_the_standard_photo_before_payment() {
     let out = tempfile::tempdir().unwrap();
     // A plain-background head-and-shoulders portrait; the smile allowed for this test only.
-    let base = eval::base(&FaceModels::load(&models::default_dir()).unwrap());
-    let case = eval::CASES.iter().find(|c| c.name == "plain_background").unwrap();
-    let sitter = out.path().join("sitter.png");
-    (case.make)(&base).save(&sitter).unwrap();
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/booth.toml")).unwrap();
-    let line = text.lines().find(|l| l.starts_with("mouth_open =")).unwrap();
-    let config = out.path().join("booth.toml");
-    std::fs::write(&config, text.replace(line, r#"mouth_open = { severity = "off" }"#)).unwrap();
+    let sitter = eval::write_case("plain_background", out.path());
+    let config = eval::config_allowing_smile(out.path());
 
     let output = Command::new(env!("CARGO_BIN_EXE_gradbooth"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))

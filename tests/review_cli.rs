@@ -6,7 +6,7 @@ mod eval;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use gradbooth::review::{FaceModels, models};
+use gradbooth::review::models;
 
 fn review(config: Option<&Path>, args: &[&str], files: &[&Path]) -> (Output, Vec<serde_json::Value>) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gradbooth"));
@@ -30,15 +30,6 @@ fn astronaut() -> PathBuf {
     models::default_dir().join("astronaut.png")
 }
 
-/// Saves an evaluation-set variant as a PNG file in `dir`.
-fn variant(name: &str, dir: &Path) -> PathBuf {
-    let base = eval::base(&FaceModels::load(&models::default_dir()).unwrap());
-    let case = eval::CASES.iter().find(|c| c.name == name).unwrap();
-    let path = dir.join(format!("{name}.png"));
-    (case.make)(&base).save(&path).unwrap();
-    path
-}
-
 #[test]
 fn the_astronaut_fails_for_her_smile_and_the_flag_behind_her() {
     let (output, lines) = review(None, &["--json"], &[&astronaut()]);
@@ -58,7 +49,7 @@ fn the_astronaut_fails_for_her_smile_and_the_flag_behind_her() {
 #[test]
 fn a_face_darkened_on_its_left_half_is_unevenly_lit() {
     let dir = tempfile::tempdir().unwrap();
-    let dark = variant("left_half_dark", dir.path());
+    let dark = eval::write_case("left_half_dark", dir.path());
     let (output, lines) = review(None, &["--json"], &[&dark, &astronaut()]);
     assert!(output.status.success());
     assert_eq!(lines.len(), 2, "one line per file, in order");
@@ -77,21 +68,11 @@ fn an_unreadable_file_is_reported_and_the_others_still_reviewed() {
     assert_eq!(lines[1]["verdict"], "fail");
 }
 
-/// The booth's configuration with the smile allowed: the only thing wrong with the
-/// plain-background astronaut, so she passes and gets a standard photo.
-fn smile_allowed(dir: &Path) -> PathBuf {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/booth.toml")).unwrap();
-    let line = text.lines().find(|l| l.starts_with("mouth_open =")).unwrap();
-    let path = dir.join("booth.toml");
-    std::fs::write(&path, text.replace(line, r#"mouth_open = { severity = "off" }"#)).unwrap();
-    path
-}
-
 #[test]
 fn a_passing_photo_becomes_the_standard_file_an_independent_reader_confirms() {
     let dir = tempfile::tempdir().unwrap();
-    let config = smile_allowed(dir.path());
-    let photo = variant("plain_background", dir.path());
+    let config = eval::config_allowing_smile(dir.path());
+    let photo = eval::write_case("plain_background", dir.path());
     let out = dir.path().join("standard");
     let (output, lines) = review(Some(&config), &["--json", "--standardize", out.to_str().unwrap()], &[&photo]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));

@@ -214,17 +214,16 @@ fn sharpness(img: &RgbImage, mesh: &Mesh) -> f32 {
         0.299 * t[i] + 0.587 * t[i + 1] + 0.114 * t[i + 2]
     };
     let mut lap = Vec::with_capacity(N * N / 4);
+    let mut sum = 0.0;
     for y in N * 3 / 10..N * 7 / 10 {
         for x in N * 3 / 10..N * 7 / 10 {
-            lap.push(g(x - 1, y) + g(x + 1, y) + g(x, y - 1) + g(x, y + 1) - 4.0 * g(x, y));
+            let c = g(x, y);
+            sum += c;
+            lap.push(g(x - 1, y) + g(x + 1, y) + g(x, y - 1) + g(x, y + 1) - 4.0 * c);
         }
     }
     // Relative to the crop's brightness, so a dark photo is not also called blurry.
-    let mean = (N * 3 / 10..N * 7 / 10)
-        .flat_map(|y| (N * 3 / 10..N * 7 / 10).map(move |x| (x, y)))
-        .map(|(x, y)| g(x, y))
-        .sum::<f32>()
-        / lap.len().max(1) as f32;
+    let mean = sum / lap.len().max(1) as f32;
     variance(&lap) / mean.max(1.0).powi(2) * 1e4
 }
 

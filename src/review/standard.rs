@@ -81,8 +81,8 @@ pub fn place(
 ) -> Result<Placement, PlacementError> {
     // Aim a few pixels inside each band, so the photo still passes a reader who measures a
     // little differently; fall back to the bands themselves when that is too tight.
-    place_within(spec, 6.0, eyes, face_centre_x, face_w, hair_y, img_h)
-        .or_else(|_| place_within(spec, 0.0, eyes, face_centre_x, face_w, hair_y, img_h))
+    let within = |margin| place_within(spec, margin, eyes, face_centre_x, face_w, hair_y, img_h);
+    within(6.0).or_else(|_| within(0.0))
 }
 
 fn place_within(

@@ -105,6 +105,32 @@ fn blobs(img: &RgbImage, centres: &[Pt], rx: f32, ry: f32, colour: [f32; 3]) -> 
     })
 }
 
+/// A white glare patch (0.45 × 0.3 eye widths) on each lens, beside the iris towards the temple.
+fn lens_glare(b: &Base) -> RgbImage {
+    let off = b.eye_width * 0.55;
+    let spots = [Pt::new(b.eyes[0].x - off, b.eyes[0].y - 2.0), Pt::new(b.eyes[1].x + off, b.eyes[1].y - 2.0)];
+    blobs(&b.img, &spots, b.eye_width * 0.45, b.eye_width * 0.3, [255.0, 255.0, 255.0])
+}
+
+/// Makes the named case from the portrait and saves it as `<dir>/<name>.png`.
+pub fn write_case(name: &str, dir: &std::path::Path) -> std::path::PathBuf {
+    let base = base(&FaceModels::load(&models::default_dir()).unwrap());
+    let case = CASES.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("no case {name}"));
+    let path = dir.join(format!("{name}.png"));
+    (case.make)(&base).save(&path).unwrap();
+    path
+}
+
+/// The booth's configuration with the smile allowed, written into `dir`: the only thing wrong
+/// with the plain-background astronaut, so she passes and gets a standard photo.
+pub fn config_allowing_smile(dir: &std::path::Path) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/booth.toml")).unwrap();
+    let line = text.lines().find(|l| l.starts_with("mouth_open =")).unwrap();
+    let path = dir.join("booth.toml");
+    std::fs::write(&path, text.replace(line, r#"mouth_open = { severity = "off" }"#)).unwrap();
+    path
+}
+
 const WALL: [u8; 3] = [215, 212, 205];
 
 pub const CASES: &[Case] = &[
@@ -308,11 +334,7 @@ pub const CASES: &[Case] = &[
         glasses: true,
         expect: &["glasses_reflection"],
         absent: &["no_face", "eyes_closed"],
-        make: |b| {
-            let off = b.eye_width * 0.55;
-            let spots = [Pt::new(b.eyes[0].x - off, b.eyes[0].y - 2.0), Pt::new(b.eyes[1].x + off, b.eyes[1].y - 2.0)];
-            blobs(&b.img, &spots, b.eye_width * 0.45, b.eye_width * 0.3, [255.0, 255.0, 255.0])
-        },
+        make: lens_glare,
     },
     Case {
         name: "lens_glare_no_glasses_mode",
@@ -320,11 +342,7 @@ pub const CASES: &[Case] = &[
         glasses: false,
         expect: &[],
         absent: &["glasses_reflection"],
-        make: |b| {
-            let off = b.eye_width * 0.55;
-            let spots = [Pt::new(b.eyes[0].x - off, b.eyes[0].y - 2.0), Pt::new(b.eyes[1].x + off, b.eyes[1].y - 2.0)];
-            blobs(&b.img, &spots, b.eye_width * 0.45, b.eye_width * 0.3, [255.0, 255.0, 255.0])
-        },
+        make: lens_glare,
     },
     Case {
         name: "fringe",
