@@ -129,6 +129,10 @@ pub struct StorageFile {
     /// Where the journal (and, later, photos waiting to leave) live; relative to the working
     /// directory unless absolute.
     data_dir: String,
+    /// Minutes the standard photo of a visit that ended unpaid is kept (0: deleted when the
+    /// visit ends, like every unchosen capture).
+    #[serde(default)]
+    unpaid_retention_minutes: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -295,6 +299,8 @@ pub struct Settings {
     pub issuers: crate::ticket::Keyring,
     /// The journal's directory.
     pub data_dir: PathBuf,
+    /// How long an unpaid standard photo may stay after its visit (`[storage] unpaid_retention_minutes`).
+    pub unpaid_retention: Duration,
 }
 
 impl Settings {
@@ -431,6 +437,9 @@ impl Config {
             }
             d => PathBuf::from(d),
         };
+        let unpaid_retention = Duration::from_secs(
+            60 * in_range("storage.unpaid_retention_minutes", self.storage.unpaid_retention_minutes, 0, 24 * 60)? as u64,
+        );
         let t = &self.tickets;
         if t.site.trim().is_empty() || t.site.len() > crate::ticket::MAX_FIELD {
             return Err(invalid("tickets.site", format!("{:?}", t.site), "a site name of 1 to 64 bytes"));
@@ -464,7 +473,18 @@ impl Config {
             })?),
         };
         let scan_file = Some(PathBuf::from(sim.scan_file.trim())).filter(|p| !p.as_os_str().is_empty());
-        Ok(Settings { schedule, price_fen, policy, sim_clock_start, scan_file, review, issuers, data_dir, file: self })
+        Ok(Settings {
+            schedule,
+            price_fen,
+            policy,
+            sim_clock_start,
+            scan_file,
+            review,
+            issuers,
+            data_dir,
+            unpaid_retention,
+            file: self,
+        })
     }
 }
 

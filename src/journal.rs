@@ -55,7 +55,84 @@ const MIGRATIONS: &[&str] = &[
         action TEXT NOT NULL,
         detail TEXT NOT NULL
     );",
+    // 2: photo files, payment orders, the outbox, and which visits are open (for recovery).
+    "CREATE TABLE photos (
+        file TEXT PRIMARY KEY,
+        ticket_id TEXT NOT NULL REFERENCES tickets(id),
+        attempt INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('capture', 'standard')),
+        created_at INTEGER NOT NULL,
+        chosen_at INTEGER,
+        deleted_at INTEGER
+    );
+    CREATE TABLE orders (
+        out_trade_no TEXT PRIMARY KEY,
+        ticket_id TEXT NOT NULL REFERENCES tickets(id),
+        photo TEXT REFERENCES photos(file),
+        amount_fen INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('creating', 'open', 'paid', 'closed', 'unreachable')),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE outbox (
+        photo TEXT PRIMARY KEY REFERENCES photos(file),
+        out_trade_no TEXT NOT NULL UNIQUE REFERENCES orders(out_trade_no),
+        queued_at INTEGER NOT NULL,
+        sent_at INTEGER
+    );
+    ALTER TABLE tickets ADD COLUMN visit_open_since INTEGER;",
 ];
+
+/// What a photo file holds: the camera's still, or the standard 480×640 photo made from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoKind {
+    Capture,
+    Standard,
+}
+
+impl PhotoKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            PhotoKind::Capture => "capture",
+            PhotoKind::Standard => "standard",
+        }
+    }
+}
+
+/// A payment order's state as the booth last knew it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderState {
+    Creating,
+    Open,
+    Paid,
+    Closed,
+    Unreachable,
+}
+
+impl OrderState {
+    fn as_str(self) -> &'static str {
+        match self {
+            OrderState::Creating => "creating",
+            OrderState::Open => "open",
+            OrderState::Paid => "paid",
+            OrderState::Closed => "closed",
+            OrderState::Unreachable => "unreachable",
+        }
+    }
+}
+
+/// A photo file the journal knows and has not deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoRow {
+    pub file: String,
+    pub ticket_id: String,
+    pub kind: PhotoKind,
+    pub created_at: i64,
+    /// Paid for and waiting to leave the booth: never deleted by the booth itself.
+    pub in_outbox: bool,
+    /// Its ticket's visit is still going on.
+    pub visit_open: bool,
+}
 
 /// What the journal knows of a ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -107,6 +184,133 @@ impl Journal {
         Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 
+    /// Tickets whose visit was never closed (the booth stopped mid-visit).
+    pub fn open_visits(&self) -> Result<Vec<String>, JournalError> {
+        let mut q = self.conn.prepare("SELECT id FROM tickets WHERE visit_open_since IS NOT NULL ORDER BY id")?;
+        let ids = q.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(ids)
+    }
+
+    /// A photo file is on disk (written and synced): the row that points at it.
+    pub fn photo_saved(&self, file: &str, ticket: &str, attempt: u8, kind: PhotoKind, now: i64) -> Result<(), JournalError> {
+        self.conn.execute(
+            "INSERT INTO photos (file, ticket_id, attempt, kind, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![file, ticket, attempt, kind.as_str(), now],
+        )?;
+        Ok(())
+    }
+
+    /// The graduate chose this photo (sent it to review).
+    pub fn photo_chosen(&self, file: &str, now: i64) -> Result<(), JournalError> {
+        self.conn.execute("UPDATE photos SET chosen_at = ?2 WHERE file = ?1", params![file, now])?;
+        Ok(())
+    }
+
+    pub fn photo_deleted(&self, file: &str, now: i64) -> Result<(), JournalError> {
+        self.conn.execute("UPDATE photos SET deleted_at = ?2 WHERE file = ?1 AND deleted_at IS NULL", params![file, now])?;
+        Ok(())
+    }
+
+    /// Every photo file the journal knows and has not deleted.
+    pub fn live_photos(&self) -> Result<Vec<PhotoRow>, JournalError> {
+        let mut q = self.conn.prepare(
+            "SELECT p.file, p.ticket_id, p.kind, p.created_at, o.photo IS NOT NULL, t.visit_open_since IS NOT NULL
+             FROM photos p JOIN tickets t ON t.id = p.ticket_id LEFT JOIN outbox o ON o.photo = p.file
+             WHERE p.deleted_at IS NULL ORDER BY p.created_at, p.file",
+        )?;
+        let rows = q
+            .query_map([], |r| {
+                Ok(PhotoRow {
+                    file: r.get(0)?,
+                    ticket_id: r.get(1)?,
+                    kind: if r.get::<_, String>(2)? == "standard" { PhotoKind::Standard } else { PhotoKind::Capture },
+                    created_at: r.get(3)?,
+                    in_outbox: r.get(4)?,
+                    visit_open: r.get(5)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// A payment order is about to be created for `photo`.
+    pub fn order_created(
+        &self,
+        out_trade_no: &str,
+        ticket: &str,
+        photo: Option<&str>,
+        amount_fen: u32,
+        now: i64,
+    ) -> Result<(), JournalError> {
+        self.conn.execute(
+            "INSERT INTO orders (out_trade_no, ticket_id, photo, amount_fen, state, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'creating', ?5, ?5)",
+            params![out_trade_no, ticket, photo, amount_fen, now],
+        )?;
+        Ok(())
+    }
+
+    /// An order's new state. A paid order stays paid whatever is reported after.
+    pub fn order_state(&self, out_trade_no: &str, state: OrderState, now: i64) -> Result<(), JournalError> {
+        debug_assert!(state != OrderState::Paid, "use order_paid");
+        self.conn.execute(
+            "UPDATE orders SET state = ?2, updated_at = ?3 WHERE out_trade_no = ?1 AND state <> 'paid'",
+            params![out_trade_no, state.as_str(), now],
+        )?;
+        Ok(())
+    }
+
+    /// The order is paid: in one transaction its photo joins the outbox (to leave the booth)
+    /// and the ticket is finished. Repeating it changes nothing.
+    pub fn order_paid(&self, out_trade_no: &str, now: i64) -> Result<(), JournalError> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
+            "UPDATE orders SET state = 'paid', updated_at = ?2 WHERE out_trade_no = ?1 AND state <> 'paid'",
+            params![out_trade_no, now],
+        )?;
+        tx.execute(
+            "INSERT OR IGNORE INTO outbox (photo, out_trade_no, queued_at)
+             SELECT photo, out_trade_no, ?2 FROM orders WHERE out_trade_no = ?1 AND photo IS NOT NULL",
+            params![out_trade_no, now],
+        )?;
+        tx.execute(
+            "UPDATE tickets SET finished_at = ?2 WHERE id = (SELECT ticket_id FROM orders WHERE out_trade_no = ?1)
+             AND finished_at IS NULL",
+            params![out_trade_no, now],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn order(&self, out_trade_no: &str) -> Result<Option<OrderState>, JournalError> {
+        let state: Option<String> = self
+            .conn
+            .query_row("SELECT state FROM orders WHERE out_trade_no = ?1", [out_trade_no], |r| r.get(0))
+            .optional()?;
+        Ok(state.map(|s| match s.as_str() {
+            "creating" => OrderState::Creating,
+            "open" => OrderState::Open,
+            "paid" => OrderState::Paid,
+            "closed" => OrderState::Closed,
+            _ => OrderState::Unreachable,
+        }))
+    }
+
+    /// Orders the booth created but never saw settled (to be asked about again).
+    pub fn unsettled_orders(&self) -> Result<Vec<String>, JournalError> {
+        let mut q =
+            self.conn.prepare("SELECT out_trade_no FROM orders WHERE state IN ('creating', 'open') ORDER BY created_at")?;
+        let nos = q.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(nos)
+    }
+
+    /// Paid photos waiting to leave the booth: (photo file, out_trade_no).
+    pub fn outbox(&self) -> Result<Vec<(String, String)>, JournalError> {
+        let mut q = self.conn.prepare("SELECT photo, out_trade_no FROM outbox WHERE sent_at IS NULL ORDER BY queued_at")?;
+        let rows = q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
     /// Records that a ticket was scanned (once) and returns what is known of it.
     pub fn ticket_seen(&self, id: &str, now: i64) -> Result<TicketState, JournalError> {
         self.conn.execute("INSERT OR IGNORE INTO tickets (id, first_seen) VALUES (?1, ?2)", params![id, now])?;
@@ -132,7 +336,13 @@ impl Journal {
              ON CONFLICT (ticket_id, n) DO UPDATE SET voided = 0, started_at = excluded.started_at",
             params![id, n, now],
         )?;
-        tx.execute("UPDATE tickets SET attempts_used = MAX(attempts_used, ?2) WHERE id = ?1", params![id, n])?;
+        // The visit is open from its first attempt until `visit_ended`; a booth that stops
+        // in between closes it at start-up (`open_visits`).
+        tx.execute(
+            "UPDATE tickets SET attempts_used = MAX(attempts_used, ?2), visit_open_since = COALESCE(visit_open_since, ?3)
+             WHERE id = ?1",
+            params![id, n, now],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -166,6 +376,7 @@ impl Journal {
     pub fn visit_ended(&self, id: &str, outcome: &str, paid: bool, now: i64) -> Result<(), JournalError> {
         let tx = self.conn.unchecked_transaction()?;
         tx.execute("INSERT INTO visits (ticket_id, ended_at, outcome) VALUES (?1, ?2, ?3)", params![id, now, outcome])?;
+        tx.execute("UPDATE tickets SET visit_open_since = NULL WHERE id = ?1", [id])?;
         if paid {
             tx.execute("UPDATE tickets SET finished_at = ?2 WHERE id = ?1 AND finished_at IS NULL", params![id, now])?;
         }
@@ -182,9 +393,16 @@ impl Journal {
         Ok(())
     }
 
-    /// The most attempts any ticket has used (the crash test's invariant: never above 3).
-    pub fn max_attempts_used(&self) -> Result<u8, JournalError> {
-        Ok(self.conn.query_row("SELECT COALESCE(MAX(attempts_used), 0) FROM tickets", [], |r| r.get(0))?)
+    /// The most counted (not voided) attempts any ticket has, by the tickets' own count and by
+    /// the attempt rows (the crash test's invariant: never above 3).
+    pub fn most_attempts(&self) -> Result<u8, JournalError> {
+        Ok(self.conn.query_row(
+            "SELECT MAX(COALESCE((SELECT MAX(attempts_used) FROM tickets), 0),
+                        COALESCE((SELECT MAX(c) FROM (SELECT COUNT(*) AS c FROM attempts WHERE voided = 0
+                                                      GROUP BY ticket_id)), 0))",
+            [],
+            |r| r.get(0),
+        )?)
     }
 }
 
@@ -232,7 +450,7 @@ mod tests {
         }
         // A fourth is refused by the schema itself, whatever the caller does.
         assert!(j.attempt_started("T1", 4, 3).is_err());
-        assert_eq!(j.max_attempts_used().unwrap(), 3);
+        assert_eq!(j.most_attempts().unwrap(), 3);
     }
 
     #[test]

@@ -19,11 +19,12 @@ use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
 
 use crate::config::Settings;
-use crate::journal::Journal;
+use crate::journal::{OrderState as JournalOrder, PhotoKind};
 use crate::payment::{OrderRequest, OrderState, PaymentGateway, SimulatedGateway, out_trade_no};
 use crate::preview::{PREVIEW_HEIGHT, PREVIEW_WIDTH, preview_image};
 use crate::review::Reviewer;
 use crate::screen::{UiMsg, UiSink};
+use crate::storage::Storage;
 use crate::ticket;
 use crate::visit::{
     self, Booth, Command, Event, Instant, Intent, LightScene, LightingMode, PaymentOrder, PaymentUpdate, PhotoId,
@@ -35,6 +36,10 @@ const TICK: Duration = Duration::from_millis(100);
 /// How often an open payment order is asked about (WeChat Pay suggests 2–3 s).
 const PAYMENT_POLL: Duration = Duration::from_secs(2);
 const DEVICE_TIMEOUT: Duration = Duration::from_millis(500);
+/// How often photos past their time are looked for (they normally go when their visit ends).
+const SWEEP: Duration = Duration::from_secs(60);
+/// JPEG quality of a stored capture (the standard photo has its own, from the spec).
+const CAPTURE_QUALITY: u8 = 92;
 
 /// The wall clock for opening hours: the system's, or a simulated one that starts at a
 /// configured instant and runs at real speed.
@@ -84,7 +89,8 @@ pub struct Parts {
     pub sim_gateway: Option<Arc<SimulatedGateway>>,
     /// The simulated booth's own throw-away ticket issuer (key id "sim"), for the demo ticket.
     pub sim_issuer: Option<Arc<ed25519_dalek::SigningKey>>,
-    pub journal: Journal,
+    /// The journal and the photo files (already recovered from the last stop).
+    pub storage: Arc<Storage>,
 }
 
 /// What the simulated booth needs to issue its demo ticket.
@@ -99,6 +105,8 @@ struct SimIssuer {
 
 enum Msg {
     Event(Event),
+    /// An action by a technician or operator, for the journal's audit log.
+    Audit { actor: &'static str, action: String },
     Shutdown,
 }
 
@@ -129,6 +137,7 @@ impl BoothHandle {
             warn!(action, "simulation action ignored: the hardware is real");
             return;
         };
+        let _ = self.tx.send(Msg::Audit { actor: "technician", action: format!("simulate {action}") });
         match action {
             "demo_ticket" => match self.demo_ticket() {
                 Some(text) => sim.present_qr(text),
@@ -247,24 +256,43 @@ impl Health {
 
 enum CameraCmd {
     Preview(bool),
-    Capture,
+    Capture { ticket_id: String, attempt: u8 },
 }
 
-type PhotoStore = Arc<Mutex<BTreeMap<PhotoId, Arc<RgbImage>>>>;
+/// A capture of this visit: in memory for the review, on disk (crash-safe) for the journal.
+struct Captured {
+    image: Arc<RgbImage>,
+    ticket_id: String,
+    attempt: u8,
+    file: String,
+}
+
+type PhotoStore = Arc<Mutex<BTreeMap<PhotoId, Arc<Captured>>>>;
+
+/// The capture as the JPEG kept on disk while its visit lasts.
+fn capture_jpeg(still: &RgbImage) -> Result<Vec<u8>, image::ImageError> {
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, CAPTURE_QUALITY).encode_image(still)?;
+    Ok(jpeg)
+}
 
 fn spawn_device<F: FnOnce() + Send + 'static>(name: &str, f: F) -> thread::JoinHandle<()> {
     thread::Builder::new().name(name.into()).spawn(f).expect("spawning a device thread")
 }
 
-fn camera_worker(
-    mut camera: Box<dyn Camera>,
+struct CameraWorker {
     cmds: std_mpsc::Receiver<CameraCmd>,
     events: mpsc::UnboundedSender<Msg>,
     ui: Arc<dyn UiSink>,
     photos: PhotoStore,
+    storage: Arc<Storage>,
+    wall_clock: WallClock,
     capture_timeout: Duration,
     guide: std_mpsc::SyncSender<Arc<RgbImage>>,
-) {
+}
+
+fn camera_worker(mut camera: Box<dyn Camera>, w: CameraWorker) {
+    let CameraWorker { cmds, events, ui, photos, storage, wall_clock, capture_timeout, guide } = w;
     let mut health = Health::new(DeviceKind::Camera, events.clone());
     let next_id = AtomicU32::new(1);
     let mut previewing = false;
@@ -277,15 +305,30 @@ fn camera_worker(
                     ui.send(UiMsg::Hint(""));
                 }
             }
-            Ok(CameraCmd::Capture) => {
+            Ok(CameraCmd::Capture { ticket_id, attempt }) => {
                 let result = camera.capture_still(capture_timeout);
                 match result {
                     Ok(still) => {
                         health.ok();
+                        // On disk (crash-safe, then its journal row) before anyone sees it.
+                        let saved = capture_jpeg(&still).map_err(|e| e.to_string()).and_then(|jpeg| {
+                            storage
+                                .save_photo(&ticket_id, attempt, PhotoKind::Capture, &jpeg, wall_clock.now().timestamp())
+                                .map_err(|e| e.to_string())
+                        });
+                        let file = match saved {
+                            Ok(file) => file,
+                            Err(e) => {
+                                error!(ticket = %ticket_id, attempt, error = %e, "capture could not be stored");
+                                let _ = events.send(Msg::Event(Event::PhotoCaptured(Err(e))));
+                                continue;
+                            }
+                        };
                         let id = PhotoId(next_id.fetch_add(1, Ordering::Relaxed));
-                        let still = Arc::new(still);
-                        photos.lock().unwrap_or_else(|e| e.into_inner()).insert(id, still.clone());
-                        ui.send(UiMsg::Photo(Some(still)));
+                        let image = Arc::new(still);
+                        let captured = Captured { image: image.clone(), ticket_id, attempt, file };
+                        photos.lock().unwrap_or_else(|e| e.into_inner()).insert(id, Arc::new(captured));
+                        ui.send(UiMsg::Photo(Some(image)));
                         let _ = events.send(Msg::Event(Event::PhotoCaptured(Ok(id))));
                     }
                     Err(e) => {
@@ -427,11 +470,11 @@ struct Shell {
     chair: std_mpsc::Sender<Motion>,
     lights: std_mpsc::Sender<LightLevels>,
     photos: PhotoStore,
-    /// Standard JPEGs of passing photos, for the hand-over after payment (issue 7).
-    standards: Arc<Mutex<BTreeMap<PhotoId, Vec<u8>>>>,
+    /// Files of the standard photos made from passing captures: what a payment pays for.
+    standards: Arc<Mutex<BTreeMap<PhotoId, String>>>,
     reviewer: Arc<dyn Reviewer>,
     payment: Arc<dyn PaymentGateway>,
-    journal: Journal,
+    storage: Arc<Storage>,
     /// The journal could not record an attempt: the shutter must not fire for it.
     attempt_unrecorded: bool,
     payment_task: Option<tokio::task::JoinHandle<()>>,
@@ -450,6 +493,26 @@ impl Shell {
 
     fn emit(&self, e: Event) {
         let _ = self.events.send(Msg::Event(e));
+    }
+
+    fn now_s(&self) -> i64 {
+        self.wall_clock.now().timestamp()
+    }
+
+    /// Deletes the photos whose time is up (see `Storage::sweep`).
+    fn sweep(&self) {
+        match self.storage.sweep(self.now_s()) {
+            Ok(0) => {}
+            Ok(n) => info!(deleted = n, "photos deleted"),
+            Err(e) => error!(error = %e, "photos could not be swept; will try again"),
+        }
+    }
+
+    /// A technician's or operator's action, in the journal's audit log.
+    fn audit(&self, actor: &str, action: &str, detail: &str) {
+        if let Err(e) = self.storage.journal().audit(actor, action, detail, self.now_s()) {
+            error!(actor, action, error = %e, "audit entry not recorded");
+        }
     }
 
     fn run(&mut self, cmd: Command) {
@@ -471,9 +534,9 @@ impl Shell {
                 };
                 let now = at.now;
                 let result = ticket::verify(&text, &at).map(ticket::to_ticket).and_then(|t| {
-                    let state = self.journal.ticket_seen(&t.id, now).map_err(|e| {
+                    let state = self.storage.journal().ticket_seen(&t.id, now).map_err(|e| {
                         error!(error = %e, "journal unavailable; ticket cannot be checked");
-                        TicketRefusal::NotATicket
+                        TicketRefusal::CannotCheck
                     })?;
                     if state.finished {
                         return Err(TicketRefusal::AlreadyFinished);
@@ -488,7 +551,8 @@ impl Shell {
             }
             Command::AttemptStarted { ticket_id, attempt } => {
                 // Committed before the shutter fires: a crash can never hand out a fourth attempt.
-                match self.journal.attempt_started(&ticket_id, attempt, self.wall_clock.now().timestamp()) {
+                let now = self.now_s();
+                match self.storage.journal().attempt_started(&ticket_id, attempt, now) {
                     Ok(()) => {
                         self.attempt_unrecorded = false;
                         info!(ticket = %ticket_id, attempt, "attempt started");
@@ -501,29 +565,34 @@ impl Shell {
             }
             Command::AttemptVoided { ticket_id, attempt } => {
                 info!(ticket = %ticket_id, attempt, "attempt voided");
-                if let Err(e) = self.journal.attempt_voided(&ticket_id, attempt) {
+                if let Err(e) = self.storage.journal().attempt_voided(&ticket_id, attempt) {
                     error!(ticket = %ticket_id, attempt, error = %e, "voided attempt not recorded; it stays counted");
                 }
             }
             Command::Capture { .. } if self.attempt_unrecorded => {
                 self.emit(Event::PhotoCaptured(Err("the journal could not record the attempt".into())));
             }
-            Command::Capture { .. } => {
-                let _ = self.camera.send(CameraCmd::Capture);
+            Command::Capture { ticket_id, attempt } => {
+                let _ = self.camera.send(CameraCmd::Capture { ticket_id, attempt });
             }
             Command::Review { photo, mode } => {
-                let still = self.photos.lock().unwrap_or_else(|e| e.into_inner()).get(&photo).cloned();
+                let captured = self.photos.lock().unwrap_or_else(|e| e.into_inner()).get(&photo).cloned();
                 let reviewer = self.reviewer.clone();
                 let events = self.events.clone();
-                let (ui, standards) = (self.ui.clone(), self.standards.clone());
+                let (ui, standards, storage, wall_clock) =
+                    (self.ui.clone(), self.standards.clone(), self.storage.clone(), self.wall_clock);
                 tokio::task::spawn_blocking(move || {
-                    let Some(still) = still else {
+                    let Some(captured) = captured else {
                         error!(?photo, "photo to review is gone");
                         let _ = events.send(Msg::Event(Event::ReviewFailed { photo }));
                         return;
                     };
+                    let Captured { image, ticket_id, attempt, file } = &*captured;
+                    if let Err(e) = storage.journal().photo_chosen(file, wall_clock.now().timestamp()) {
+                        warn!(ticket = %ticket_id, attempt, error = %e, "choice of photo not recorded");
+                    }
                     let started = std::time::Instant::now();
-                    let review = match reviewer.review(&still, mode) {
+                    let review = match reviewer.review(image, mode) {
                         Ok(r) => r,
                         Err(e) => {
                             error!(?photo, error = %e, "photo could not be reviewed");
@@ -533,6 +602,10 @@ impl Shell {
                     };
                     let verdict = review.verdict;
                     let codes: Vec<_> = verdict.findings.iter().map(|f| f.code).collect();
+                    let now = wall_clock.now().timestamp();
+                    if let Err(e) = storage.journal().review(ticket_id, *attempt, verdict.passed(), &codes, now) {
+                        error!(ticket = %ticket_id, attempt, error = %e, "review result not recorded");
+                    }
                     info!(
                         ?photo,
                         passed = verdict.passed(),
@@ -549,23 +622,45 @@ impl Shell {
                                 "standard photo outside the configured size range"
                             );
                         }
+                        // Kept (crash-safe) as what a payment pays for; without it there is nothing to pay for.
+                        match storage.save_photo(ticket_id, *attempt, PhotoKind::Standard, &std.jpeg.bytes, now) {
+                            Ok(file) => {
+                                standards.lock().unwrap_or_else(|e| e.into_inner()).insert(photo, file);
+                            }
+                            Err(e) => {
+                                error!(ticket = %ticket_id, attempt, error = %e, "standard photo could not be stored");
+                                let _ = events.send(Msg::Event(Event::ReviewFailed { photo }));
+                                return;
+                            }
+                        }
                         // The graduate sees the standard photo before paying.
                         ui.send(UiMsg::Photo(Some(Arc::new(std.image))));
-                        standards.lock().unwrap_or_else(|e| e.into_inner()).insert(photo, std.jpeg.bytes);
                     }
                     let _ = events.send(Msg::Event(Event::Reviewed { photo, verdict }));
                 });
             }
-            Command::CreateOrder { ticket_id, amount_fen, .. } => {
-                let seq = match self.journal.next_order(&ticket_id) {
-                    Ok(n) => n,
+            Command::CreateOrder { ticket_id, photo, amount_fen } => {
+                // What is paid for: the standard photo (the capture itself when none was made).
+                let file = self.standards.lock().unwrap_or_else(|e| e.into_inner()).get(&photo).cloned().or_else(|| {
+                    self.photos.lock().unwrap_or_else(|e| e.into_inner()).get(&photo).map(|c| c.file.clone())
+                });
+                let booth = &self.settings.file.booth.id;
+                let now = self.now_s();
+                let recorded = {
+                    let journal = self.storage.journal();
+                    journal.next_order(&ticket_id).and_then(|seq| {
+                        let no = out_trade_no(booth, &ticket_id, seq);
+                        journal.order_created(&no, &ticket_id, file.as_deref(), amount_fen, now).map(|()| no)
+                    })
+                };
+                let no = match recorded {
+                    Ok(no) => no,
                     Err(e) => {
-                        error!(ticket = %ticket_id, error = %e, "order number not recorded; payment unavailable");
+                        error!(ticket = %ticket_id, error = %e, "order not recorded; payment unavailable");
                         self.emit(Event::Payment(PaymentUpdate::Unreachable));
                         return;
                     }
                 };
-                let no = out_trade_no(&self.settings.file.booth.id, &ticket_id, seq);
                 let valid_for = self.settings.policy.timeouts.payment;
                 let request = OrderRequest {
                     out_trade_no: no,
@@ -576,17 +671,30 @@ impl Shell {
                 if let Some(t) = self.payment_task.take() {
                     t.abort();
                 }
-                self.payment_task =
-                    Some(tokio::spawn(pay(self.payment.clone(), request, self.clock, self.events.clone())));
+                let task = Payer {
+                    payment: self.payment.clone(),
+                    storage: self.storage.clone(),
+                    clock: self.clock,
+                    wall_clock: self.wall_clock,
+                    events: self.events.clone(),
+                };
+                self.payment_task = Some(tokio::spawn(task.pay(request)));
             }
             Command::CloseOrder { out_trade_no } => {
                 if let Some(t) = self.payment_task.take() {
                     t.abort();
                 }
-                let payment = self.payment.clone();
+                let (payment, storage, wall_clock) = (self.payment.clone(), self.storage.clone(), self.wall_clock);
                 tokio::spawn(async move {
                     match payment.close(&out_trade_no).await {
-                        Ok(()) => info!(order = %out_trade_no, "payment order closed"),
+                        Ok(()) => {
+                            info!(order = %out_trade_no, "payment order closed");
+                            let now = wall_clock.now().timestamp();
+                            if let Err(e) = storage.journal().order_state(&out_trade_no, JournalOrder::Closed, now) {
+                                error!(order = %out_trade_no, error = %e, "closed order not recorded");
+                            }
+                        }
+                        // It stays open in the journal, to be asked about again at start-up.
                         Err(e) => warn!(order = %out_trade_no, error = %e, "could not close payment order"),
                     }
                 });
@@ -598,12 +706,13 @@ impl Shell {
                 if let Some(id) = &ticket_id {
                     let paid = outcome == VisitOutcome::Paid;
                     let label = format!("{outcome:?}").to_lowercase();
-                    if let Err(e) = self.journal.visit_ended(id, &label, paid, self.wall_clock.now().timestamp()) {
+                    if let Err(e) = self.storage.journal().visit_ended(id, &label, paid, self.now_s()) {
                         error!(ticket = %id, error = %e, "end of visit not recorded");
                     }
                 }
-                // Unpaid photos leave memory with the visit; the paid one is handed on
-                // (issue 7: encrypted upload) — until then it is not kept either.
+                // Photos leave memory with the visit, and the disk too unless paid for (the
+                // paid standard photo waits in the outbox to leave the booth).
+                self.sweep();
                 self.photos.lock().unwrap_or_else(|e| e.into_inner()).clear();
                 self.standards.lock().unwrap_or_else(|e| e.into_inner()).clear();
                 self.ui.send(UiMsg::Photo(None));
@@ -613,49 +722,70 @@ impl Shell {
     }
 }
 
-/// Create the order, show its code, then ask until it is paid (or the task is aborted).
-async fn pay(
+/// Creates an order, shows its code, then asks until it is paid (or the task is aborted);
+/// every change of the order's state goes into the journal first.
+struct Payer {
     payment: Arc<dyn PaymentGateway>,
-    request: OrderRequest,
+    storage: Arc<Storage>,
     clock: Clock,
+    wall_clock: WallClock,
     events: mpsc::UnboundedSender<Msg>,
-) {
-    let send = |u| {
-        let _ = events.send(Msg::Event(Event::Payment(u)));
-    };
-    let code_url = match payment.create(&request).await {
-        Ok(url) => url,
-        Err(e) => {
-            warn!(order = %request.out_trade_no, error = %e, "could not create payment order");
-            send(PaymentUpdate::Unreachable);
-            return;
+}
+
+impl Payer {
+    fn send(&self, u: PaymentUpdate) {
+        let _ = self.events.send(Msg::Event(Event::Payment(u)));
+    }
+
+    fn record(&self, no: &str, state: JournalOrder) {
+        let now = self.wall_clock.now().timestamp();
+        let journal = self.storage.journal();
+        let result = if state == JournalOrder::Paid { journal.order_paid(no, now) } else { journal.order_state(no, state, now) };
+        if let Err(e) = result {
+            error!(order = %no, ?state, error = %e, "order state not recorded");
         }
-    };
-    info!(order = %request.out_trade_no, amount_fen = request.amount_fen, "payment order created");
-    send(PaymentUpdate::Created(PaymentOrder {
-        out_trade_no: request.out_trade_no.clone(),
-        code_url,
-        amount_fen: request.amount_fen,
-        expires_at: clock.now().after(request.valid_for),
-        simulated: payment.simulated(),
-    }));
-    loop {
-        tokio::time::sleep(PAYMENT_POLL).await;
-        match payment.query(&request.out_trade_no).await {
-            Ok(OrderState::Paid { .. }) => {
-                info!(order = %request.out_trade_no, "payment received");
-                send(PaymentUpdate::Paid { out_trade_no: request.out_trade_no.clone() });
+    }
+
+    async fn pay(self, request: OrderRequest) {
+        let no = &request.out_trade_no;
+        let code_url = match self.payment.create(&request).await {
+            Ok(url) => url,
+            Err(e) => {
+                warn!(order = %no, error = %e, "could not create payment order");
+                self.record(no, JournalOrder::Unreachable);
+                self.send(PaymentUpdate::Unreachable);
                 return;
             }
-            Ok(OrderState::Closed) => return,
-            Ok(OrderState::NotPaid) => {}
-            Err(e) => warn!(order = %request.out_trade_no, error = %e, "payment query failed; will ask again"),
+        };
+        info!(order = %no, amount_fen = request.amount_fen, "payment order created");
+        self.record(no, JournalOrder::Open);
+        self.send(PaymentUpdate::Created(PaymentOrder {
+            out_trade_no: no.clone(),
+            code_url,
+            amount_fen: request.amount_fen,
+            expires_at: self.clock.now().after(request.valid_for),
+            simulated: self.payment.simulated(),
+        }));
+        loop {
+            tokio::time::sleep(PAYMENT_POLL).await;
+            match self.payment.query(no).await {
+                Ok(OrderState::Paid { .. }) => {
+                    info!(order = %no, "payment received");
+                    // Paid, photo in the outbox, ticket finished: journaled before anyone is told.
+                    self.record(no, JournalOrder::Paid);
+                    self.send(PaymentUpdate::Paid { out_trade_no: no.clone() });
+                    return;
+                }
+                Ok(OrderState::Closed) => return,
+                Ok(OrderState::NotPaid) => {}
+                Err(e) => warn!(order = %no, error = %e, "payment query failed; will ask again"),
+            }
         }
     }
 }
 
 async fn run(parts: Parts, ui: Arc<dyn UiSink>, tx: mpsc::UnboundedSender<Msg>, mut rx: mpsc::UnboundedReceiver<Msg>) {
-    let Parts { settings, devices, reviewer, payment, wall_clock, journal, .. } = parts;
+    let Parts { settings, devices, reviewer, payment, wall_clock, storage, .. } = parts;
     let clock = Clock(std::time::Instant::now());
     let photos: PhotoStore = Arc::default();
     let (guide_tx, guide_rx) = std_mpsc::sync_channel(1);
@@ -673,9 +803,18 @@ async fn run(parts: Parts, ui: Arc<dyn UiSink>, tx: mpsc::UnboundedSender<Msg>, 
     let capture_timeout = settings.policy.timeouts.capture;
     let workers = [
         {
-            let (events, ui, photos) = (tx.clone(), ui.clone(), photos.clone());
+            let worker = CameraWorker {
+                cmds: cam_rx,
+                events: tx.clone(),
+                ui: ui.clone(),
+                photos: photos.clone(),
+                storage: storage.clone(),
+                wall_clock,
+                capture_timeout,
+                guide: guide_tx,
+            };
             let camera = devices.camera;
-            spawn_device("camera", move || camera_worker(camera, cam_rx, events, ui, photos, capture_timeout, guide_tx))
+            spawn_device("camera", move || camera_worker(camera, worker))
         },
         {
             let events = tx.clone();
@@ -709,7 +848,7 @@ async fn run(parts: Parts, ui: Arc<dyn UiSink>, tx: mpsc::UnboundedSender<Msg>, 
         standards: Arc::default(),
         reviewer,
         payment,
-        journal,
+        storage,
         attempt_unrecorded: false,
         payment_task: None,
     };
@@ -721,13 +860,24 @@ async fn run(parts: Parts, ui: Arc<dyn UiSink>, tx: mpsc::UnboundedSender<Msg>, 
     let mut last_view = None;
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut sweeper = tokio::time::interval(SWEEP);
+    sweeper.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     info!(booth = %shell.settings.file.booth.id, "booth started");
+    shell.audit("booth", "started", &format!("booth {}", shell.settings.file.booth.id));
     loop {
         let event = tokio::select! {
             msg = rx.recv() => match msg {
                 Some(Msg::Event(e)) => e,
+                Some(Msg::Audit { actor, action }) => {
+                    shell.audit(actor, &action, "");
+                    continue;
+                }
                 Some(Msg::Shutdown) | None => break,
             },
+            _ = sweeper.tick() => {
+                shell.sweep();
+                continue;
+            }
             _ = ticker.tick() => {
                 let closed = schedule.check(wall_clock.now()).err();
                 if closed != booth.closed { Event::Hours(closed) } else { Event::Tick }
@@ -758,6 +908,7 @@ async fn run(parts: Parts, ui: Arc<dyn UiSink>, tx: mpsc::UnboundedSender<Msg>, 
     if let Some(t) = shell.payment_task.take() {
         t.abort();
     }
+    shell.audit("booth", "stopped", "");
     drop(shell);
     drop(tx);
     rx.close();
@@ -792,8 +943,10 @@ pub fn simulated(
     settings: Settings,
     sitters: Vec<RgbImage>,
     reviewer: Arc<dyn Reviewer>,
-) -> Result<(Parts, gradbooth_hal::sim::SimLights), crate::journal::JournalError> {
-    let journal = Journal::open_dir(&settings.data_dir)?;
+) -> Result<(Parts, gradbooth_hal::sim::SimLights), crate::storage::StorageError> {
+    let wall_clock = settings.sim_clock_start.map_or(WallClock::System, WallClock::simulated);
+    let (storage, _recovery) =
+        Storage::open(&settings.data_dir, settings.unpaid_retention, wall_clock.now().timestamp())?;
     use gradbooth_hal::sim::{ChairModel, SimCamera, SimChair, SimLights, SimScanner};
     let controls = SimControls::new();
     let cam = &settings.file.hardware.camera;
@@ -804,7 +957,6 @@ pub fn simulated(
     }
     let lights = SimLights::new(controls.clone());
     let gateway = Arc::new(SimulatedGateway::new());
-    let wall_clock = settings.sim_clock_start.map_or(WallClock::System, WallClock::simulated);
     // A throw-away issuer key, trusted only by this simulated booth, for the demo ticket.
     let issuer = Arc::new(ticket::generate_key());
     let mut settings = settings;
@@ -822,7 +974,7 @@ pub fn simulated(
         sim: Some(controls),
         sim_gateway: Some(gateway),
         sim_issuer: Some(issuer),
-        journal,
+        storage: Arc::new(storage),
         settings,
     };
     Ok((parts, lights))

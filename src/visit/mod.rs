@@ -349,7 +349,7 @@ fn on_timeout(booth: &Booth, phase: Phase, now: Instant, cmds: &mut Vec<Command>
             visit.attempts_used += 1;
             let attempt = visit.attempts_used;
             cmds.push(Command::AttemptStarted { ticket_id: visit.ticket.id.clone(), attempt });
-            cmds.push(Command::Capture { attempt });
+            cmds.push(Command::Capture { ticket_id: visit.ticket.id.clone(), attempt });
             Phase::Capturing { visit, since: now }
         }
         phase @ Phase::Capturing { .. } => capture_failed(booth, phase, now, cmds),

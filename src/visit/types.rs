@@ -99,6 +99,8 @@ pub enum TicketRefusal {
     WrongSite,
     AlreadyFinished,
     NoAttemptsLeft,
+    /// The booth could not look the ticket up in its journal (a fault of the booth, not the code).
+    CannotCheck,
 }
 
 impl TicketRefusal {
@@ -112,6 +114,7 @@ impl TicketRefusal {
             Self::WrongSite => "wrong_site",
             Self::AlreadyFinished => "already_finished",
             Self::NoAttemptsLeft => "no_attempts_left",
+            Self::CannotCheck => "cannot_check",
         }
     }
 }
@@ -259,7 +262,9 @@ pub enum Command {
         ticket_id: String,
         attempt: u8,
     },
+    /// Fire the shutter; the still is stored as this ticket's attempt.
     Capture {
+        ticket_id: String,
         attempt: u8,
     },
     Review {

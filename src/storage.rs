@@ -1,0 +1,242 @@
+//! The booth's data directory: the journal and the photo files it points at.
+//!
+//! ```text
+//! data_dir/
+//!   journal.sqlite3 (+ -wal, -shm)   the journal (src/journal.rs)
+//!   photos/<16 hex>.jpg              captures and standard photos, named at random
+//!   photos/<16 hex>.jpg.tmp          a photo being written (removed at start-up)
+//! ```
+//!
+//! A photo is written crash-safe — temporary file, fsync, rename, fsync the directory — and
+//! only then does the journal get the row that points at it. So at any instant a power cut
+//! leaves a photo either complete with its row, complete without a row (an orphan) or as a
+//! `.tmp`; `recover` at start-up removes the last two and closes the visits the cut left open.
+//!
+//! Photos live only as long as they must: a visit's captures and unpaid photos are deleted
+//! when it ends (an unpaid standard photo may be kept for `unpaid_retention`); a paid standard
+//! photo stays in the outbox until it has left the booth (issue 7).
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use tracing::{error, info, warn};
+
+use crate::journal::{Journal, JournalError, PhotoKind, PhotoRow};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error("photo file {path}: {source}")]
+    File { path: PathBuf, source: std::io::Error },
+}
+
+/// What start-up found and put right after the booth last stopped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// Visits the booth stopped in the middle of, now closed (their attempts stay counted).
+    pub visits_closed: usize,
+    /// Half-written photo files removed.
+    pub partial_files: usize,
+    /// Complete photo files the journal never recorded, removed.
+    pub orphan_files: usize,
+    /// Unpaid photos deleted (their visit is over).
+    pub unpaid_deleted: usize,
+    /// Paid photos whose file is gone — must never happen; logged as an error.
+    pub paid_missing: usize,
+    /// Payment orders never seen settled, to be asked about again.
+    pub unsettled_orders: usize,
+}
+
+impl Recovery {
+    pub fn is_clean(&self) -> bool {
+        *self == Recovery { unsettled_orders: self.unsettled_orders, unpaid_deleted: self.unpaid_deleted, ..Default::default() }
+    }
+}
+
+pub struct Storage {
+    journal: Mutex<Journal>,
+    photos: PathBuf,
+    unpaid_retention: Duration,
+}
+
+impl Storage {
+    /// Opens the journal and the photo directory in `data_dir` and recovers from whatever state
+    /// the last stop left (`now`: wall-clock seconds).
+    pub fn open(data_dir: &Path, unpaid_retention: Duration, now: i64) -> Result<(Self, Recovery), StorageError> {
+        let journal = Journal::open_dir(data_dir)?;
+        let photos = data_dir.join("photos");
+        fs::create_dir_all(&photos).map_err(|source| StorageError::File { path: photos.clone(), source })?;
+        let storage = Storage { journal: Mutex::new(journal), photos, unpaid_retention };
+        let recovery = storage.recover(now)?;
+        Ok((storage, recovery))
+    }
+
+    /// The journal, for one short operation at a time.
+    pub fn journal(&self) -> MutexGuard<'_, Journal> {
+        // A panic while holding the lock cannot leave SQLite half-written: use it anyway.
+        self.journal.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn photo_dir(&self) -> &Path {
+        &self.photos
+    }
+
+    pub fn photo_path(&self, file: &str) -> PathBuf {
+        self.photos.join(file)
+    }
+
+    /// Writes a photo crash-safe, then records it; returns its file name.
+    pub fn save_photo(
+        &self,
+        ticket: &str,
+        attempt: u8,
+        kind: PhotoKind,
+        jpeg: &[u8],
+        now: i64,
+    ) -> Result<String, StorageError> {
+        let mut b = [0u8; 8];
+        getrandom::fill(&mut b).expect("the operating system's random source");
+        let file = format!("{}.jpg", data_encoding::HEXLOWER.encode(&b));
+        write_durably(&self.photos, &file, jpeg)?;
+        if let Err(e) = self.journal().photo_saved(&file, ticket, attempt, kind, now) {
+            // Without its row the file would be an orphan: remove it now rather than at start-up.
+            let _ = fs::remove_file(self.photo_path(&file));
+            return Err(e.into());
+        }
+        Ok(file)
+    }
+
+    /// Deletes the photos no one may keep any more: captures and unpaid standard photos of
+    /// visits that are over (unpaid standard photos once `unpaid_retention` has passed). Paid
+    /// photos in the outbox are never touched. Returns how many were deleted.
+    pub fn sweep(&self, now: i64) -> Result<usize, StorageError> {
+        let retention = self.unpaid_retention.as_secs() as i64;
+        let rows = self.journal().live_photos()?;
+        let mut deleted = 0;
+        for PhotoRow { file, kind, created_at, in_outbox, visit_open, .. } in rows {
+            let expired = kind == PhotoKind::Capture || created_at.saturating_add(retention) <= now;
+            if in_outbox || visit_open || !expired {
+                continue;
+            }
+            let path = self.photo_path(&file);
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => {
+                    // Left for the next sweep; the row stays so it is not forgotten.
+                    warn!(error = %StorageError::File { path, source }, "photo not deleted; will try again");
+                    continue;
+                }
+            }
+            self.journal().photo_deleted(&file, now)?;
+            deleted += 1;
+        }
+        if deleted > 0 {
+            sync_dir(&self.photos)?;
+        }
+        Ok(deleted)
+    }
+
+    /// Puts right what a stop at any instant may have left: open visits are closed (a paid
+    /// one as paid; attempts stay counted), half-written and unrecorded files removed, unpaid
+    /// photos deleted, and a paid photo without its file reported.
+    pub fn recover(&self, now: i64) -> Result<Recovery, StorageError> {
+        let mut r = Recovery::default();
+        {
+            let journal = self.journal();
+            for id in journal.open_visits()? {
+                let finished = journal.ticket(&id)?.is_some_and(|t| t.finished);
+                journal.visit_ended(&id, if finished { "paid" } else { "interrupted" }, false, now)?;
+                r.visits_closed += 1;
+            }
+            r.unsettled_orders = journal.unsettled_orders()?.len();
+        }
+        let dir_err = |source| StorageError::File { path: self.photos.clone(), source };
+        let mut on_disk = BTreeSet::new();
+        for entry in fs::read_dir(&self.photos).map_err(dir_err)? {
+            let entry = entry.map_err(dir_err)?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".tmp") {
+                remove(&entry.path())?;
+                r.partial_files += 1;
+            } else {
+                on_disk.insert(name);
+            }
+        }
+        let rows = self.journal().live_photos()?;
+        let known: BTreeSet<&str> = rows.iter().map(|p| p.file.as_str()).collect();
+        for name in on_disk.iter().filter(|n| !known.contains(n.as_str())) {
+            remove(&self.photo_path(name))?;
+            r.orphan_files += 1;
+        }
+        for row in rows.iter().filter(|p| !on_disk.contains(&p.file)) {
+            if row.in_outbox {
+                r.paid_missing += 1;
+                error!(ticket = %row.ticket_id, file = %row.file, "a paid photo's file is missing");
+            } else {
+                // Its deletion was under way when the booth stopped.
+                self.journal().photo_deleted(&row.file, now)?;
+            }
+        }
+        r.unpaid_deleted = self.sweep(now)?;
+        sync_dir(&self.photos)?;
+        if r.is_clean() {
+            info!(?r, "journal opened");
+        } else {
+            warn!(?r, "recovered from an interrupted run");
+            self.journal().audit("booth", "recovered", &format!("{r:?}"), now)?;
+        }
+        Ok(r)
+    }
+
+    /// The files in the photo directory (for tests and diagnostics).
+    pub fn files_on_disk(&self) -> Result<BTreeSet<String>, StorageError> {
+        let dir_err = |source| StorageError::File { path: self.photos.clone(), source };
+        let mut names = BTreeSet::new();
+        for entry in fs::read_dir(&self.photos).map_err(dir_err)? {
+            names.insert(entry.map_err(dir_err)?.file_name().to_string_lossy().into_owned());
+        }
+        Ok(names)
+    }
+}
+
+/// Writes `name` in `dir` so that it is either absent or complete after a power cut:
+/// `name.tmp` (created new, owner-only), written and fsynced, renamed, directory fsynced.
+pub fn write_durably(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StorageError> {
+    let tmp = dir.join(format!("{name}.tmp"));
+    let write = || -> std::io::Result<()> {
+        let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    };
+    if let Err(source) = write() {
+        let _ = fs::remove_file(&tmp);
+        return Err(StorageError::File { path: tmp, source });
+    }
+    let path = dir.join(name);
+    if let Err(source) = fs::rename(&tmp, &path) {
+        let _ = fs::remove_file(&tmp);
+        return Err(StorageError::File { path, source });
+    }
+    sync_dir(dir)
+}
+
+fn sync_dir(dir: &Path) -> Result<(), StorageError> {
+    fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|source| StorageError::File { path: dir.into(), source })
+}
+
+fn remove(path: &Path) -> Result<(), StorageError> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StorageError::File { path: path.into(), source: e }),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,147 @@
+use std::os::unix::fs::PermissionsExt;
+
+use super::*;
+use crate::journal::OrderState;
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+fn open(dir: &Path, retention: Duration, now: i64) -> (Storage, Recovery) {
+    Storage::open(dir, retention, now).unwrap()
+}
+
+/// A ticket with an open visit and one attempt taken.
+fn visit(s: &Storage, ticket: &str, now: i64) {
+    let j = s.journal();
+    j.ticket_seen(ticket, now).unwrap();
+    j.attempt_started(ticket, 1, now).unwrap();
+}
+
+/// A paid visit: capture, standard photo, order paid. Returns the standard photo's file.
+fn paid_visit(s: &Storage, ticket: &str, now: i64) -> String {
+    visit(s, ticket, now);
+    s.save_photo(ticket, 1, PhotoKind::Capture, b"capture", now).unwrap();
+    let standard = s.save_photo(ticket, 1, PhotoKind::Standard, b"standard", now).unwrap();
+    let no = format!("{ticket}-1");
+    let j = s.journal();
+    j.order_created(&no, ticket, Some(&standard), 3000, now).unwrap();
+    j.order_state(&no, OrderState::Open, now).unwrap();
+    j.order_paid(&no, now).unwrap();
+    standard
+}
+
+#[test]
+fn a_photo_is_written_whole_owner_only_and_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, r) = open(dir.path(), Duration::ZERO, 100);
+    assert!(r.is_clean(), "{r:?}");
+    visit(&s, "T1", 100);
+    let file = s.save_photo("T1", 1, PhotoKind::Capture, b"jpeg bytes", 101).unwrap();
+    let path = s.photo_path(&file);
+    assert_eq!(fs::read(&path).unwrap(), b"jpeg bytes");
+    assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(s.files_on_disk().unwrap(), BTreeSet::from([file.clone()]));
+    let rows = s.journal().live_photos().unwrap();
+    assert_eq!((rows.len(), rows[0].file.as_str(), rows[0].visit_open), (1, file.as_str(), true));
+}
+
+#[test]
+fn ending_a_visit_deletes_its_photos_but_never_a_paid_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _) = open(dir.path(), Duration::ZERO, 0);
+    visit(&s, "UNPAID", 10);
+    s.save_photo("UNPAID", 1, PhotoKind::Capture, b"a", 10).unwrap();
+    s.save_photo("UNPAID", 1, PhotoKind::Standard, b"b", 10).unwrap();
+    let paid = paid_visit(&s, "PAID", 10);
+    // While the visits are open nothing goes.
+    assert_eq!(s.sweep(11).unwrap(), 0);
+    assert_eq!(s.files_on_disk().unwrap().len(), 4);
+    s.journal().visit_ended("UNPAID", "exited", false, 12).unwrap();
+    s.journal().visit_ended("PAID", "paid", true, 12).unwrap();
+    assert_eq!(s.sweep(12).unwrap(), 3);
+    assert_eq!(s.files_on_disk().unwrap(), BTreeSet::from([paid.clone()]));
+    assert_eq!(s.journal().outbox().unwrap(), vec![(paid, "PAID-1".to_string())]);
+}
+
+#[test]
+fn an_unpaid_standard_photo_is_kept_for_the_retention_then_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _) = open(dir.path(), HOUR, 0);
+    visit(&s, "T1", 1000);
+    let capture = s.save_photo("T1", 1, PhotoKind::Capture, b"a", 1000).unwrap();
+    let standard = s.save_photo("T1", 1, PhotoKind::Standard, b"b", 1000).unwrap();
+    s.journal().visit_ended("T1", "exited", false, 1001).unwrap();
+    assert_eq!(s.sweep(1001).unwrap(), 1, "the capture goes at once");
+    assert!(!s.photo_path(&capture).exists());
+    assert_eq!(s.sweep(1000 + 3599).unwrap(), 0);
+    assert!(s.photo_path(&standard).exists());
+    assert_eq!(s.sweep(1000 + 3600).unwrap(), 1);
+    assert!(s.files_on_disk().unwrap().is_empty());
+}
+
+#[test]
+fn start_up_recovers_from_a_stop_at_any_instant() {
+    let dir = tempfile::tempdir().unwrap();
+    let (paid, unpaid_capture) = {
+        let (s, _) = open(dir.path(), Duration::ZERO, 0);
+        let paid = paid_visit(&s, "PAID", 5);
+        visit(&s, "MID", 6);
+        s.journal().attempt_started("MID", 2, 7).unwrap();
+        let capture = s.save_photo("MID", 2, PhotoKind::Capture, b"c", 7).unwrap();
+        // A write cut short, and a complete file whose row never made it.
+        fs::write(s.photo_dir().join("0123456789abcdef.jpg.tmp"), b"half").unwrap();
+        fs::write(s.photo_dir().join("fedcba9876543210.jpg"), b"whole").unwrap();
+        (paid, capture)
+    };
+    let (s, r) = open(dir.path(), Duration::ZERO, 100);
+    assert_eq!(
+        r,
+        Recovery {
+            visits_closed: 2,
+            partial_files: 1,
+            orphan_files: 1,
+            unpaid_deleted: 2,
+            paid_missing: 0,
+            unsettled_orders: 0
+        }
+    );
+    assert!(!s.photo_path(&unpaid_capture).exists());
+    assert_eq!(s.files_on_disk().unwrap(), BTreeSet::from([paid]));
+    let j = s.journal();
+    assert!(j.open_visits().unwrap().is_empty());
+    // The interrupted visit keeps its counted attempts; the paid one stays finished.
+    assert_eq!(j.ticket("MID").unwrap().unwrap().attempts_used, 2);
+    assert!(j.ticket("PAID").unwrap().unwrap().finished);
+    drop(j);
+    // A second start finds nothing to do.
+    drop(s);
+    let (_, again) = open(dir.path(), Duration::ZERO, 200);
+    assert!(again.is_clean() && again.unpaid_deleted == 0, "{again:?}");
+}
+
+#[test]
+fn a_missing_paid_photo_is_reported_and_unsettled_orders_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (s, _) = open(dir.path(), Duration::ZERO, 0);
+        let paid = paid_visit(&s, "PAID", 5);
+        fs::remove_file(s.photo_path(&paid)).unwrap();
+        visit(&s, "OPEN", 6);
+        let standard = s.save_photo("OPEN", 1, PhotoKind::Standard, b"s", 6).unwrap();
+        s.journal().order_created("OPEN-1", "OPEN", Some(&standard), 3000, 6).unwrap();
+    }
+    let (_, r) = open(dir.path(), Duration::ZERO, 100);
+    assert_eq!((r.paid_missing, r.unsettled_orders), (1, 1));
+    assert!(!r.is_clean());
+}
+
+#[test]
+fn a_paid_order_stays_paid_and_queues_its_photo_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _) = open(dir.path(), Duration::ZERO, 0);
+    let paid = paid_visit(&s, "T1", 5);
+    let j = s.journal();
+    j.order_paid("T1-1", 6).unwrap();
+    j.order_state("T1-1", OrderState::Closed, 7).unwrap();
+    assert_eq!(j.order("T1-1").unwrap(), Some(OrderState::Paid));
+    assert_eq!(j.outbox().unwrap(), vec![(paid, "T1-1".to_string())]);
+}
