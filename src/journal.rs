@@ -141,6 +141,17 @@ pub struct TicketState {
     pub finished: bool,
 }
 
+/// How much the journal holds (see `Journal::summary`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Summary {
+    pub tickets: i64,
+    pub attempts: i64,
+    pub reviews: i64,
+    pub paid_orders: i64,
+    pub outbox: i64,
+    pub interrupted_visits: i64,
+}
+
 pub struct Journal {
     conn: Connection,
 }
@@ -391,6 +402,35 @@ impl Journal {
             params![now, actor, action, detail],
         )?;
         Ok(())
+    }
+
+    /// SQLite's own check of the file (`PRAGMA integrity_check`): true when it finds nothing.
+    pub fn integrity_ok(&self) -> Result<bool, JournalError> {
+        let result: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        Ok(result == "ok")
+    }
+
+    /// Counts for diagnostics and the crash test.
+    pub fn summary(&self) -> Result<Summary, JournalError> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM tickets),
+                    (SELECT COUNT(*) FROM attempts WHERE voided = 0),
+                    (SELECT COUNT(*) FROM reviews),
+                    (SELECT COUNT(*) FROM orders WHERE state = 'paid'),
+                    (SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL),
+                    (SELECT COUNT(*) FROM visits WHERE outcome = 'interrupted')",
+            [],
+            |r| {
+                Ok(Summary {
+                    tickets: r.get(0)?,
+                    attempts: r.get(1)?,
+                    reviews: r.get(2)?,
+                    paid_orders: r.get(3)?,
+                    outbox: r.get(4)?,
+                    interrupted_visits: r.get(5)?,
+                })
+            },
+        )?)
     }
 
     /// The most counted (not voided) attempts any ticket has, by the tickets' own count and by
