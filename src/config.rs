@@ -438,7 +438,8 @@ impl Config {
             d => PathBuf::from(d),
         };
         let unpaid_retention = Duration::from_secs(
-            60 * in_range("storage.unpaid_retention_minutes", self.storage.unpaid_retention_minutes, 0, 24 * 60)? as u64,
+            60 * in_range("storage.unpaid_retention_minutes", self.storage.unpaid_retention_minutes, 0, 24 * 60)?
+                as u64,
         );
         let t = &self.tickets;
         if t.site.trim().is_empty() || t.site.len() > crate::ticket::MAX_FIELD {

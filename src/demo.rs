@@ -34,6 +34,10 @@ pub struct Session {
     pub attempts: u8,
     pub reviews: Vec<ReviewRecord>,
     pub payment: &'static str,
+    /// The paid standard photo waiting in the outbox (relative to the output directory).
+    pub paid_photo: Option<String>,
+    /// Photo files left in the data directory after the visit (only a paid photo may stay).
+    pub photo_files_left: usize,
     pub ended_cleanly: bool,
 }
 
@@ -79,7 +83,10 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Session> {
     screen::apply_settings(&app, &settings);
     screen::set_language(&app, args.english);
     let (tx, rx) = mpsc::channel::<UiMsg>();
+    // The demo keeps its journal and photos with its output: a demo is self-contained.
+    settings.data_dir = args.out.join("data");
     let (parts, lights) = crate::runtime::simulated(settings.clone(), sitters, reviewer)?;
+    let storage = parts.storage.clone();
     let booth = std::rc::Rc::new(crate::runtime::start(parts, Arc::new(tx)));
     screen::connect(&app, booth.clone());
     let adapter = app.global::<BoothAdapter>();
@@ -92,6 +99,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Session> {
         attempts: 0,
         reviews: vec![],
         payment: "not_reached",
+        paid_photo: None,
+        photo_files_left: 0,
         ended_cleanly: false,
     };
     let started = Instant::now();
@@ -207,6 +216,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Session> {
         }
     }
     booth.shutdown();
+    session.paid_photo = storage.journal().outbox()?.first().map(|(file, _)| format!("data/photos/{file}"));
+    session.photo_files_left = storage.files_on_disk()?.len();
     if !session.ended_cleanly {
         std::fs::write(args.out.join("session.json"), serde_json::to_vec_pretty(&session)?)?;
         bail!("the visit did not end cleanly within {} s (screens: {:?})", DEADLINE.as_secs(), session.states);

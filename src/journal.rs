@@ -203,7 +203,14 @@ impl Journal {
     }
 
     /// A photo file is on disk (written and synced): the row that points at it.
-    pub fn photo_saved(&self, file: &str, ticket: &str, attempt: u8, kind: PhotoKind, now: i64) -> Result<(), JournalError> {
+    pub fn photo_saved(
+        &self,
+        file: &str,
+        ticket: &str,
+        attempt: u8,
+        kind: PhotoKind,
+        now: i64,
+    ) -> Result<(), JournalError> {
         self.conn.execute(
             "INSERT INTO photos (file, ticket_id, attempt, kind, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![file, ticket, attempt, kind.as_str(), now],
@@ -218,7 +225,8 @@ impl Journal {
     }
 
     pub fn photo_deleted(&self, file: &str, now: i64) -> Result<(), JournalError> {
-        self.conn.execute("UPDATE photos SET deleted_at = ?2 WHERE file = ?1 AND deleted_at IS NULL", params![file, now])?;
+        self.conn
+            .execute("UPDATE photos SET deleted_at = ?2 WHERE file = ?1 AND deleted_at IS NULL", params![file, now])?;
         Ok(())
     }
 
@@ -309,15 +317,17 @@ impl Journal {
 
     /// Orders the booth created but never saw settled (to be asked about again).
     pub fn unsettled_orders(&self) -> Result<Vec<String>, JournalError> {
-        let mut q =
-            self.conn.prepare("SELECT out_trade_no FROM orders WHERE state IN ('creating', 'open') ORDER BY created_at")?;
+        let mut q = self
+            .conn
+            .prepare("SELECT out_trade_no FROM orders WHERE state IN ('creating', 'open') ORDER BY created_at")?;
         let nos = q.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
         Ok(nos)
     }
 
     /// Paid photos waiting to leave the booth: (photo file, out_trade_no).
     pub fn outbox(&self) -> Result<Vec<(String, String)>, JournalError> {
-        let mut q = self.conn.prepare("SELECT photo, out_trade_no FROM outbox WHERE sent_at IS NULL ORDER BY queued_at")?;
+        let mut q =
+            self.conn.prepare("SELECT photo, out_trade_no FROM outbox WHERE sent_at IS NULL ORDER BY queued_at")?;
         let rows = q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
         Ok(rows)
     }

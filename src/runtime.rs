@@ -106,7 +106,10 @@ struct SimIssuer {
 enum Msg {
     Event(Event),
     /// An action by a technician or operator, for the journal's audit log.
-    Audit { actor: &'static str, action: String },
+    Audit {
+        actor: &'static str,
+        action: String,
+    },
     Shutdown,
 }
 
@@ -313,7 +316,13 @@ fn camera_worker(mut camera: Box<dyn Camera>, w: CameraWorker) {
                         // On disk (crash-safe, then its journal row) before anyone sees it.
                         let saved = capture_jpeg(&still).map_err(|e| e.to_string()).and_then(|jpeg| {
                             storage
-                                .save_photo(&ticket_id, attempt, PhotoKind::Capture, &jpeg, wall_clock.now().timestamp())
+                                .save_photo(
+                                    &ticket_id,
+                                    attempt,
+                                    PhotoKind::Capture,
+                                    &jpeg,
+                                    wall_clock.now().timestamp(),
+                                )
                                 .map_err(|e| e.to_string())
                         });
                         let file = match saved {
@@ -641,9 +650,10 @@ impl Shell {
             }
             Command::CreateOrder { ticket_id, photo, amount_fen } => {
                 // What is paid for: the standard photo (the capture itself when none was made).
-                let file = self.standards.lock().unwrap_or_else(|e| e.into_inner()).get(&photo).cloned().or_else(|| {
-                    self.photos.lock().unwrap_or_else(|e| e.into_inner()).get(&photo).map(|c| c.file.clone())
-                });
+                let file =
+                    self.standards.lock().unwrap_or_else(|e| e.into_inner()).get(&photo).cloned().or_else(|| {
+                        self.photos.lock().unwrap_or_else(|e| e.into_inner()).get(&photo).map(|c| c.file.clone())
+                    });
                 let booth = &self.settings.file.booth.id;
                 let now = self.now_s();
                 let recorded = {
@@ -740,7 +750,8 @@ impl Payer {
     fn record(&self, no: &str, state: JournalOrder) {
         let now = self.wall_clock.now().timestamp();
         let journal = self.storage.journal();
-        let result = if state == JournalOrder::Paid { journal.order_paid(no, now) } else { journal.order_state(no, state, now) };
+        let result =
+            if state == JournalOrder::Paid { journal.order_paid(no, now) } else { journal.order_state(no, state, now) };
         if let Err(e) = result {
             error!(order = %no, ?state, error = %e, "order state not recorded");
         }

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! data_dir/
+//!   lock                             held by the one process that owns the directory
 //!   journal.sqlite3 (+ -wal, -shm)   the journal (src/journal.rs)
 //!   photos/<16 hex>.jpg              captures and standard photos, named at random
 //!   photos/<16 hex>.jpg.tmp          a photo being written (removed at start-up)
@@ -34,6 +35,8 @@ pub enum StorageError {
     Journal(#[from] JournalError),
     #[error("photo file {path}: {source}")]
     File { path: PathBuf, source: std::io::Error },
+    #[error("{path} is in use by another gradbooth process (one booth, one data directory)")]
+    InUse { path: PathBuf },
 }
 
 /// What start-up found and put right after the booth last stopped.
@@ -55,11 +58,18 @@ pub struct Recovery {
 
 impl Recovery {
     pub fn is_clean(&self) -> bool {
-        *self == Recovery { unsettled_orders: self.unsettled_orders, unpaid_deleted: self.unpaid_deleted, ..Default::default() }
+        *self
+            == Recovery {
+                unsettled_orders: self.unsettled_orders,
+                unpaid_deleted: self.unpaid_deleted,
+                ..Default::default()
+            }
     }
 }
 
 pub struct Storage {
+    /// Held (locked) while this process owns the data directory.
+    _lock: fs::File,
     journal: Mutex<Journal>,
     photos: PathBuf,
     unpaid_retention: Duration,
@@ -69,10 +79,23 @@ impl Storage {
     /// Opens the journal and the photo directory in `data_dir` and recovers from whatever state
     /// the last stop left (`now`: wall-clock seconds).
     pub fn open(data_dir: &Path, unpaid_retention: Duration, now: i64) -> Result<(Self, Recovery), StorageError> {
-        let journal = Journal::open_dir(data_dir)?;
         let photos = data_dir.join("photos");
         fs::create_dir_all(&photos).map_err(|source| StorageError::File { path: photos.clone(), source })?;
-        let storage = Storage { journal: Mutex::new(journal), photos, unpaid_retention };
+        // Recovery deletes files it cannot account for: only one process may own the directory.
+        let lock_path = data_dir.join("lock");
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|source| StorageError::File { path: lock_path.clone(), source })?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Err(StorageError::InUse { path: data_dir.into() }),
+            Err(fs::TryLockError::Error(source)) => return Err(StorageError::File { path: lock_path, source }),
+        }
+        let journal = Journal::open_dir(data_dir)?;
+        let storage = Storage { _lock: lock, journal: Mutex::new(journal), photos, unpaid_retention };
         let recovery = storage.recover(now)?;
         Ok((storage, recovery))
     }

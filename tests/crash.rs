@@ -34,7 +34,9 @@ const MAX_LIFE_MS: u64 = 6000;
 
 fn main() {
     match std::env::var_os(CHILD) {
-        Some(dir) => booth_process(PathBuf::from(dir), std::env::var(SEED).ok().and_then(|s| s.parse().ok()).unwrap_or(1)),
+        Some(dir) => {
+            booth_process(PathBuf::from(dir), std::env::var(SEED).ok().and_then(|s| s.parse().ok()).unwrap_or(1))
+        }
         None => crash_loop(),
     }
 }
@@ -109,10 +111,7 @@ fn crash_loop() {
     }
     let storage = Storage::open(data.path(), Duration::ZERO, now()).unwrap().0;
     let summary = storage.journal().summary().unwrap();
-    println!(
-        "crash test: {rounds} kills in {:.0} s, all recovered; {summary:?}",
-        started.elapsed().as_secs_f64()
-    );
+    println!("crash test: {rounds} kills in {:.0} s, all recovered; {summary:?}", started.elapsed().as_secs_f64());
     println!("crash test: killed on {killed_on:?}");
     // The loop must have exercised the journal, not just started and killed idle booths.
     if rounds >= 10 {

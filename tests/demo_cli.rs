@@ -54,6 +54,10 @@ fn a_scripted_visit_that_passes_is_paid_and_every_screen_is_saved() {
     }
     let photo = image::open(dir.path().join(s["captured_photos"][0].as_str().unwrap())).unwrap();
     assert_eq!((photo.width(), photo.height()), (1920, 1080));
+    // The paid standard photo waits in the outbox; the capture it was made from is gone.
+    let paid = image::open(dir.path().join(s["paid_photo"].as_str().expect("a paid photo"))).unwrap();
+    assert_eq!((paid.width(), paid.height()), (480, 640));
+    assert_eq!(s["photo_files_left"], 1);
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(log.contains("ticket accepted"), "the log was captured at debug level");
     for personal in ["李明", "2022123456", "2022****56"] {
@@ -70,6 +74,8 @@ fn a_scripted_visit_that_keeps_failing_uses_three_attempts_and_pays_nothing() {
     assert_eq!(s["reviews"].as_array().unwrap().len(), 3);
     assert_eq!(s["payment"], "not_reached");
     assert_eq!(s["captured_photos"].as_array().unwrap().len(), 3);
+    // An unpaid visit leaves no photo behind.
+    assert_eq!((s["paid_photo"].is_null(), &s["photo_files_left"]), (true, &serde_json::json!(0)));
 }
 
 #[test]

@@ -232,6 +232,24 @@ fn an_altered_ticket_and_an_expired_one_are_each_explained_and_a_good_one_still_
 }
 
 #[test]
+fn a_journal_that_cannot_be_read_is_the_booths_fault_not_the_codes() {
+    let b = Booth::start(|_| {});
+    b.wait_for("idle", SOON);
+    // Something outside the booth breaks its journal while it runs.
+    let journal = rusqlite::Connection::open(b.settings.data_dir.join("journal.sqlite3")).unwrap();
+    journal.execute_batch("ALTER TABLE tickets RENAME TO tickets_damaged").unwrap();
+    b.press("准备拍摄");
+    b.wait_for("scan", SOON);
+    b.booth.simulate("demo_ticket");
+    b.wait_until_shown("本机暂时无法核验二维码。请稍后再扫一次；如仍不行，请拨打服务电话。");
+    assert_eq!(b.screen(), "scan");
+    // Repaired, the same code works.
+    journal.execute_batch("ALTER TABLE tickets_damaged RENAME TO tickets").unwrap();
+    b.booth.simulate("demo_ticket");
+    b.wait_for("confirm", SOON);
+}
+
+#[test]
 fn the_language_switch_shows_the_booth_in_english() {
     let b = Booth::start(|_| {});
     b.wait_for("idle", SOON);

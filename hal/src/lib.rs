@@ -10,6 +10,7 @@ use std::time::Duration;
 
 pub use image::RgbImage;
 
+pub mod lines;
 pub mod sim;
 
 /// Which device a fault or status belongs to.

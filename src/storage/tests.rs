@@ -145,3 +145,13 @@ fn a_paid_order_stays_paid_and_queues_its_photo_once() {
     assert_eq!(j.order("T1-1").unwrap(), Some(OrderState::Paid));
     assert_eq!(j.outbox().unwrap(), vec![(paid, "T1-1".to_string())]);
 }
+
+#[test]
+fn a_second_booth_on_the_same_data_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, _) = open(dir.path(), Duration::ZERO, 0);
+    let err = Storage::open(dir.path(), Duration::ZERO, 0).err().expect("refused");
+    assert!(matches!(err, StorageError::InUse { .. }), "{err}");
+    drop(first);
+    assert!(Storage::open(dir.path(), Duration::ZERO, 0).is_ok(), "free again once the first is gone");
+}

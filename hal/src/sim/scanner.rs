@@ -1,23 +1,30 @@
 //! A QR scanner fed by [`SimControls::present_qr`] (keyboard shortcut, debug panel, tests)
 //! and, optionally, by lines appended to a text file.
 
+use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use super::SimControls;
+use crate::lines::{Line, LineDecoder, Terminator};
 use crate::{DeviceError, DeviceKind, QrScanner};
+
+/// The longest scan the simulated scanner takes from its file (like a serial module's limit).
+const MAX_LINE: usize = 2048;
 
 pub struct SimScanner {
     controls: SimControls,
-    file: Option<(PathBuf, Option<BufReader<File>>)>,
+    file: Option<(PathBuf, Option<File>)>,
+    decoder: LineDecoder,
+    pending: VecDeque<String>,
 }
 
 impl SimScanner {
     pub fn new(controls: SimControls) -> Self {
-        Self { controls, file: None }
+        Self { controls, file: None, decoder: LineDecoder::new(MAX_LINE, Terminator::Any), pending: VecDeque::new() }
     }
 
     /// Also read one scan per line appended to `path` (created if missing).
@@ -27,22 +34,25 @@ impl SimScanner {
     }
 
     fn read_file_line(&mut self) -> Option<String> {
-        let (path, reader) = self.file.as_mut()?;
-        if reader.is_none() {
-            let f = File::options().create(true).append(true).read(true).open(&*path).ok()?;
-            let mut r = BufReader::new(f);
+        if let Some(text) = self.pending.pop_front() {
+            return Some(text);
+        }
+        let (path, file) = self.file.as_mut()?;
+        if file.is_none() {
+            let mut f = File::options().create(true).append(true).read(true).open(&*path).ok()?;
             // Only what is appended after start-up counts as a scan.
-            let mut skip = String::new();
-            while r.read_line(&mut skip).ok()? > 0 {
-                skip.clear();
-            }
-            *reader = Some(r);
+            f.seek(SeekFrom::End(0)).ok()?;
+            *file = Some(f);
         }
-        let mut line = String::new();
-        match reader.as_mut()?.read_line(&mut line) {
-            Ok(n) if n > 0 && line.ends_with('\n') => Some(line.trim().to_owned()).filter(|l| !l.is_empty()),
-            _ => None,
-        }
+        let mut chunk = [0u8; 4096];
+        let n = file.as_mut()?.read(&mut chunk).ok()?;
+        let pending = &mut self.pending;
+        self.decoder.push(&chunk[..n], &mut |line| match line {
+            Line::Text(t) => pending.push_back(t.trim().to_owned()),
+            Line::Rejected { reason, bytes } => tracing::warn!(?reason, bytes, "scan file line dropped"),
+        });
+        self.pending.retain(|t| !t.is_empty());
+        self.pending.pop_front()
     }
 }
 
