@@ -67,6 +67,8 @@ fn crash_loop() {
     let mut rng = Rng(seed);
     let mut paid_so_far: BTreeSet<(String, String)> = BTreeSet::new();
     let mut killed_on: BTreeMap<String, u32> = BTreeMap::new();
+    // What the restarts found and put right, summed over the rounds.
+    let mut found = [0usize; 4];
     let started = Instant::now();
     println!("crash test: {rounds} rounds, seed {seed}, data in {}", data.path().display());
     for round in 0..rounds {
@@ -91,6 +93,14 @@ fn crash_loop() {
         // The booth starts again: what does it find?
         let (storage, recovery) = Storage::open(data.path(), Duration::ZERO, now())
             .unwrap_or_else(|e| panic!("round {round}: the journal does not open after the kill: {e}"));
+        for (sum, n) in found.iter_mut().zip([
+            recovery.visits_closed,
+            recovery.partial_files,
+            recovery.orphan_files,
+            recovery.unpaid_deleted,
+        ]) {
+            *sum += n;
+        }
         let j = storage.journal();
         assert!(j.integrity_ok().unwrap(), "round {round}: journal integrity");
         assert_eq!(recovery.paid_missing, 0, "round {round}: a paid photo is missing");
@@ -113,6 +123,11 @@ fn crash_loop() {
     let summary = storage.journal().summary().unwrap();
     println!("crash test: {rounds} kills in {:.0} s, all recovered; {summary:?}", started.elapsed().as_secs_f64());
     println!("crash test: killed on {killed_on:?}");
+    let [visits, partial, orphans, unpaid] = found;
+    println!(
+        "crash test: restarts closed {visits} open visits, removed {partial} half-written and {orphans} \
+         unrecorded photo files, deleted {unpaid} unpaid photos"
+    );
     // The loop must have exercised the journal, not just started and killed idle booths.
     if rounds >= 10 {
         assert!(summary.attempts > 0 && summary.reviews > 0, "no visit got as far as a capture: {summary:?}");
