@@ -11,6 +11,7 @@ use std::time::Duration;
 pub use image::RgbImage;
 
 pub mod lines;
+pub mod serial_scanner;
 pub mod sim;
 
 /// Which device a fault or status belongs to.
