@@ -10,6 +10,7 @@ use std::time::Duration;
 
 pub use image::RgbImage;
 
+pub mod gpio_chair;
 pub mod lines;
 pub mod serial_scanner;
 pub mod sim;
