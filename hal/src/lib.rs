@@ -11,6 +11,7 @@ use std::time::Duration;
 pub use image::RgbImage;
 
 pub mod gpio_chair;
+pub mod gpio_lights;
 pub mod lines;
 pub mod serial_scanner;
 pub mod sim;
