@@ -264,6 +264,41 @@ pub struct Hardware {
     pub backend: Backend,
     pub camera: CameraFile,
     pub simulated: SimulatedFile,
+    /// The serial QR scanner (the real booth; none = the camera-based reader).
+    #[serde(default)]
+    pub scanner: Option<gradbooth_hal::serial_scanner::SerialScannerConfig>,
+    /// The chair motor's relays, the seat button and the limit switches (BCM GPIO numbers).
+    #[serde(default)]
+    pub chair: Option<gradbooth_hal::gpio_chair::ChairConfig>,
+    /// The light channels' pins.
+    #[serde(default)]
+    pub lights: Option<gradbooth_hal::gpio_lights::LightsWiring>,
+}
+
+impl Hardware {
+    /// Every GPIO the configuration wires: (BCM number, what it is), in config order.
+    pub fn gpio_uses(&self) -> Vec<(u8, String)> {
+        let mut uses = Vec::new();
+        if let Some(c) = &self.chair {
+            let out = if c.outputs_active_low { "output, on = low" } else { "output, on = high" };
+            let inp =
+                if c.inputs_active_low { "input, pull-up, closed = low" } else { "input, pull-down, closed = high" };
+            uses.push((c.up_pin, format!("chair motor up (relay / H-bridge), {out}")));
+            uses.push((c.down_pin, format!("chair motor down (relay / H-bridge), {out}")));
+            uses.push((c.button_up_pin, format!("seat button up (lower right of the seat), {inp}")));
+            uses.push((c.button_down_pin, format!("seat button down, {inp}")));
+            uses.push((c.top_limit_pin, format!("chair top limit switch, {inp}")));
+            uses.push((c.bottom_limit_pin, format!("chair bottom limit switch, {inp}")));
+        }
+        if let Some(l) = &self.lights {
+            for (name, p) in &l.channels {
+                let kind = if p.pwm { format!("PWM {} Hz", l.pwm_hz) } else { "relay".into() };
+                let on = if p.active_low { "on = low" } else { "on = high" };
+                uses.push((p.pin, format!("light {name}, {kind}, {on}")));
+            }
+        }
+        uses
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -458,6 +493,37 @@ impl Config {
         if !matches!(self.ui.language.as_str(), "zh" | "en") {
             return Err(invalid("ui.language", &self.ui.language, "\"zh\" or \"en\""));
         }
+        let mut seen = std::collections::BTreeMap::new();
+        for (pin, what) in self.hardware.gpio_uses() {
+            if pin > 27 {
+                return Err(invalid("hardware (GPIO)", format!("{pin} for {what}"), "BCM GPIO 0 to 27"));
+            }
+            if let Some(other) = seen.insert(pin, what.clone()) {
+                return Err(invalid("hardware (GPIO)", format!("{pin}"), format!("one use per pin: {other} / {what}")));
+            }
+        }
+        if let Some(w) = &self.hardware.lights {
+            let wired: Vec<&String> = w.channels.keys().collect();
+            let mut named: Vec<&String> = self.lights.channels.iter().collect();
+            named.sort();
+            if wired != named {
+                return Err(invalid(
+                    "hardware.lights.channels",
+                    format!("{wired:?}"),
+                    format!("exactly the channels of [lights]: {named:?}"),
+                ));
+            }
+            in_range("hardware.lights.pwm_hz", w.pwm_hz.round() as u32, 50, 20_000)?;
+        }
+        if let Some(c) = &self.hardware.chair {
+            in_range("hardware.chair.debounce_ms", c.debounce_ms.min(u64::from(u32::MAX)) as u32, 5, 500)?;
+            in_range("hardware.chair.dead_time_ms", c.dead_time_ms.min(u64::from(u32::MAX)) as u32, 50, 5_000)?;
+            in_range("hardware.chair.max_run_ms", c.max_run_ms.min(u64::from(u32::MAX)) as u32, 1_000, 120_000)?;
+        }
+        if let Some(sc) = &self.hardware.scanner {
+            in_range("hardware.scanner.baud", sc.baud, 1_200, 921_600)?;
+            in_range("hardware.scanner.max_line", sc.max_line.min(u32::MAX as usize) as u32, 64, 65_536)?;
+        }
         let c = &self.hardware.camera;
         in_range("hardware.camera.width", c.width, 320, 7680)?;
         in_range("hardware.camera.height", c.height, 240, 4320)?;
@@ -598,6 +664,18 @@ mod tests {
     fn unknown_keys_are_refused_rather_than_ignored() {
         let msg = refusal(&with("[policy]", "[policy]\nmax_atempts = 2"));
         assert!(msg.contains("max_atempts"), "{msg}");
+    }
+
+    #[test]
+    fn a_pin_used_twice_or_outside_the_header_and_unwired_lights_are_refused() {
+        let msg = refusal(&with("down_pin = 27", "down_pin = 17"));
+        assert!(msg.contains("one use per pin") && msg.contains("chair motor up"), "{msg}");
+        let msg = refusal(&with("top_limit_pin = 23", "top_limit_pin = 40"));
+        assert!(msg.contains("BCM GPIO 0 to 27"), "{msg}");
+        let msg = refusal(&with("channels.fill = { pin = 18, pwm = true }\n", ""));
+        assert!(msg.contains("hardware.lights.channels") && msg.contains("fill"), "{msg}");
+        let msg = refusal(&with("max_run_ms = 15000", "max_run_ms = 500"));
+        assert!(msg.contains("hardware.chair.max_run_ms"), "{msg}");
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod storage;
 pub mod ticket;
 pub mod ticket_cmd;
 pub mod visit;
+pub mod wiring;
 
 /// The Slint UI compiled from `ui/app.slint` by build.rs.
 pub mod ui {

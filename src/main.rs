@@ -73,6 +73,8 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Print the wiring table (Raspberry Pi header pin ↔ device) of the configuration.
+    Wiring,
 }
 
 #[derive(Subcommand)]
@@ -196,6 +198,11 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Ticket { cmd } => ticket_cmd(&cli.config, cmd),
+        Cmd::Wiring => {
+            let settings = Settings::load(&cli.config).with_context(|| format!("loading {}", cli.config.display()))?;
+            print!("{}", gradbooth::wiring::table(&settings.file.hardware));
+            Ok(())
+        }
         Cmd::Gallery { out } => {
             let files = gradbooth::gallery::run(&cli.config, &out)?;
             println!("gallery: {} screens written to {}", files.len(), out.display());

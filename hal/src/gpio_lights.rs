@@ -9,6 +9,34 @@ use embedded_hal::pwm::SetDutyCycle;
 
 use crate::{DeviceError, DeviceKind, LightLevels, Lights};
 
+/// How the light channels are wired (`[hardware.lights]`).
+#[derive(Debug, Clone, serde::Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LightsWiring {
+    /// PWM frequency of dimmable channels, Hz (high enough not to flicker on camera).
+    #[serde(default = "pwm_hz")]
+    pub pwm_hz: f64,
+    /// Channel name (as in `[lights] channels`) → its pin.
+    pub channels: std::collections::BTreeMap<String, LightPin>,
+}
+
+fn pwm_hz() -> f64 {
+    1000.0
+}
+
+#[derive(Debug, Clone, Copy, serde::Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LightPin {
+    /// BCM GPIO number.
+    pub pin: u8,
+    /// Dimmable (PWM); otherwise a relay, on above level 0.
+    #[serde(default)]
+    pub pwm: bool,
+    /// The driver switches on at a low level.
+    #[serde(default)]
+    pub active_low: bool,
+}
+
 /// How a channel is wired.
 pub enum Channel<O, P> {
     Relay { pin: O, active_low: bool },

@@ -45,7 +45,9 @@ fn off() -> T {
 /// The inputs' mocks for a run of polls: per poll, which of (button up, button down, top,
 /// bottom) are closed. Closed pulls the (active-low) input low.
 fn inputs(polls: &[[bool; 4]]) -> (ChairInputs<Pin>, [Pin; 4]) {
-    let pin = |i: usize| Pin::new(&polls.iter().map(|p| T::get(if p[i] { State::Low } else { State::High })).collect::<Vec<_>>());
+    let pin = |i: usize| {
+        Pin::new(&polls.iter().map(|p| T::get(if p[i] { State::Low } else { State::High })).collect::<Vec<_>>())
+    };
     let pins = [pin(0), pin(1), pin(2), pin(3)];
     let [a, b, c, d] = pins.clone();
     (ChairInputs { button_up: a, button_down: b, top_limit: c, bottom_limit: d }, pins)
@@ -62,8 +64,9 @@ impl Rig {
         let clock = Clock::new();
         let (up, down) = (Pin::new(up), Pin::new(down));
         let (inputs, input_pins) = inputs(polls);
-        let chair = GpioChair::new(up.clone(), down.clone(), false, inputs, true, TIMING, Box::new(clock.f()) as Box<_>)
-            .unwrap();
+        let chair =
+            GpioChair::new(up.clone(), down.clone(), false, inputs, true, TIMING, Box::new(clock.f()) as Box<_>)
+                .unwrap();
         let mut pins = vec![up, down];
         pins.extend(input_pins);
         Rig { chair, pins, clock }
