@@ -17,6 +17,10 @@ struct Cli {
     /// The booth's configuration file.
     #[arg(long, global = true, default_value = "config/booth.toml", env = "GRADBOOTH_CONFIG")]
     config: PathBuf,
+    /// Where the journal and photos live, instead of the configuration's `[storage] data_dir`
+    /// (the Pi package sets /var/lib/gradbooth).
+    #[arg(long, global = true, env = "GRADBOOTH_DATA_DIR")]
+    data_dir: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -168,7 +172,7 @@ fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command.unwrap_or(Cmd::Run { no_debug_panel: false }) {
-        Cmd::Run { no_debug_panel } => run_booth(&cli.config, !no_debug_panel),
+        Cmd::Run { no_debug_panel } => run_booth(&cli.config, cli.data_dir.as_deref(), !no_debug_panel),
         Cmd::Demo { out, sitters, scripted_review, english } => {
             let session = gradbooth::demo::run(gradbooth::demo::DemoArgs {
                 config: cli.config,
@@ -235,8 +239,11 @@ impl UiSink for EventLoopSink {
     }
 }
 
-fn run_booth(config: &std::path::Path, debug_panel: bool) -> anyhow::Result<()> {
-    let settings = Settings::load(config).with_context(|| format!("loading {}", config.display()))?;
+fn run_booth(config: &std::path::Path, data_dir: Option<&std::path::Path>, debug_panel: bool) -> anyhow::Result<()> {
+    let mut settings = Settings::load(config).with_context(|| format!("loading {}", config.display()))?;
+    if let Some(dir) = data_dir {
+        settings.data_dir = dir.to_owned();
+    }
     let app = match AppWindow::new() {
         Ok(app) => app,
         Err(e) => {
@@ -259,7 +266,20 @@ fn run_booth(config: &std::path::Path, debug_panel: bool) -> anyhow::Result<()> 
     let sink = EventLoopSink { app: app.as_weak(), frame_pending: Arc::default() };
     let booth = Rc::new(gradbooth::runtime::start(parts, Arc::new(sink)));
     screen::connect(&app, booth.clone());
+    // The service manager's watchdog (systemd WatchdogSec): fed from the UI thread, and only
+    // while the runtime's loop is also going round, so a hung UI or a hung runtime is restarted.
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+    let watchdog = slint::Timer::default();
+    {
+        let booth = booth.clone();
+        watchdog.start(slint::TimerMode::Repeated, std::time::Duration::from_secs(2), move || {
+            if booth.since_heartbeat() < std::time::Duration::from_secs(5) {
+                let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
+            }
+        });
+    }
     let result = app.run();
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     booth.shutdown();
     result.context("the UI event loop failed")
 }

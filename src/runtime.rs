@@ -116,6 +116,9 @@ enum Msg {
 /// A running booth: send it intents; drop or `shutdown` to stop it safely.
 pub struct BoothHandle {
     tx: mpsc::UnboundedSender<Msg>,
+    /// When the runtime's loop last went round (ms on its clock), for the service watchdog.
+    heartbeat: Arc<std::sync::atomic::AtomicU64>,
+    started: std::time::Instant,
     sim: Option<SimControls>,
     sim_gateway: Option<Arc<SimulatedGateway>>,
     sim_issuer: Option<SimIssuer>,
@@ -164,6 +167,12 @@ impl BoothHandle {
         Some(ticket::issue(&i.key, &claims))
     }
 
+    /// How long ago the runtime's loop last went round (it ticks every 100 ms).
+    pub fn since_heartbeat(&self) -> Duration {
+        let beat = Duration::from_millis(self.heartbeat.load(Ordering::Relaxed));
+        self.started.elapsed().saturating_sub(beat)
+    }
+
     pub fn sim(&self) -> Option<&SimControls> {
         self.sim.as_ref()
     }
@@ -205,6 +214,9 @@ pub fn start(parts: Parts, ui: Arc<dyn UiSink>) -> BoothHandle {
         },
     });
     let loop_tx = tx.clone();
+    let heartbeat = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let clock = Clock(std::time::Instant::now());
+    let beat = heartbeat.clone();
     let thread = thread::Builder::new()
         .name("booth-runtime".into())
         .spawn(move || {
@@ -215,10 +227,10 @@ pub fn start(parts: Parts, ui: Arc<dyn UiSink>) -> BoothHandle {
                     return;
                 }
             };
-            rt.block_on(run(parts, ui, loop_tx, rx));
+            rt.block_on(run(parts, ui, loop_tx, rx, clock, beat));
         })
         .expect("spawning the runtime thread");
-    BoothHandle { tx, sim, sim_gateway, sim_issuer, thread: Mutex::new(Some(thread)) }
+    BoothHandle { tx, heartbeat, started: clock.0, sim, sim_gateway, sim_issuer, thread: Mutex::new(Some(thread)) }
 }
 
 /// Tracks a device's health: reports a fault once, a recovery once, and backs off between
@@ -795,9 +807,15 @@ impl Payer {
     }
 }
 
-async fn run(parts: Parts, ui: Arc<dyn UiSink>, tx: mpsc::UnboundedSender<Msg>, mut rx: mpsc::UnboundedReceiver<Msg>) {
+async fn run(
+    parts: Parts,
+    ui: Arc<dyn UiSink>,
+    tx: mpsc::UnboundedSender<Msg>,
+    mut rx: mpsc::UnboundedReceiver<Msg>,
+    clock: Clock,
+    heartbeat: Arc<std::sync::atomic::AtomicU64>,
+) {
     let Parts { settings, devices, reviewer, payment, wall_clock, storage, .. } = parts;
-    let clock = Clock(std::time::Instant::now());
     let photos: PhotoStore = Arc::default();
     let (guide_tx, guide_rx) = std_mpsc::sync_channel(1);
     {
@@ -898,6 +916,7 @@ async fn run(parts: Parts, ui: Arc<dyn UiSink>, tx: mpsc::UnboundedSender<Msg>, 
             debug!(event = event_name(&event), "event");
         }
         let now = clock.now();
+        heartbeat.store(now.0, Ordering::Relaxed);
         let (next, cmds) = visit::step(&policy, booth, event, now);
         booth = next;
         for cmd in cmds {

@@ -169,6 +169,18 @@ fn the_live_guidance_tells_a_graduate_sitting_too_far_to_come_closer_and_the_rea
 }
 
 #[test]
+fn the_runtime_loop_beats_for_the_service_watchdog_while_the_booth_waits() {
+    let b = Booth::start(|_| {});
+    b.wait_for("idle", SOON);
+    std::thread::sleep(Duration::from_millis(600));
+    // It ticks every 100 ms even with nothing happening; the watchdog is fed only while it does.
+    assert!(b.booth.since_heartbeat() < Duration::from_millis(400), "{:?}", b.booth.since_heartbeat());
+    b.booth.shutdown();
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(b.booth.since_heartbeat() >= Duration::from_millis(500), "a stopped loop no longer beats");
+}
+
+#[test]
 fn an_abandoned_rules_screen_times_out_to_idle() {
     let b = Booth::start(|s| s.policy.timeouts.rules = Duration::from_millis(800));
     to_lighting(&b);
