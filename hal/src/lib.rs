@@ -13,6 +13,7 @@ pub use image::RgbImage;
 pub mod gpio_chair;
 pub mod gpio_lights;
 pub mod lines;
+pub mod rpi;
 pub mod serial_scanner;
 pub mod sim;
 
