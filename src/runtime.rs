@@ -155,6 +155,10 @@ impl BoothHandle {
             }
             "unplug_camera" => sim.unplug(DeviceKind::Camera),
             "replug_camera" => sim.replug(DeviceKind::Camera),
+            "unplug_scanner" => sim.unplug(DeviceKind::QrScanner),
+            "replug_scanner" => sim.replug(DeviceKind::QrScanner),
+            "jam_chair" => sim.jam_chair(true),
+            "free_chair" => sim.jam_chair(false),
             other => warn!(action = other, "unknown simulation action"),
         }
     }
@@ -986,6 +990,11 @@ pub fn simulated(
         scanner = scanner.with_file(path.clone());
     }
     let lights = SimLights::new(controls.clone());
+    // The simulated chair keeps the configured run-time guard, like the real driver.
+    let chair_model = match &settings.file.hardware.chair {
+        Some(c) => ChairModel { max_run: c.timing().max_run, ..ChairModel::default() },
+        None => ChairModel::default(),
+    };
     let gateway = Arc::new(SimulatedGateway::new());
     // A throw-away issuer key, trusted only by this simulated booth, for the demo ticket.
     let issuer = Arc::new(ticket::generate_key());
@@ -995,7 +1004,7 @@ pub fn simulated(
         devices: Devices {
             camera: Box::new(camera),
             scanner: Box::new(scanner),
-            chair: Box::new(SimChair::new(controls.clone(), ChairModel::default())),
+            chair: Box::new(SimChair::new(controls.clone(), chair_model)),
             lights: Box::new(lights.clone()),
         },
         reviewer,

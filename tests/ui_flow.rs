@@ -281,3 +281,67 @@ fn pulling_the_camera_out_takes_the_booth_out_of_service_until_it_is_back() {
     b.booth.simulate("replug_camera");
     b.wait_for("idle", Duration::from_secs(10));
 }
+
+/// To the seat screen of a first attempt.
+fn to_seat(b: &Booth) {
+    to_lighting(b);
+    b.press("不戴眼镜");
+    b.wait_for("rules", SOON);
+    b.press("开始拍摄");
+    b.wait_for("seat", SOON);
+}
+
+fn journal_attempts(b: &Booth) -> (i64, i64) {
+    let j = rusqlite::Connection::open(b.settings.data_dir.join("journal.sqlite3")).unwrap();
+    j.query_row("SELECT COUNT(*), COALESCE(MAX(attempts_used), 0) FROM tickets", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+}
+
+#[test]
+fn losing_the_camera_during_the_preview_ends_the_visit_without_counting_an_attempt() {
+    let b = Booth::start(|_| {});
+    to_seat(&b);
+    b.booth.simulate("unplug_camera");
+    b.wait_for("notice", SOON);
+    assert!(b.shows("请稍后重新扫码继续拍摄；如需帮助请拨打 021-36521351 / 36521352。"), "what to do next");
+    assert!(b.lights_idle(), "the visit ended safely");
+    b.press("返回首页");
+    b.wait_for("out_of_service", SOON);
+    assert_eq!(journal_attempts(&b), (1, 0), "the ticket was seen, no attempt was counted");
+    b.booth.simulate("replug_camera");
+    b.wait_for("idle", Duration::from_secs(10));
+    // The same graduate continues with all three attempts.
+    to_seat(&b);
+    assert!(b.shows("第 1 次拍摄，共 3 次"));
+}
+
+#[test]
+fn a_jammed_chair_is_stopped_by_its_run_time_guard_and_the_graduate_is_told() {
+    let b = Booth::start(|s| s.file.hardware.chair.as_mut().unwrap().max_run_ms = 1000);
+    to_seat(&b);
+    let sim = b.booth.sim().unwrap().clone();
+    b.booth.simulate("jam_chair");
+    b.booth.seat_button(gradbooth_hal::SeatButton::UpPressed);
+    b.pump_until("the motor running", SOON, |_| sim.chair_motion() == gradbooth_hal::Motion::Up);
+    let started = Instant::now();
+    b.wait_until_shown("座椅暂时不能调节，请直接坐好拍摄。");
+    let stopped_after = started.elapsed();
+    assert_eq!(sim.chair_motion(), gradbooth_hal::Motion::Stop, "the guard stopped the motor");
+    assert!(stopped_after < Duration::from_millis(2000), "stopped after {stopped_after:?} (limit 1 s)");
+    assert_eq!(b.screen(), "seat", "the graduate can still take the photo");
+}
+
+#[test]
+fn a_scanner_plugged_back_in_reads_the_next_code() {
+    let b = Booth::start(|_| {});
+    b.wait_for("idle", SOON);
+    b.booth.simulate("unplug_scanner");
+    b.wait_for("out_of_service", SOON);
+    assert!(b.shows("设备故障：扫码器。工作人员正在处理。"), "the fault is named");
+    b.booth.simulate("replug_scanner");
+    b.wait_for("idle", Duration::from_secs(10));
+    b.press("准备拍摄");
+    b.wait_for("scan", SOON);
+    b.booth.simulate("demo_ticket");
+    b.wait_for("confirm", SOON);
+}

@@ -51,7 +51,7 @@ impl SimChair {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let dt = now.saturating_duration_since(s.last_update).as_secs_f32();
         s.last_update = now;
-        let delta = self.model.speed_mm_s * dt;
+        let delta = if self.controls.chair_jammed() { 0.0 } else { self.model.speed_mm_s * dt };
         match s.motion {
             Motion::Up => s.position_mm = (s.position_mm + delta).min(self.model.travel_mm),
             Motion::Down => s.position_mm = (s.position_mm - delta).max(0.0),
@@ -71,6 +71,7 @@ impl SimChair {
             s.run_started = None;
             fault = Some(format!("ran longer than {} s without reaching a limit", self.model.max_run.as_secs()));
         }
+        self.controls.set_chair_motion(s.motion);
         if let Some(detail) = fault {
             return Err(DeviceError::Fault { device: DeviceKind::Chair, detail });
         }
@@ -92,6 +93,7 @@ impl Chair for SimChair {
         if s.motion != motion {
             s.motion = motion;
             s.run_started = (motion != Motion::Stop).then(Instant::now);
+            self.controls.set_chair_motion(motion);
         }
         Ok(())
     }

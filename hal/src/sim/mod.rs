@@ -23,6 +23,8 @@ struct Shared {
     unplugged: BTreeSet<DeviceKind>,
     scans: VecDeque<String>,
     buttons: VecDeque<SeatButton>,
+    chair_jammed: bool,
+    chair_motion: crate::Motion,
 }
 
 /// Cloneable handle through which keyboard shortcuts, the debug panel, tests and the demo
@@ -57,6 +59,25 @@ impl SimControls {
 
     pub fn replug(&self, device: DeviceKind) {
         self.lock().unplugged.remove(&device);
+    }
+
+    /// The chair's motor runs but the seat does not move (a jam, a slipping belt): only the
+    /// driver's run-time guard can stop it.
+    pub fn jam_chair(&self, jammed: bool) {
+        self.lock().chair_jammed = jammed;
+    }
+
+    /// What the simulated motor is doing now (as a test would see the relays).
+    pub fn chair_motion(&self) -> crate::Motion {
+        self.lock().chair_motion
+    }
+
+    fn set_chair_motion(&self, motion: crate::Motion) {
+        self.lock().chair_motion = motion;
+    }
+
+    fn chair_jammed(&self) -> bool {
+        self.lock().chair_jammed
     }
 
     fn check_plugged(&self, device: DeviceKind) -> Result<(), DeviceError> {
