@@ -16,6 +16,7 @@ pub mod lines;
 pub mod rpi;
 pub mod serial_scanner;
 pub mod sim;
+pub mod uvc_camera;
 
 /// Which device a fault or status belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
