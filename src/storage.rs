@@ -57,13 +57,9 @@ pub struct Recovery {
 }
 
 impl Recovery {
+    /// Nothing was left to put right (unpaid photos going and orders to settle are routine).
     pub fn is_clean(&self) -> bool {
-        *self
-            == Recovery {
-                unsettled_orders: self.unsettled_orders,
-                unpaid_deleted: self.unpaid_deleted,
-                ..Default::default()
-            }
+        self.visits_closed == 0 && self.partial_files == 0 && self.orphan_files == 0 && self.paid_missing == 0
     }
 }
 
@@ -180,13 +176,10 @@ impl Storage {
             }
             r.unsettled_orders = journal.unsettled_orders()?.len();
         }
-        let dir_err = |source| StorageError::File { path: self.photos.clone(), source };
         let mut on_disk = BTreeSet::new();
-        for entry in fs::read_dir(&self.photos).map_err(dir_err)? {
-            let entry = entry.map_err(dir_err)?;
-            let name = entry.file_name().to_string_lossy().into_owned();
+        for name in self.files_on_disk()? {
             if name.ends_with(".tmp") {
-                remove(&entry.path())?;
+                remove(&self.photo_path(&name))?;
                 r.partial_files += 1;
             } else {
                 on_disk.insert(name);

@@ -69,28 +69,26 @@ impl<O: OutputPin, P: SetDutyCycle> GpioLights<O, P> {
         }
     }
 
-    /// Every channel off; tries them all even when one fails.
-    pub fn all_off(&mut self) -> Result<(), DeviceError> {
+    /// Sets every channel to `level(name)`; tries them all even when one fails.
+    fn set_all(&mut self, level: impl Fn(&str) -> u8) -> Result<(), DeviceError> {
         let mut first_error = None;
         for (name, channel) in &mut self.channels {
-            if let Err(e) = Self::set(name, channel, 0) {
+            if let Err(e) = Self::set(name, channel, level(name)) {
                 first_error.get_or_insert(e);
             }
         }
         first_error.map_or(Ok(()), Err)
+    }
+
+    pub fn all_off(&mut self) -> Result<(), DeviceError> {
+        self.set_all(|_| 0)
     }
 }
 
 impl<O: OutputPin + Send, P: SetDutyCycle + Send> Lights for GpioLights<O, P> {
     /// Channels the levels do not name go off.
     fn apply(&mut self, levels: &LightLevels) -> Result<(), DeviceError> {
-        let mut first_error = None;
-        for (name, channel) in &mut self.channels {
-            if let Err(e) = Self::set(name, channel, levels.get(name)) {
-                first_error.get_or_insert(e);
-            }
-        }
-        first_error.map_or(Ok(()), Err)
+        self.set_all(|name| levels.get(name))
     }
 }
 

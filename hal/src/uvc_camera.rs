@@ -270,13 +270,15 @@ mod tests {
 
     const WAIT: Duration = Duration::from_millis(500);
 
+    fn camera(fake: &Fake) -> ThreadedCamera {
+        let f = fake.clone();
+        ThreadedCamera::start(move || f)
+    }
+
     #[test]
     fn each_call_gets_a_newer_frame() {
         let fake = Fake::default();
-        let mut cam = ThreadedCamera::start({
-            let f = fake.clone();
-            move || f
-        });
+        let mut cam = camera(&fake);
         let a = cam.preview_frame(WAIT).unwrap();
         let b = cam.capture_still(WAIT).unwrap();
         assert_ne!(a.get_pixel(0, 0), b.get_pixel(0, 0), "the still is a frame after the request");
@@ -285,10 +287,7 @@ mod tests {
     #[test]
     fn a_stalled_camera_times_out_instead_of_hanging() {
         let fake = Fake::default();
-        let mut cam = ThreadedCamera::start({
-            let f = fake.clone();
-            move || f
-        });
+        let mut cam = camera(&fake);
         cam.preview_frame(WAIT).unwrap();
         set(&fake, |s| s.hang = true);
         let started = Instant::now();
@@ -302,10 +301,7 @@ mod tests {
     #[test]
     fn a_camera_pulled_out_is_reported_and_reopened_when_it_is_back() {
         let fake = Fake::default();
-        let mut cam = ThreadedCamera::start({
-            let f = fake.clone();
-            move || f
-        });
+        let mut cam = camera(&fake);
         cam.preview_frame(WAIT).unwrap();
         set(&fake, |s| s.unplugged = true);
         let err = cam.preview_frame(WAIT).unwrap_err();
