@@ -112,6 +112,10 @@ pub struct TimeoutsFile {
 pub struct ModeLights {
     pub preview: LightLevels,
     pub capture: LightLevels,
+    /// The camera's exposure and white balance in this mode (preview and capture); missing =
+    /// automatic. The idle and scanning camera is always automatic.
+    #[serde(default)]
+    pub camera: gradbooth_hal::CameraControls,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -252,10 +256,14 @@ pub struct UiFile {
     pub language: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Backend {
+    /// Simulated devices: development, CI, the demo.
     Simulated,
+    /// The Raspberry Pi's devices: UVC camera, serial scanner (or the camera reads codes),
+    /// chair and lights on GPIO.
+    Pi,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -304,9 +312,16 @@ impl Hardware {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CameraFile {
+    /// The V4L2 device (the udev rules name the booth camera `/dev/gradbooth-camera`).
+    #[serde(default = "default_camera_device")]
+    pub device: String,
     pub width: u32,
     pub height: u32,
     pub fps: u32,
+}
+
+fn default_camera_device() -> String {
+    "/dev/gradbooth-camera".into()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -340,16 +355,29 @@ pub struct Settings {
 
 impl Settings {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        Self::load_on(path, None)
+    }
+
+    /// Loads `path`, running on `backend` instead of its `[hardware] backend` when given (the
+    /// Pi's service runs the shared configuration on the real devices).
+    pub fn load_on(path: &Path, backend: Option<Backend>) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
-        Self::parse(&text).map_err(|e| match e {
+        Self::parse_on(&text, backend).map_err(|e| match e {
             ConfigError::Syntax { message, .. } => ConfigError::Syntax { path: path.into(), message },
             other => other,
         })
     }
 
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
-        let file: Config =
+        Self::parse_on(text, None)
+    }
+
+    pub fn parse_on(text: &str, backend: Option<Backend>) -> Result<Self, ConfigError> {
+        let mut file: Config =
             toml::from_str(text).map_err(|e| ConfigError::Syntax { path: PathBuf::new(), message: e.to_string() })?;
+        if let Some(b) = backend {
+            file.hardware.backend = b;
+        }
         file.validate()
     }
 }
@@ -463,6 +491,12 @@ impl Config {
         for (name, m) in [("no_glasses", &l.no_glasses), ("glasses", &l.glasses)] {
             levels(&format!("lights.{name}.preview"), &m.preview, &l.channels)?;
             levels(&format!("lights.{name}.capture"), &m.capture, &l.channels)?;
+            if let Some(e) = m.camera.exposure_100us {
+                in_range(&format!("lights.{name}.camera.exposure_100us"), e, 1, 10_000)?;
+            }
+            if let Some(k) = m.camera.white_balance_k {
+                in_range(&format!("lights.{name}.camera.white_balance_k"), k, 2_000, 10_000)?;
+            }
         }
 
         let review = self.review.validate()?;
@@ -523,6 +557,19 @@ impl Config {
         if let Some(sc) = &self.hardware.scanner {
             in_range("hardware.scanner.baud", sc.baud, 1_200, 921_600)?;
             in_range("hardware.scanner.max_line", sc.max_line.min(u32::MAX as usize) as u32, 64, 65_536)?;
+        }
+        if self.hardware.backend == Backend::Pi {
+            let h = &self.hardware;
+            if h.chair.is_none() || h.lights.is_none() {
+                return Err(invalid(
+                    "hardware",
+                    "backend = \"pi\"",
+                    "the Pi's pins: [hardware.chair] and [hardware.lights] (see the README's wiring table)",
+                ));
+            }
+            if h.camera.device.trim().is_empty() {
+                return Err(invalid("hardware.camera.device", "\"\"", "a V4L2 device like \"/dev/gradbooth-camera\""));
+            }
         }
         let c = &self.hardware.camera;
         in_range("hardware.camera.width", c.width, 320, 7680)?;

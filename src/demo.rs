@@ -85,7 +85,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Session> {
     let (tx, rx) = mpsc::channel::<UiMsg>();
     // The demo keeps its journal and photos with its output: a demo is self-contained.
     settings.data_dir = args.out.join("data");
-    let (parts, lights) = crate::runtime::simulated(settings.clone(), sitters, reviewer)?;
+    let (parts, lights) = crate::devices::simulated(settings.clone(), sitters, reviewer)?;
     let storage = parts.storage.clone();
     let booth = std::rc::Rc::new(crate::runtime::start(parts, Arc::new(tx)));
     screen::connect(&app, booth.clone());

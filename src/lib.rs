@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod devices;
 pub mod gallery;
 pub mod headless;
 pub mod journal;

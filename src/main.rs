@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use gradbooth::config::Settings;
+use gradbooth::config::{Backend, Settings};
 use gradbooth::screen::{self, UiMsg, UiSink};
 use gradbooth::ui::{AppWindow, BoothAdapter};
 use slint::ComponentHandle;
@@ -21,6 +21,10 @@ struct Cli {
     /// (the Pi package sets /var/lib/gradbooth).
     #[arg(long, global = true, env = "GRADBOOTH_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Run on these devices instead of the configuration's `[hardware] backend` (the Pi
+    /// package's service says `pi`).
+    #[arg(long, global = true, value_enum, env = "GRADBOOTH_HARDWARE")]
+    hardware: Option<Backend>,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -172,7 +176,9 @@ fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command.unwrap_or(Cmd::Run { no_debug_panel: false }) {
-        Cmd::Run { no_debug_panel } => run_booth(&cli.config, cli.data_dir.as_deref(), !no_debug_panel),
+        Cmd::Run { no_debug_panel } => {
+            run_booth(&cli.config, cli.data_dir.as_deref(), cli.hardware, !no_debug_panel)
+        }
         Cmd::Demo { out, sitters, scripted_review, english } => {
             let session = gradbooth::demo::run(gradbooth::demo::DemoArgs {
                 config: cli.config,
@@ -239,8 +245,14 @@ impl UiSink for EventLoopSink {
     }
 }
 
-fn run_booth(config: &std::path::Path, data_dir: Option<&std::path::Path>, debug_panel: bool) -> anyhow::Result<()> {
-    let mut settings = Settings::load(config).with_context(|| format!("loading {}", config.display()))?;
+fn run_booth(
+    config: &std::path::Path,
+    data_dir: Option<&std::path::Path>,
+    hardware: Option<Backend>,
+    debug_panel: bool,
+) -> anyhow::Result<()> {
+    let mut settings =
+        Settings::load_on(config, hardware).with_context(|| format!("loading {}", config.display()))?;
     if let Some(dir) = data_dir {
         settings.data_dir = dir.to_owned();
     }
@@ -258,11 +270,17 @@ fn run_booth(config: &std::path::Path, data_dir: Option<&std::path::Path>, debug
     };
     screen::apply_settings(&app, &settings);
     screen::set_language(&app, settings.file.ui.language == "en");
-    app.global::<BoothAdapter>().set_debug_panel(debug_panel);
     let reviewer = gradbooth::review::from_settings(&settings.review);
-    let sitters = gradbooth_hal::sim::SimCamera::load_sitters(&settings.file.hardware.simulated.sitter_images)
-        .context("reading hardware.simulated.sitter_images")?;
-    let (parts, _lights) = gradbooth::runtime::simulated(settings, sitters, reviewer)?;
+    let parts = match settings.file.hardware.backend {
+        Backend::Simulated => {
+            app.global::<BoothAdapter>().set_debug_panel(debug_panel);
+            let sitters =
+                gradbooth_hal::sim::SimCamera::load_sitters(&settings.file.hardware.simulated.sitter_images)
+                    .context("reading hardware.simulated.sitter_images")?;
+            gradbooth::devices::simulated(settings, sitters, reviewer)?.0
+        }
+        Backend::Pi => gradbooth::devices::pi(settings, reviewer)?,
+    };
     let sink = EventLoopSink { app: app.as_weak(), frame_pending: Arc::default() };
     let booth = Rc::new(gradbooth::runtime::start(parts, Arc::new(sink)));
     screen::connect(&app, booth.clone());

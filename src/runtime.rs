@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset};
 use gradbooth_hal::sim::SimControls;
+use gradbooth_hal::camera_qr::CodeReader;
 use gradbooth_hal::{
-    Camera, Chair, DeviceError, DeviceKind, LightLevels, Lights, Motion, QrScanner, RgbImage, SeatButton,
+    Camera, CameraControls, Chair, DeviceError, DeviceKind, LightLevels, Lights, Motion, QrScanner, RgbImage, SeatButton,
 };
 use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
@@ -40,6 +41,11 @@ const DEVICE_TIMEOUT: Duration = Duration::from_millis(500);
 const SWEEP: Duration = Duration::from_secs(60);
 /// JPEG quality of a stored capture (the standard photo has its own, from the spec).
 const CAPTURE_QUALITY: u8 = 92;
+/// The camera-based QR reader looks at five frames a second while the booth waits for a code.
+const CODE_FRAME_PERIOD: Duration = Duration::from_millis(200);
+/// Its bounds, as a scanner module's (`[hardware.scanner]` defaults).
+const CODE_MAX_LEN: usize = 2048;
+const CODE_REPEAT_WINDOW: Duration = Duration::from_secs(2);
 
 /// The wall clock for opening hours: the system's, or a simulated one that starts at a
 /// configured instant and runs at real speed.
@@ -73,7 +79,8 @@ impl Clock {
 
 pub struct Devices {
     pub camera: Box<dyn Camera>,
-    pub scanner: Box<dyn QrScanner>,
+    /// The scanner module; `None`: the booth reads codes with its camera.
+    pub scanner: Option<Box<dyn QrScanner>>,
     pub chair: Box<dyn Chair>,
     pub lights: Box<dyn Lights>,
 }
@@ -275,6 +282,9 @@ impl Health {
 
 enum CameraCmd {
     Preview(bool),
+    /// Hand frames to the camera-based QR reader (the booth is waiting for a code).
+    ReadCodes(bool),
+    Controls(CameraControls),
     Capture { ticket_id: String, attempt: u8 },
 }
 
@@ -308,21 +318,38 @@ struct CameraWorker {
     wall_clock: WallClock,
     capture_timeout: Duration,
     guide: std_mpsc::SyncSender<Arc<RgbImage>>,
+    /// The camera-based QR reader, when the booth has no scanner module.
+    codes: Option<std_mpsc::SyncSender<Arc<RgbImage>>>,
 }
 
 fn camera_worker(mut camera: Box<dyn Camera>, w: CameraWorker) {
-    let CameraWorker { cmds, events, ui, photos, storage, wall_clock, capture_timeout, guide } = w;
+    let CameraWorker { cmds, events, ui, photos, storage, wall_clock, capture_timeout, guide, codes } = w;
     let mut health = Health::new(DeviceKind::Camera, events.clone());
     let next_id = AtomicU32::new(1);
     let mut previewing = false;
+    let mut reading_codes = false;
     loop {
-        let wait = if previewing { Duration::ZERO } else { Duration::from_millis(500) };
+        let wait = if previewing {
+            Duration::ZERO
+        } else if reading_codes && codes.is_some() {
+            CODE_FRAME_PERIOD
+        } else {
+            Duration::from_millis(500)
+        };
         match cmds.recv_timeout(wait) {
             Ok(CameraCmd::Preview(on)) => {
                 previewing = on;
                 if !on {
                     ui.send(UiMsg::Hint(""));
                 }
+            }
+            Ok(CameraCmd::ReadCodes(on)) => {
+                reading_codes = on;
+                continue;
+            }
+            Ok(CameraCmd::Controls(c)) => {
+                camera.set_controls(c);
+                continue;
             }
             Ok(CameraCmd::Capture { ticket_id, attempt }) => {
                 let result = camera.capture_still(capture_timeout);
@@ -374,6 +401,9 @@ fn camera_worker(mut camera: Box<dyn Camera>, w: CameraWorker) {
                     ui.send(UiMsg::Preview(preview_image(&frame, PREVIEW_WIDTH, PREVIEW_HEIGHT)));
                     // The guide takes the newest frame when it is free; others are dropped.
                     let _ = guide.try_send(Arc::new(frame));
+                } else if reading_codes && let Some(codes) = &codes {
+                    // Likewise the code reader: a frame waiting while it reads is dropped.
+                    let _ = codes.try_send(Arc::new(frame));
                 }
             }
             Err(e) => health.failed(&e),
@@ -403,6 +433,19 @@ fn guide_worker(reviewer: Arc<dyn Reviewer>, frames: std_mpsc::Receiver<Arc<RgbI
         // A frame that waited while this one was judged is stale: take the next fresh one.
         thread::sleep(GUIDE_PERIOD.saturating_sub(started.elapsed()));
         while frames.try_recv().is_ok() {}
+    }
+}
+
+/// The camera-based QR reader: decodes the frames the camera hands it while the booth waits
+/// for a code; a code held in front of the camera counts once per `repeat_window`.
+fn codes_worker(frames: std_mpsc::Receiver<Arc<RgbImage>>, events: mpsc::UnboundedSender<Msg>) {
+    let mut reader = CodeReader::new(CODE_MAX_LEN, CODE_REPEAT_WINDOW);
+    while let Ok(frame) = frames.recv() {
+        for text in reader.read(&frame, std::time::Instant::now()) {
+            // The text is personal (it names the graduate): log only its size.
+            debug!(bytes = text.len(), "QR code read by the camera");
+            let _ = events.send(Msg::Event(Event::QrScanned(text)));
+        }
     }
 }
 
@@ -503,16 +546,20 @@ struct Shell {
     /// The journal could not record an attempt: the shutter must not fire for it.
     attempt_unrecorded: bool,
     payment_task: Option<tokio::task::JoinHandle<()>>,
+    /// The exposure and white balance last sent to the camera.
+    camera_controls: Option<CameraControls>,
 }
 
 impl Shell {
-    fn levels(&self, scene: LightScene) -> LightLevels {
+    /// The light levels and camera controls of a scene: the mode's preset, or idle (the camera
+    /// automatic).
+    fn scene(&self, scene: LightScene) -> (LightLevels, CameraControls) {
         let l = &self.settings.file.lights;
         let mode = |m: LightingMode| if m == LightingMode::Glasses { &l.glasses } else { &l.no_glasses };
         match scene {
-            LightScene::Idle => l.idle.clone(),
-            LightScene::Preview(m) => mode(m).preview.clone(),
-            LightScene::Capture(m) => mode(m).capture.clone(),
+            LightScene::Idle => (l.idle.clone(), CameraControls::default()),
+            LightScene::Preview(m) => (mode(m).preview.clone(), mode(m).camera),
+            LightScene::Capture(m) => (mode(m).capture.clone(), mode(m).camera),
         }
     }
 
@@ -543,7 +590,12 @@ impl Shell {
     fn run(&mut self, cmd: Command) {
         match cmd {
             Command::Lights(scene) => {
-                let _ = self.lights.send(self.levels(scene));
+                let (levels, controls) = self.scene(scene);
+                let _ = self.lights.send(levels);
+                if self.camera_controls != Some(controls) {
+                    self.camera_controls = Some(controls);
+                    let _ = self.camera.send(CameraCmd::Controls(controls));
+                }
             }
             Command::Chair(motion) => {
                 let _ = self.chair.send(motion);
@@ -830,6 +882,20 @@ async fn run(
             .expect("spawning the guide thread");
     }
 
+    let codes_tx = match devices.scanner {
+        Some(_) => None,
+        None => {
+            let (codes_tx, codes_rx) = std_mpsc::sync_channel(1);
+            let events = tx.clone();
+            thread::Builder::new()
+                .name("qr-camera".into())
+                .spawn(move || codes_worker(codes_rx, events))
+                .expect("spawning the camera QR reader");
+            info!("no scanner module: codes are read by the camera");
+            Some(codes_tx)
+        }
+    };
+    let reads_codes_by_camera = codes_tx.is_some();
     let (cam_tx, cam_rx) = std_mpsc::channel();
     let (chair_tx, chair_rx) = std_mpsc::channel();
     let (lights_tx, lights_rx) = std_mpsc::channel();
@@ -845,6 +911,7 @@ async fn run(
                 wall_clock,
                 capture_timeout,
                 guide: guide_tx,
+                codes: codes_tx,
             };
             let camera = devices.camera;
             spawn_device("camera", move || camera_worker(camera, worker))
@@ -852,7 +919,11 @@ async fn run(
         {
             let events = tx.clone();
             let scanner = devices.scanner;
-            spawn_device("qr-scanner", move || scanner_worker(scanner, events))
+            spawn_device("qr-scanner", move || {
+                if let Some(scanner) = scanner {
+                    scanner_worker(scanner, events)
+                }
+            })
         },
         {
             let (events, ui) = (tx.clone(), ui.clone());
@@ -884,6 +955,7 @@ async fn run(
         storage,
         attempt_unrecorded: false,
         payment_task: None,
+        camera_controls: None,
     };
     // Start safe: motor stopped, lights idle.
     shell.run(Command::Chair(Motion::Stop));
@@ -891,6 +963,7 @@ async fn run(
 
     let mut booth = Booth::default();
     let mut last_view = None;
+    let mut reading_codes = false;
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut sweeper = tokio::time::interval(SWEEP);
@@ -925,6 +998,10 @@ async fn run(
         booth = next;
         for cmd in cmds {
             shell.run(cmd);
+        }
+        if reads_codes_by_camera && visit::reading_codes(&booth) != reading_codes {
+            reading_codes = !reading_codes;
+            let _ = shell.camera.send(CameraCmd::ReadCodes(reading_codes));
         }
         let v = visit::view(&policy, &booth, now);
         if last_view.as_ref() != Some(&v) {
@@ -968,53 +1045,4 @@ fn event_name(e: &Event) -> &'static str {
         Event::DeviceRestored(_) => "device_restored",
         Event::Hours(_) => "hours",
     }
-}
-
-/// The booth on simulated hardware: devices from `gradbooth_hal::sim`, the simulated
-/// payment gateway, and the simulated clock from the configuration when it has one.
-/// Returns the parts and the simulated lights (so callers can see what they show).
-pub fn simulated(
-    settings: Settings,
-    sitters: Vec<RgbImage>,
-    reviewer: Arc<dyn Reviewer>,
-) -> Result<(Parts, gradbooth_hal::sim::SimLights), crate::storage::StorageError> {
-    let wall_clock = settings.sim_clock_start.map_or(WallClock::System, WallClock::simulated);
-    let (storage, _recovery) =
-        Storage::open(&settings.data_dir, settings.unpaid_retention, wall_clock.now().timestamp())?;
-    use gradbooth_hal::sim::{ChairModel, SimCamera, SimChair, SimLights, SimScanner};
-    let controls = SimControls::new();
-    let cam = &settings.file.hardware.camera;
-    let camera = SimCamera::new(controls.clone(), cam.width, cam.height, cam.fps).with_sitters(sitters);
-    let mut scanner = SimScanner::new(controls.clone());
-    if let Some(path) = &settings.scan_file {
-        scanner = scanner.with_file(path.clone());
-    }
-    let lights = SimLights::new(controls.clone());
-    // The simulated chair keeps the configured run-time guard, like the real driver.
-    let chair_model = match &settings.file.hardware.chair {
-        Some(c) => ChairModel { max_run: c.timing().max_run, ..ChairModel::default() },
-        None => ChairModel::default(),
-    };
-    let gateway = Arc::new(SimulatedGateway::new());
-    // A throw-away issuer key, trusted only by this simulated booth, for the demo ticket.
-    let issuer = Arc::new(ticket::generate_key());
-    let mut settings = settings;
-    settings.issuers.insert("sim", issuer.verifying_key());
-    let parts = Parts {
-        devices: Devices {
-            camera: Box::new(camera),
-            scanner: Box::new(scanner),
-            chair: Box::new(SimChair::new(controls.clone(), chair_model)),
-            lights: Box::new(lights.clone()),
-        },
-        reviewer,
-        payment: gateway.clone(),
-        wall_clock,
-        sim: Some(controls),
-        sim_gateway: Some(gateway),
-        sim_issuer: Some(issuer),
-        storage: Arc::new(storage),
-        settings,
-    };
-    Ok((parts, lights))
 }

@@ -163,7 +163,7 @@ fn booth_process(dir: PathBuf, seed: u64) {
     let site = settings.file.tickets.site.clone();
     let sitter = RgbImage::from_pixel(960, 540, image::Rgb([128, 150, 170]));
     let reviewer = Arc::new(CoinReviewer(AtomicU64::new(seed)));
-    let (parts, _lights) = runtime::simulated(settings, vec![sitter], reviewer).unwrap();
+    let (parts, _lights) = devices::simulated(settings, vec![sitter], reviewer).unwrap();
     let (storage, wall_clock) = (parts.storage.clone(), parts.wall_clock);
     let (tx, rx) = mpsc::channel();
     let booth = runtime::start(parts, Arc::new(tx));

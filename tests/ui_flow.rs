@@ -7,10 +7,12 @@ use std::time::{Duration, Instant};
 
 use gradbooth::config::Settings;
 use gradbooth::review::ScriptedReviewer;
+use gradbooth::devices;
 use gradbooth::runtime::{self, BoothHandle};
 use gradbooth::screen::{self, UiMsg};
 use gradbooth::ui::{AppWindow, BoothAdapter};
-use gradbooth_hal::sim::SimLights;
+use gradbooth_hal::CameraControls;
+use gradbooth_hal::sim::{SimControls, SimLights};
 use i_slint_backend_testing::ElementHandle;
 use slint::ComponentHandle;
 
@@ -43,10 +45,28 @@ impl Booth {
         // Each booth its own journal.
         let data = tempfile::tempdir().unwrap();
         settings.data_dir = data.path().to_owned();
-        let (parts, lights) = runtime::simulated(settings.clone(), sitters, reviewer).unwrap();
+        let (parts, lights) = devices::simulated(settings.clone(), sitters, reviewer).unwrap();
         let booth = Rc::new(runtime::start(parts, Arc::new(tx)));
         screen::connect(&app, booth.clone());
         Booth { app, rx, booth, lights, settings, _data: data }
+    }
+
+    /// The booth on the Raspberry Pi's real devices, at the paths `tune` sets.
+    fn start_pi(tune: impl FnOnce(&mut Settings)) -> Booth {
+        i_slint_backend_testing::init_no_event_loop();
+        let mut settings = Settings::parse(include_str!("../config/booth.toml")).unwrap();
+        settings.file.hardware.backend = gradbooth::config::Backend::Pi;
+        tune(&mut settings);
+        let app = AppWindow::new().unwrap();
+        screen::apply_settings(&app, &settings);
+        let (tx, rx) = mpsc::channel();
+        let data = tempfile::tempdir().unwrap();
+        settings.data_dir = data.path().to_owned();
+        let parts = devices::pi(settings.clone(), Arc::new(ScriptedReviewer { pass: true })).unwrap();
+        let booth = Rc::new(runtime::start(parts, Arc::new(tx)));
+        screen::connect(&app, booth.clone());
+        // No simulated lights on the Pi: these stay untouched.
+        Booth { app, rx, booth, lights: SimLights::new(SimControls::new()), settings, _data: data }
     }
 
     fn screen(&self) -> String {
@@ -344,4 +364,53 @@ fn a_scanner_plugged_back_in_reads_the_next_code() {
     b.wait_for("scan", SOON);
     b.booth.simulate("demo_ticket");
     b.wait_for("confirm", SOON);
+}
+
+#[test]
+fn without_a_scanner_module_the_camera_reads_the_code_held_up_to_it() {
+    let b = Booth::start(|s| s.file.hardware.scanner = None);
+    b.wait_for("idle", SOON);
+    b.press("准备拍摄");
+    b.wait_for("scan", SOON);
+    // A poster's code held up to the camera is read from its frames, and explained.
+    b.booth.sim().unwrap().present_qr("https://example.com/some-poster");
+    b.wait_until_shown("这不是拍摄二维码。请打开小程序，出示“个人拍摄二维码”。");
+    // The demo graduate holds up the personal shooting code: drawn into the simulated camera's
+    // frames, decoded by the camera-based reader.
+    b.booth.simulate("demo_ticket");
+    b.wait_for("confirm", SOON);
+    assert!(b.shows("李明"));
+}
+
+#[test]
+fn the_lighting_mode_sets_the_cameras_exposure_and_white_balance_and_the_end_resets_them() {
+    let b = Booth::start(|_| {});
+    let sim = b.booth.sim().unwrap().clone();
+    let glasses = b.settings.file.lights.glasses.camera;
+    assert_ne!(glasses, CameraControls::default(), "the default config sets the glasses preset's camera");
+    to_lighting(&b);
+    b.press("戴眼镜");
+    b.wait_for("rules", SOON);
+    b.press("开始拍摄");
+    b.wait_for("seat", SOON);
+    b.pump_until("the glasses preset on the camera", SOON, |_| sim.camera_controls() == glasses);
+    b.press("退出");
+    b.wait_for("idle", SOON);
+    b.pump_until("the camera automatic again", SOON, |_| sim.camera_controls() == CameraControls::default());
+}
+
+#[test]
+fn the_pi_booth_without_its_devices_is_out_of_service_and_names_each_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = Booth::start_pi(|s| {
+        let missing = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+        s.file.hardware.camera.device = missing("video-camera");
+        s.file.hardware.scanner.as_mut().unwrap().path = missing("tty-scanner");
+    });
+    b.wait_for("out_of_service", Duration::from_secs(10));
+    // This machine is not a Raspberry Pi: its GPIO (chair, lights) cannot open either.
+    for device in ["相机", "扫码器", "升降座椅", "灯光"] {
+        b.wait_until_shown(&format!("设备故障：{device}。工作人员正在处理。"));
+    }
+    assert!(b.booth.sim().is_none(), "no simulated devices on the Pi");
 }

@@ -10,9 +10,11 @@ use std::time::Duration;
 
 pub use image::RgbImage;
 
+pub mod camera_qr;
 pub mod gpio_chair;
 pub mod gpio_lights;
 pub mod lines;
+pub mod opening;
 pub mod rpi;
 pub mod serial_scanner;
 pub mod sim;
@@ -75,12 +77,27 @@ impl DeviceError {
     }
 }
 
+/// Exposure and white balance for a lighting preset. `None` leaves that control automatic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraControls {
+    /// Exposure time in units of 100 µs (V4L2's absolute exposure; 100 = 10 ms).
+    #[serde(default)]
+    pub exposure_100us: Option<u32>,
+    /// White balance colour temperature, kelvin.
+    #[serde(default)]
+    pub white_balance_k: Option<u32>,
+}
+
 /// The camera: a preview stream for the screen and a full-resolution still for the photo.
 pub trait Camera: Send {
     /// The next preview frame, waiting at most `timeout`.
     fn preview_frame(&mut self, timeout: Duration) -> Result<RgbImage, DeviceError>;
     /// A full-resolution still, waiting at most `timeout`.
     fn capture_still(&mut self, timeout: Duration) -> Result<RgbImage, DeviceError>;
+    /// Exposure and white balance from now on, where the camera allows them; what it does not
+    /// allow is reported in the log and left automatic, never an error for the visit.
+    fn set_controls(&mut self, controls: CameraControls);
 }
 
 /// A QR code reader that yields decoded texts.

@@ -118,10 +118,51 @@ impl LineDecoder {
     }
 }
 
+/// A reader sees a code held in front of it many times: the same text again within `window`
+/// of its last sighting counts once (so a code held still never counts twice, and a graduate
+/// who scans again after the window is heard).
+#[derive(Debug)]
+pub struct RepeatFilter {
+    window: std::time::Duration,
+    last: Option<(String, std::time::Instant)>,
+}
+
+impl RepeatFilter {
+    pub fn new(window: std::time::Duration) -> Self {
+        RepeatFilter { window, last: None }
+    }
+
+    /// Whether `text`, seen at `now`, is a new read (true) or a repeat (false).
+    pub fn is_new(&mut self, text: &str, now: std::time::Instant) -> bool {
+        let repeat = self
+            .last
+            .as_ref()
+            .is_some_and(|(last, at)| last == text && now.saturating_duration_since(*at) < self.window);
+        self.last = Some((text.to_owned(), now));
+        !repeat
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_code_held_still_counts_once_and_again_after_the_window() {
+        use std::time::{Duration, Instant};
+        let t0 = Instant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let mut f = RepeatFilter::new(Duration::from_millis(2000));
+        assert!(f.is_new("A", ms(0)));
+        // Seen every half second for five seconds: each sighting renews the window.
+        for n in 1..=10 {
+            assert!(!f.is_new("A", ms(n * 500)), "sighting {n}");
+        }
+        assert!(f.is_new("B", ms(5100)));
+        assert!(f.is_new("A", ms(5200)), "another code in between: A is new again");
+        assert!(f.is_new("A", ms(7300)), "after the window");
+    }
 
     fn text(s: &str) -> Line {
         Line::Text(s.into())

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use tracing::{debug, info, warn};
 
-use crate::lines::{Line, LineDecoder, Terminator};
+use crate::lines::{Line, LineDecoder, RepeatFilter, Terminator};
 use crate::{DeviceError, DeviceKind, QrScanner};
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -50,7 +50,7 @@ pub struct SerialScanner {
     port: Option<Box<dyn serialport::SerialPort>>,
     decoder: LineDecoder,
     pending: VecDeque<String>,
-    last: Option<(String, Instant)>,
+    repeats: RepeatFilter,
 }
 
 /// How long one read waits, so `next_text` keeps to its own timeout.
@@ -60,7 +60,8 @@ impl SerialScanner {
     /// Does not open the port yet: the first `next_text` does (and reports if it cannot).
     pub fn new(config: SerialScannerConfig) -> Self {
         let decoder = LineDecoder::new(config.max_line, config.terminator);
-        SerialScanner { config, port: None, decoder, pending: VecDeque::new(), last: None }
+        let repeats = RepeatFilter::new(Duration::from_millis(config.repeat_window_ms));
+        SerialScanner { config, port: None, decoder, pending: VecDeque::new(), repeats }
     }
 
     fn disconnected(&self, detail: impl std::fmt::Display) -> DeviceError {
@@ -83,17 +84,11 @@ impl SerialScanner {
 
     /// A text the decoder completed: dropped if it repeats the last one within the window.
     fn take(&mut self, text: String, now: Instant) {
-        let window = Duration::from_millis(self.config.repeat_window_ms);
-        if let Some((last, at)) = &self.last
-            && *last == text
-            && now.duration_since(*at) < window
-        {
+        if self.repeats.is_new(&text, now) {
+            self.pending.push_back(text);
+        } else {
             debug!(bytes = text.len(), "repeated read of the same code ignored");
-            self.last = Some((text, now));
-            return;
         }
-        self.last = Some((text.clone(), now));
-        self.pending.push_back(text);
     }
 }
 

@@ -15,13 +15,15 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use tracing::{info, warn};
 
-use crate::{Camera, DeviceError, DeviceKind, RgbImage};
+use crate::{Camera, CameraControls, DeviceError, DeviceKind, RgbImage};
 
 /// Where frames come from. `frame` blocks until the next frame (or fails). A source lives on
 /// the camera thread only (nokhwa's camera cannot move between threads).
 pub trait FrameSource {
     fn open(&mut self) -> Result<(), String>;
     fn frame(&mut self) -> Result<RgbImage, String>;
+    /// Applies what the camera allows; says what it refused.
+    fn set_controls(&mut self, controls: CameraControls) -> Result<(), String>;
     fn close(&mut self);
 }
 
@@ -31,6 +33,8 @@ struct Slot {
     frame: Option<Arc<RgbImage>>,
     /// Why the camera is not delivering (None while it is).
     down: Option<String>,
+    /// Controls asked for and not yet applied by the camera thread.
+    controls: Option<CameraControls>,
 }
 
 struct Shared {
@@ -60,13 +64,22 @@ impl ThreadedCamera {
                 let mut source = make();
                 let mut backoff = Duration::from_millis(200);
                 let mut open = false;
+                // The controls in force, applied again whenever the camera is reopened.
+                let mut controls = None;
                 while !s.stop.load(Ordering::Relaxed) {
+                    let asked = s.lock().controls.take();
+                    if asked.is_some() {
+                        controls = asked;
+                    }
                     if !open {
                         match source.open() {
                             Ok(()) => {
                                 info!("camera opened");
                                 open = true;
                                 backoff = Duration::from_millis(200);
+                                if let Some(c) = controls {
+                                    apply_controls(&mut source, c);
+                                }
                             }
                             Err(e) => {
                                 s.set_down(e);
@@ -75,6 +88,9 @@ impl ThreadedCamera {
                                 continue;
                             }
                         }
+                    }
+                    if let (Some(c), true) = (asked, open) {
+                        apply_controls(&mut source, c);
                     }
                     match source.frame() {
                         Ok(frame) => {
@@ -122,6 +138,13 @@ impl ThreadedCamera {
     }
 }
 
+fn apply_controls(source: &mut impl FrameSource, c: CameraControls) {
+    match source.set_controls(c) {
+        Ok(()) => info!(?c, "camera controls set"),
+        Err(e) => warn!(?c, refused = %e, "the camera does not allow some controls; left automatic"),
+    }
+}
+
 impl Shared {
     fn lock(&self) -> std::sync::MutexGuard<'_, Slot> {
         self.slot.lock().unwrap_or_else(|e| e.into_inner())
@@ -145,6 +168,10 @@ impl Camera for ThreadedCamera {
     /// The stream runs at full resolution: the still is the next whole frame after the request.
     fn capture_still(&mut self, timeout: Duration) -> Result<RgbImage, DeviceError> {
         self.next(timeout)
+    }
+    /// Applied by the camera thread before its next frame (and again after a reopen).
+    fn set_controls(&mut self, controls: CameraControls) {
+        self.shared.lock().controls = Some(controls);
     }
 }
 
@@ -215,6 +242,38 @@ impl FrameSource for NokhwaSource {
         buffer.decode_image::<RgbFormat>().map_err(|e| e.to_string())
     }
 
+    /// UVC cameras take exposure as V4L2's absolute exposure (manual mode first) and white
+    /// balance as a colour temperature (automatic white balance off first).
+    fn set_controls(&mut self, c: CameraControls) -> Result<(), String> {
+        use nokhwa::utils::{ControlValueSetter as V, KnownCameraControl as K};
+        const EXPOSURE_AUTO: u128 = 0x009a_0901;
+        const EXPOSURE_ABSOLUTE: u128 = 0x009a_0902;
+        const AUTO_WHITE_BALANCE: u128 = 0x0098_090c;
+        const MANUAL: i64 = 1;
+        const APERTURE_PRIORITY: i64 = 3;
+        let camera = self.camera.as_mut().ok_or("camera not open")?;
+        let mut steps = vec![];
+        match c.exposure_100us {
+            Some(e) => {
+                steps.push((K::Other(EXPOSURE_AUTO), V::Integer(MANUAL)));
+                steps.push((K::Other(EXPOSURE_ABSOLUTE), V::Integer(i64::from(e))));
+            }
+            None => steps.push((K::Other(EXPOSURE_AUTO), V::Integer(APERTURE_PRIORITY))),
+        }
+        match c.white_balance_k {
+            Some(k) => {
+                steps.push((K::Other(AUTO_WHITE_BALANCE), V::Boolean(false)));
+                steps.push((K::WhiteBalance, V::Integer(i64::from(k))));
+            }
+            None => steps.push((K::Other(AUTO_WHITE_BALANCE), V::Boolean(true))),
+        }
+        let refused: Vec<String> = steps
+            .into_iter()
+            .filter_map(|(id, v)| camera.set_camera_control(id, v).err().map(|e| e.to_string()))
+            .collect();
+        if refused.is_empty() { Ok(()) } else { Err(refused.join("; ")) }
+    }
+
     fn close(&mut self) {
         if let Some(mut c) = self.camera.take() {
             let _ = c.stop_stream();
@@ -236,6 +295,8 @@ mod tests {
         hang: bool,
         opens: u32,
         n: u8,
+        /// Controls applied, in order.
+        applied: Vec<CameraControls>,
     }
 
     impl FrameSource for Fake {
@@ -260,6 +321,10 @@ mod tests {
             }
             s.n = s.n.wrapping_add(1);
             Ok(RgbImage::from_pixel(4, 3, image::Rgb([s.n, 0, 0])))
+        }
+        fn set_controls(&mut self, c: CameraControls) -> Result<(), String> {
+            self.0.lock().unwrap().applied.push(c);
+            Ok(())
         }
         fn close(&mut self) {}
     }
@@ -313,5 +378,25 @@ mod tests {
             assert!(Instant::now() < deadline, "never came back");
         }
         assert_eq!(fake.0.lock().unwrap().opens, 2, "opened again once it was back");
+    }
+
+    #[test]
+    fn controls_are_applied_and_applied_again_after_a_reopen() {
+        let fake = Fake::default();
+        let mut cam = camera(&fake);
+        cam.preview_frame(WAIT).unwrap();
+        let glasses = CameraControls { exposure_100us: Some(120), white_balance_k: Some(5000) };
+        cam.set_controls(glasses);
+        cam.preview_frame(WAIT).unwrap();
+        cam.preview_frame(WAIT).unwrap();
+        assert_eq!(fake.0.lock().unwrap().applied, vec![glasses]);
+        set(&fake, |s| s.unplugged = true);
+        assert!(cam.preview_frame(WAIT).is_err());
+        set(&fake, |s| s.unplugged = false);
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while cam.preview_frame(Duration::from_millis(100)).is_err() {
+            assert!(Instant::now() < deadline, "never came back");
+        }
+        assert_eq!(fake.0.lock().unwrap().applied, vec![glasses, glasses], "the reopened camera gets them again");
     }
 }

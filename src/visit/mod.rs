@@ -106,6 +106,12 @@ impl Booth {
     }
 }
 
+/// Whether the booth is waiting for a QR code (idle, or the scan screen not checking one):
+/// the camera-based reader reads frames only then.
+pub fn reading_codes(booth: &Booth) -> bool {
+    matches!(booth.phase, Phase::Idle | Phase::Scan { checking: false, .. })
+}
+
 /// The timeout of the screen `phase` shows, if it has one.
 pub fn timeout_of(policy: &Policy, phase: &Phase) -> Option<(Instant, std::time::Duration)> {
     let t = &policy.timeouts;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use image::{Rgb, RgbImage};
 
 use super::SimControls;
-use crate::{Camera, DeviceError, DeviceKind};
+use crate::{Camera, CameraControls, DeviceError, DeviceKind};
 
 /// Phases of the synthetic sway; frames are rendered once per phase and reused.
 const SWAY_PHASES: usize = 12;
@@ -87,7 +87,20 @@ impl Camera for SimCamera {
         self.controls.check_plugged(DeviceKind::Camera)?;
         self.pace(timeout)?;
         self.frame_count += 1;
-        Ok(self.frame())
+        let mut frame = self.frame();
+        if let Some(text) = self.controls.held_code() {
+            // A phone held up beside the sitter's face.
+            let (w, h) = frame.dimensions();
+            let module = (h / 180).max(3);
+            if let Err(e) = crate::camera_qr::draw_code(&mut frame, &text, w / 2 + w / 12, h / 5, module) {
+                tracing::warn!(error = %e, "simulated code not shown");
+            }
+        }
+        Ok(frame)
+    }
+
+    fn set_controls(&mut self, controls: CameraControls) {
+        self.controls.set_camera_controls(controls);
     }
 
     fn capture_still(&mut self, _timeout: Duration) -> Result<RgbImage, DeviceError> {
@@ -206,6 +219,20 @@ mod tests {
         let frame = fit_to_sensor(&portrait, 160, 90);
         assert_eq!(frame.dimensions(), (160, 90));
         assert_eq!(frame.get_pixel(80, 45), &Rgb([10, 200, 10]));
+    }
+
+    #[test]
+    fn a_code_presented_is_held_up_to_the_camera_when_it_reads_codes() {
+        let controls = SimControls::new();
+        let mut cam = SimCamera::new(controls.clone(), 1920, 1080, 1000);
+        let t = Duration::from_millis(50);
+        controls.present_qr("to the scanner");
+        assert!(crate::camera_qr::decode(&cam.preview_frame(t).unwrap(), 2048).is_empty());
+        assert_eq!(controls.take_scan().as_deref(), Some("to the scanner"));
+        controls.set_codes_to_camera(true);
+        controls.present_qr("to the camera");
+        assert_eq!(crate::camera_qr::decode(&cam.preview_frame(t).unwrap(), 2048), vec!["to the camera".to_owned()]);
+        assert_eq!(controls.take_scan(), None);
     }
 
     #[test]

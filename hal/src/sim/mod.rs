@@ -16,7 +16,9 @@ pub use scanner::SimScanner;
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::{DeviceError, DeviceKind, SeatButton};
+use std::time::{Duration, Instant};
+
+use crate::{CameraControls, DeviceError, DeviceKind, SeatButton};
 
 #[derive(Default)]
 struct Shared {
@@ -25,7 +27,15 @@ struct Shared {
     buttons: VecDeque<SeatButton>,
     chair_jammed: bool,
     chair_motion: crate::Motion,
+    /// Codes go to the camera (the booth reads them from its frames) rather than the scanner.
+    codes_to_camera: bool,
+    /// A code held up to the camera, and until when.
+    held_code: Option<(String, Instant)>,
+    camera_controls: CameraControls,
 }
+
+/// How long a code presented to the simulated camera stays in view.
+const HOLD: Duration = Duration::from_secs(3);
 
 /// Cloneable handle through which keyboard shortcuts, the debug panel, tests and the demo
 /// act on the simulated devices.
@@ -44,9 +54,40 @@ impl SimControls {
         self.shared.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Hold a QR code in front of the scanner.
+    /// Hold a QR code in front of the booth's reader: the scanner, or the camera when the
+    /// booth reads codes with its camera (then it stays in view for three seconds).
     pub fn present_qr(&self, text: impl Into<String>) {
-        self.lock().scans.push_back(text.into());
+        let mut s = self.lock();
+        if s.codes_to_camera {
+            s.held_code = Some((text.into(), Instant::now() + HOLD));
+        } else {
+            s.scans.push_back(text.into());
+        }
+    }
+
+    /// The booth has no scanner module: codes are held up to the camera.
+    pub fn set_codes_to_camera(&self, on: bool) {
+        self.lock().codes_to_camera = on;
+    }
+
+    /// The exposure and white balance last set on the simulated camera.
+    pub fn camera_controls(&self) -> CameraControls {
+        self.lock().camera_controls
+    }
+
+    fn set_camera_controls(&self, c: CameraControls) {
+        self.lock().camera_controls = c;
+    }
+
+    fn held_code(&self) -> Option<String> {
+        let mut s = self.lock();
+        match &s.held_code {
+            Some((_, until)) if Instant::now() >= *until => {
+                s.held_code = None;
+                None
+            }
+            held => held.as_ref().map(|(t, _)| t.clone()),
+        }
     }
 
     pub fn seat_button(&self, event: SeatButton) {
