@@ -1,4 +1,5 @@
-//! The preview path per frame: a 1920×1080 camera frame to the image the UI shows.
+//! Per camera frame: the preview path (a 1920×1080 frame to the image the UI shows) and the
+//! camera-based QR reader (a frame with a phone's code held up, and one without).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use gradbooth::preview::{PREVIEW_HEIGHT, PREVIEW_WIDTH, preview_image};
@@ -17,5 +18,22 @@ fn preview(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, preview);
+fn camera_qr(c: &mut Criterion) {
+    let controls = SimControls::new();
+    let mut camera = SimCamera::new(controls.clone(), 1920, 1080, 1000);
+    let empty = camera.preview_frame(std::time::Duration::from_secs(1)).expect("a synthetic frame");
+    controls.set_codes_to_camera(true);
+    // A shooting ticket's length (~230 characters, a version-9 code).
+    controls.present_qr(format!("GBT1:{}", "A".repeat(225)));
+    let held = camera.preview_frame(std::time::Duration::from_secs(1)).expect("a synthetic frame");
+    assert_eq!(gradbooth_hal::camera_qr::decode(&held, 2048).len(), 1);
+    c.bench_function("camera_qr_1920x1080_code_held_up", |b| {
+        b.iter(|| gradbooth_hal::camera_qr::decode(std::hint::black_box(&held), 2048))
+    });
+    c.bench_function("camera_qr_1920x1080_no_code", |b| {
+        b.iter(|| gradbooth_hal::camera_qr::decode(std::hint::black_box(&empty), 2048))
+    });
+}
+
+criterion_group!(benches, preview, camera_qr);
 criterion_main!(benches);

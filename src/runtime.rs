@@ -402,6 +402,8 @@ fn camera_worker(mut camera: Box<dyn Camera>, w: CameraWorker) {
                     // The guide takes the newest frame when it is free; others are dropped.
                     let _ = guide.try_send(Arc::new(frame));
                 } else if reading_codes && let Some(codes) = &codes {
+                    // The scan screen shows what the camera sees, so the code can be aimed.
+                    ui.send(UiMsg::Preview(preview_image(&frame, PREVIEW_WIDTH, PREVIEW_HEIGHT)));
                     // Likewise the code reader: a frame waiting while it reads is dropped.
                     let _ = codes.try_send(Arc::new(frame));
                 }

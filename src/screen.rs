@@ -55,6 +55,7 @@ pub fn apply_settings(app: &AppWindow, settings: &Settings) {
     a.set_data_phone(f.help.data_phone.as_str().into());
     a.set_price(yuan(settings.price_fen).into());
     a.set_attempts_max(settings.policy.max_attempts as i32);
+    a.set_codes_by_camera(f.hardware.scanner.is_none());
     a.set_glasses_policy(
         match settings.policy.glasses {
             crate::config::GlassesPolicy::Allowed => "allowed",

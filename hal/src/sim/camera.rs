@@ -89,10 +89,10 @@ impl Camera for SimCamera {
         self.frame_count += 1;
         let mut frame = self.frame();
         if let Some(text) = self.controls.held_code() {
-            // A phone held up beside the sitter's face.
+            // A phone held up in front of the sitter's chest.
             let (w, h) = frame.dimensions();
             let module = (h / 180).max(3);
-            if let Err(e) = crate::camera_qr::draw_code(&mut frame, &text, w / 2 + w / 12, h / 5, module) {
+            if let Err(e) = crate::camera_qr::draw_code(&mut frame, &text, w / 2, h * 3 / 5, module) {
                 tracing::warn!(error = %e, "simulated code not shown");
             }
         }
