@@ -12,6 +12,7 @@ use crate::config::{Closed, Settings};
 use crate::preview::{PREVIEW_HEIGHT, PREVIEW_WIDTH, preview_image};
 use crate::screen::{self, UiMsg};
 use crate::ui::AppWindow;
+use slint::ComponentHandle;
 use crate::visit::*;
 
 /// One picture of the gallery: a name and the booth state it shows.
@@ -134,9 +135,18 @@ pub fn run(config: &Path, out: &Path) -> anyhow::Result<Vec<std::path::PathBuf>>
 
     let mut camera = SimCamera::new(SimControls::new(), 1920, 1080, 1000);
     let frame = camera.preview_frame(Duration::from_secs(1))?;
+    let held = {
+        let mut held = frame.clone();
+        let text = crate::ticket::issue(
+            &crate::ticket::generate_key(),
+            &crate::ticket::demo_claims(&settings.file.tickets.site, 1_748_916_000),
+        );
+        gradbooth_hal::camera_qr::draw_code(&mut held, &text, 960, 648, 6).map_err(anyhow::Error::msg)?;
+        held
+    };
     // The camera pictures are the same on every screen: set them once.
     screen::apply(&app, UiMsg::Preview(preview_image(&frame, PREVIEW_WIDTH, PREVIEW_HEIGHT)));
-    screen::apply(&app, UiMsg::Photo(Some(Arc::new(frame))));
+    screen::apply(&app, UiMsg::Photo(Some(Arc::new(frame.clone()))));
     screen::apply(&app, UiMsg::Chair { height_percent: Some(55), fault: None });
     // A live hint as the guidance gives one (the seat and countdown screens show it).
     screen::apply(&app, UiMsg::Hint("hint_seat_up"));
@@ -153,6 +163,27 @@ pub fn run(config: &Path, out: &Path) -> anyhow::Result<Vec<std::path::PathBuf>>
             crate::headless::save_png(&app, &path)?;
             written.push(path);
         }
+        let n = examples(&settings.policy).len();
+        // A booth without a scanner module: the scan screen shows the camera, a code held up.
+        let adapter = app.global::<crate::ui::BoothAdapter>();
+        adapter.set_codes_by_camera(true);
+        screen::apply(&app, UiMsg::Preview(preview_image(&held, PREVIEW_WIDTH, PREVIEW_HEIGHT)));
+        let scan = view(&settings.policy, &at(Phase::Scan { since: Instant(0), checking: false, refusal: None }), Instant(0));
+        screen::apply(&app, UiMsg::View(Box::new(scan)));
+        let path = out.join(dir).join(format!("{:02}-scan-by-camera.png", n + 1));
+        crate::headless::save_png(&app, &path)?;
+        written.push(path);
+        adapter.set_codes_by_camera(false);
+        screen::apply(&app, UiMsg::Preview(preview_image(&frame, PREVIEW_WIDTH, PREVIEW_HEIGHT)));
+        // A booth that cannot start (here: the Pi without an issuer key).
+        screen::show_startup_error(
+            &app,
+            "loading /etc/gradbooth/booth.toml: tickets.issuers = {}: the real booth needs at least one issuer key (gradbooth ticket keygen prints one)",
+        );
+        let path = out.join(dir).join(format!("{:02}-cannot_start.png", n + 2));
+        crate::headless::save_png(&app, &path)?;
+        written.push(path);
+        adapter.set_startup_error("".into());
     }
     Ok(written)
 }

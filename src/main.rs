@@ -245,17 +245,44 @@ impl UiSink for EventLoopSink {
     }
 }
 
+/// The configuration as the booth runs it: the file, the data directory and devices given on
+/// the command line (or by the service's environment).
+fn load_settings(
+    config: &std::path::Path,
+    data_dir: Option<&std::path::Path>,
+    hardware: Option<Backend>,
+) -> anyhow::Result<Settings> {
+    let mut settings =
+        Settings::load_on(config, hardware).with_context(|| format!("loading {}", config.display()))?;
+    if let Some(dir) = data_dir {
+        settings.data_dir = dir.to_owned();
+    }
+    Ok(settings)
+}
+
+/// The booth's parts from its configuration, the window set up for them.
+fn assemble(app: &AppWindow, settings: Settings, debug_panel: bool) -> anyhow::Result<gradbooth::runtime::Parts> {
+    screen::apply_settings(app, &settings);
+    screen::set_language(app, settings.file.ui.language == "en");
+    let reviewer = gradbooth::review::from_settings(&settings.review);
+    Ok(match settings.file.hardware.backend {
+        Backend::Simulated => {
+            app.global::<BoothAdapter>().set_debug_panel(debug_panel);
+            let sitters =
+                gradbooth_hal::sim::SimCamera::load_sitters(&settings.file.hardware.simulated.sitter_images)
+                    .context("reading hardware.simulated.sitter_images")?;
+            gradbooth::devices::simulated(settings, sitters, reviewer)?.0
+        }
+        Backend::Pi => gradbooth::devices::pi(settings, reviewer)?,
+    })
+}
+
 fn run_booth(
     config: &std::path::Path,
     data_dir: Option<&std::path::Path>,
     hardware: Option<Backend>,
     debug_panel: bool,
 ) -> anyhow::Result<()> {
-    let mut settings =
-        Settings::load_on(config, hardware).with_context(|| format!("loading {}", config.display()))?;
-    if let Some(dir) = data_dir {
-        settings.data_dir = dir.to_owned();
-    }
     let app = match AppWindow::new() {
         Ok(app) => app,
         Err(e) => {
@@ -268,18 +295,12 @@ fn run_booth(
             std::process::exit(2);
         }
     };
-    screen::apply_settings(&app, &settings);
-    screen::set_language(&app, settings.file.ui.language == "en");
-    let reviewer = gradbooth::review::from_settings(&settings.review);
-    let parts = match settings.file.hardware.backend {
-        Backend::Simulated => {
-            app.global::<BoothAdapter>().set_debug_panel(debug_panel);
-            let sitters =
-                gradbooth_hal::sim::SimCamera::load_sitters(&settings.file.hardware.simulated.sitter_images)
-                    .context("reading hardware.simulated.sitter_images")?;
-            gradbooth::devices::simulated(settings, sitters, reviewer)?.0
+    let parts = match load_settings(config, data_dir, hardware).and_then(|s| assemble(&app, s, debug_panel)) {
+        Ok(parts) => parts,
+        Err(e) => {
+            let (config, data_dir) = (config.to_owned(), data_dir.map(|d| d.to_owned()));
+            return cannot_start(&app, &e, move || load_and_open(&config, data_dir.as_deref(), hardware));
         }
-        Backend::Pi => gradbooth::devices::pi(settings, reviewer)?,
     };
     let sink = EventLoopSink { app: app.as_weak(), frame_pending: Arc::default() };
     let booth = Rc::new(gradbooth::runtime::start(parts, Arc::new(sink)));
@@ -300,4 +321,50 @@ fn run_booth(
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     booth.shutdown();
     result.context("the UI event loop failed")
+}
+
+/// Whether the booth could start now: its configuration loads and its data directory opens.
+fn load_and_open(
+    config: &std::path::Path,
+    data_dir: Option<&std::path::Path>,
+    hardware: Option<Backend>,
+) -> anyhow::Result<()> {
+    let s = load_settings(config, data_dir, hardware)?;
+    let now = chrono::Utc::now().timestamp();
+    gradbooth::storage::Storage::open(&s.data_dir, s.unpaid_retention, now).context("opening the data directory")?;
+    Ok(())
+}
+
+/// The booth cannot start (a bad configuration, an unusable data directory). Rather than
+/// exiting into a restart loop behind a black screen, it shows the out of service screen with
+/// the reason, keeps the service watchdog fed, and looks again every 30 s; once the problem is
+/// fixed it exits with status 75 so the service manager starts it afresh.
+fn cannot_start(app: &AppWindow, err: &anyhow::Error, retry: impl Fn() -> anyhow::Result<()> + 'static) -> anyhow::Result<()> {
+    let reason = format!("{err:#}");
+    tracing::error!(reason, "the booth cannot start; out of service until this is fixed");
+    screen::show_startup_error(app, &reason);
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+    let watchdog = slint::Timer::default();
+    watchdog.start(slint::TimerMode::Repeated, std::time::Duration::from_secs(2), || {
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
+    });
+    let fixed = Rc::new(std::cell::Cell::new(false));
+    let recheck = slint::Timer::default();
+    {
+        let fixed = fixed.clone();
+        recheck.start(slint::TimerMode::Repeated, std::time::Duration::from_secs(30), move || {
+            if retry().is_ok() {
+                fixed.set(true);
+                let _ = slint::quit_event_loop();
+            }
+        });
+    }
+    app.run().context("the UI event loop failed")?;
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+    if fixed.get() {
+        tracing::info!("the problem is fixed; exiting so the service starts the booth again");
+        eprintln!("gradbooth: the problem is fixed; start the booth again (the service does so itself)");
+        std::process::exit(75);
+    }
+    Ok(())
 }

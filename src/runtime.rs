@@ -28,7 +28,7 @@ use crate::screen::{UiMsg, UiSink};
 use crate::storage::Storage;
 use crate::ticket;
 use crate::visit::{
-    self, Booth, Command, Event, Instant, Intent, LightScene, LightingMode, PaymentOrder, PaymentUpdate, PhotoId,
+    self, Booth, CodeReading, Command, Event, Instant, Intent, LightScene, LightingMode, PaymentOrder, PaymentUpdate, PhotoId,
     TicketGrant, TicketRefusal, VisitOutcome,
 };
 
@@ -283,7 +283,7 @@ impl Health {
 enum CameraCmd {
     Preview(bool),
     /// Hand frames to the camera-based QR reader (the booth is waiting for a code).
-    ReadCodes(bool),
+    ReadCodes(CodeReading),
     Controls(CameraControls),
     Capture { ticket_id: String, attempt: u8 },
 }
@@ -327,8 +327,9 @@ fn camera_worker(mut camera: Box<dyn Camera>, w: CameraWorker) {
     let mut health = Health::new(DeviceKind::Camera, events.clone());
     let next_id = AtomicU32::new(1);
     let mut previewing = false;
-    let mut reading_codes = false;
+    let mut reading = CodeReading::Off;
     loop {
+        let reading_codes = reading != CodeReading::Off;
         let wait = if previewing {
             Duration::ZERO
         } else if reading_codes && codes.is_some() {
@@ -343,8 +344,11 @@ fn camera_worker(mut camera: Box<dyn Camera>, w: CameraWorker) {
                     ui.send(UiMsg::Hint(""));
                 }
             }
-            Ok(CameraCmd::ReadCodes(on)) => {
-                reading_codes = on;
+            Ok(CameraCmd::ReadCodes(r)) => {
+                if r != CodeReading::Shown && reading == CodeReading::Shown && !previewing {
+                    ui.send(UiMsg::Photo(None));
+                }
+                reading = r;
                 continue;
             }
             Ok(CameraCmd::Controls(c)) => {
@@ -402,8 +406,10 @@ fn camera_worker(mut camera: Box<dyn Camera>, w: CameraWorker) {
                     // The guide takes the newest frame when it is free; others are dropped.
                     let _ = guide.try_send(Arc::new(frame));
                 } else if reading_codes && let Some(codes) = &codes {
-                    // The scan screen shows what the camera sees, so the code can be aimed.
-                    ui.send(UiMsg::Preview(preview_image(&frame, PREVIEW_WIDTH, PREVIEW_HEIGHT)));
+                    if reading == CodeReading::Shown {
+                        // The scan screen shows what the camera sees, so the code can be aimed.
+                        ui.send(UiMsg::Preview(preview_image(&frame, PREVIEW_WIDTH, PREVIEW_HEIGHT)));
+                    }
                     // Likewise the code reader: a frame waiting while it reads is dropped.
                     let _ = codes.try_send(Arc::new(frame));
                 }
@@ -965,7 +971,7 @@ async fn run(
 
     let mut booth = Booth::default();
     let mut last_view = None;
-    let mut reading_codes = false;
+    let mut reading = CodeReading::Off;
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut sweeper = tokio::time::interval(SWEEP);
@@ -1001,9 +1007,9 @@ async fn run(
         for cmd in cmds {
             shell.run(cmd);
         }
-        if reads_codes_by_camera && visit::reading_codes(&booth) != reading_codes {
-            reading_codes = !reading_codes;
-            let _ = shell.camera.send(CameraCmd::ReadCodes(reading_codes));
+        if reads_codes_by_camera && visit::code_reading(&booth) != reading {
+            reading = visit::code_reading(&booth);
+            let _ = shell.camera.send(CameraCmd::ReadCodes(reading));
         }
         let v = visit::view(&policy, &booth, now);
         if last_view.as_ref() != Some(&v) {

@@ -66,6 +66,14 @@ pub fn apply_settings(app: &AppWindow, settings: &Settings) {
     );
 }
 
+/// The booth could not start (its configuration or data directory is unusable): the out of
+/// service screen with the reason for the technician, until it is fixed.
+pub fn show_startup_error(app: &AppWindow, reason: &str) {
+    let a = app.global::<BoothAdapter>();
+    a.set_startup_error(reason.into());
+    a.set_screen("out_of_service".into());
+}
+
 pub fn yuan(fen: u32) -> String {
     format!("{}.{:02}", fen / 100, fen % 100)
 }

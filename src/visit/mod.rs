@@ -106,10 +106,23 @@ impl Booth {
     }
 }
 
-/// Whether the booth is waiting for a QR code (idle, or the scan screen not checking one):
-/// the camera-based reader reads frames only then.
-pub fn reading_codes(booth: &Booth) -> bool {
-    matches!(booth.phase, Phase::Idle | Phase::Scan { checking: false, .. })
+/// How the camera-based QR reader should work now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeReading {
+    Off,
+    /// Idle: a code held up starts the visit, but nobody is shown the camera's picture.
+    Unseen,
+    /// The scan screen: the graduate sees what the camera sees, to aim the code.
+    Shown,
+}
+
+/// The booth reads codes while it waits for one: idle, or the scan screen not checking one.
+pub fn code_reading(booth: &Booth) -> CodeReading {
+    match booth.phase {
+        Phase::Idle => CodeReading::Unseen,
+        Phase::Scan { checking: false, .. } => CodeReading::Shown,
+        _ => CodeReading::Off,
+    }
 }
 
 /// The timeout of the screen `phase` shows, if it has one.
