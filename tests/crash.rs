@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use gradbooth::config::Settings;
 use gradbooth::review::{Review, Reviewer, ScriptedReviewer};
-use gradbooth::runtime;
+use gradbooth::{devices, runtime};
 use gradbooth::screen::UiMsg;
 use gradbooth::storage::Storage;
 use gradbooth::ticket;
