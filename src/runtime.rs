@@ -41,7 +41,7 @@ const DEVICE_TIMEOUT: Duration = Duration::from_millis(500);
 const SWEEP: Duration = Duration::from_secs(60);
 /// JPEG quality of a stored capture (the standard photo has its own, from the spec).
 const CAPTURE_QUALITY: u8 = 92;
-/// The camera-based QR reader looks at five frames a second while the booth waits for a code.
+/// The camera-based QR reader looks at five frames a second on the scan screen (two while idle).
 const CODE_FRAME_PERIOD: Duration = Duration::from_millis(200);
 /// Its bounds, as a scanner module's (`[hardware.scanner]` defaults).
 const CODE_MAX_LEN: usize = 2048;
@@ -332,9 +332,10 @@ fn camera_worker(mut camera: Box<dyn Camera>, w: CameraWorker) {
         let reading_codes = reading != CodeReading::Off;
         let wait = if previewing {
             Duration::ZERO
-        } else if reading_codes && codes.is_some() {
+        } else if reading == CodeReading::Shown && codes.is_some() {
             CODE_FRAME_PERIOD
         } else {
+            // Idle (a code held up still starts a visit) and the camera's liveness check.
             Duration::from_millis(500)
         };
         match cmds.recv_timeout(wait) {
