@@ -3,6 +3,7 @@
 //! the real WeChat Pay v3 client behind the same trait.
 
 mod simulated;
+pub mod wechat_api;
 pub mod wechat_sign;
 
 pub use simulated::SimulatedGateway;
