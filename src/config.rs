@@ -693,6 +693,33 @@ mod tests {
     }
 
     #[test]
+    fn the_pi_runs_the_shared_file_once_it_trusts_an_issuer_and_has_its_pins() {
+        let pi = Some(Backend::Pi);
+        // The shipped file has no issuer key yet: the real booth says which key is missing.
+        let msg = Settings::parse_on(DEFAULT, pi).expect_err("no issuer").to_string();
+        assert!(msg.contains("tickets.issuers") && msg.contains("keygen"), "{msg}");
+        let public = crate::ticket::generate_key().verifying_key();
+        let key = format!("[tickets.issuers]\nfengxian-2025 = \"{}\"", data_encoding::HEXLOWER.encode(public.as_bytes()));
+        let keyed = with("[tickets.issuers]", &key);
+        assert_eq!(Settings::parse_on(&keyed, pi).unwrap().file.hardware.backend, Backend::Pi);
+        // Without the chair's pins there is nothing to drive.
+        let start = keyed.find("[hardware.chair]").unwrap();
+        let end = start + keyed[start..].find("\n\n").unwrap();
+        let no_chair = format!("{}{}", &keyed[..start], &keyed[end..]);
+        let msg = Settings::parse_on(&no_chair, pi).expect_err("no chair").to_string();
+        assert!(msg.contains("[hardware.chair]"), "{msg}");
+        assert!(Settings::parse_on(&no_chair, None).is_ok(), "the simulated booth needs no pins");
+    }
+
+    #[test]
+    fn camera_controls_out_of_range_are_refused_with_their_key() {
+        let msg = refusal(&with("camera = { exposure_100us = 170,", "camera = { exposure_100us = 0,"));
+        assert!(msg.contains("lights.glasses.camera.exposure_100us"), "{msg}");
+        let msg = refusal(&with("white_balance_k = 5200 }\n\n", "white_balance_k = 52000 }\n\n"));
+        assert!(msg.contains("white_balance_k"), "{msg}");
+    }
+
+    #[test]
     fn a_fourth_attempt_is_refused_with_key_and_range() {
         let msg = refusal(&with("max_attempts = 3", "max_attempts = 4"));
         assert!(msg.contains("policy.max_attempts") && msg.contains("1..=3"), "{msg}");
