@@ -14,6 +14,7 @@ pub mod review;
 pub mod review_cmd;
 pub mod runtime;
 pub mod screen;
+pub mod seal;
 pub mod storage;
 pub mod ticket;
 pub mod ticket_cmd;
