@@ -35,6 +35,7 @@ pub struct Config {
     pub review: ReviewFile,
     pub tickets: TicketsFile,
     pub storage: StorageFile,
+    pub upload: UploadFile,
     pub ui: UiFile,
     pub hardware: Hardware,
 }
@@ -72,6 +73,123 @@ pub struct ServiceFile {
 #[serde(deny_unknown_fields)]
 pub struct PaymentFile {
     price_yuan: String,
+    /// `"sandbox"` (the booth's own WeChat Pay sandbox; the screen says 模拟支付) or `"wechat"`.
+    #[serde(default)]
+    gateway: GatewayKind,
+    /// A sandbox already running elsewhere (`gradbooth sandbox`); empty = the booth starts one.
+    #[serde(default)]
+    sandbox_url: String,
+    /// Seconds one request to WeChat Pay may take.
+    #[serde(default = "default_request_timeout")]
+    request_timeout_s: u32,
+    #[serde(default)]
+    wechat: Option<WechatFile>,
+}
+
+fn default_request_timeout() -> u32 {
+    10
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GatewayKind {
+    #[default]
+    Sandbox,
+    Wechat,
+}
+
+/// The merchant's WeChat Pay credentials (from the merchant platform, 商户平台).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WechatFile {
+    #[serde(default = "default_wechat_url")]
+    base_url: String,
+    mchid: String,
+    appid: String,
+    /// The merchant API certificate's serial number.
+    cert_serial: String,
+    /// `apiclient_key.pem`, PKCS#8.
+    private_key: String,
+    /// The WeChat Pay public key (`pub_key.pem`) and its id `PUB_KEY_ID_…`.
+    public_key: String,
+    public_key_id: String,
+    notify_url: String,
+}
+
+fn default_wechat_url() -> String {
+    "https://api.mch.weixin.qq.com".into()
+}
+
+/// The collection centre and how paid photos reach it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadFile {
+    /// The centre's age X25519 recipient (`age1…`).
+    recipient: String,
+    #[serde(default)]
+    target: TargetKind,
+    /// The local directory target; empty = `<data_dir>/uploaded`.
+    #[serde(default)]
+    dir: String,
+    #[serde(default)]
+    s3: Option<S3File>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    #[default]
+    Dir,
+    S3,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3File {
+    endpoint: String,
+    bucket: String,
+    #[serde(default = "default_region")]
+    region: String,
+    access_key_id: String,
+    /// A file holding the secret access key (kept out of the configuration).
+    secret_access_key_file: String,
+    #[serde(default)]
+    prefix: String,
+}
+
+fn default_region() -> String {
+    "us-east-1".into()
+}
+
+/// The public key of `config/test-centre.key`, whose identity is in the repository: the
+/// simulated booth may seal to it, a real booth must not.
+pub const TEST_CENTRE: &str = "age1thff052nml9nmt87fkmwzzsfy269hl0acvkvnuwz2yx5f7xnlpsq7ndh8j";
+
+/// How the booth is paid.
+#[derive(Debug, Clone)]
+pub enum Gateway {
+    /// The sandbox: at this URL, or started by the booth (`None`).
+    Sandbox { url: Option<String> },
+    WechatPay(Box<crate::payment::WechatConfig>),
+}
+
+#[derive(Debug, Clone)]
+pub struct PaymentSettings {
+    pub gateway: Gateway,
+    pub request_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum UploadTarget {
+    /// A local directory; `None`: `<data_dir>/uploaded`.
+    Dir(Option<PathBuf>),
+    S3(crate::upload::S3Settings),
+}
+
+#[derive(Debug, Clone)]
+pub struct UploadSettings {
+    pub centre: std::sync::Arc<crate::seal::Centre>,
+    pub target: UploadTarget,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -351,6 +469,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// How long an unpaid standard photo may stay after its visit (`[storage] unpaid_retention_minutes`).
     pub unpaid_retention: Duration,
+    pub payment: PaymentSettings,
+    pub upload: UploadSettings,
 }
 
 impl Settings {
@@ -587,7 +707,12 @@ impl Config {
             })?),
         };
         let scan_file = Some(PathBuf::from(sim.scan_file.trim())).filter(|p| !p.as_os_str().is_empty());
+        let real = self.hardware.backend != Backend::Simulated;
+        let payment = self.payment.validate(&self.booth.id, real)?;
+        let upload = self.upload.validate(real)?;
         Ok(Settings {
+            payment,
+            upload,
             schedule,
             price_fen,
             policy,
@@ -599,6 +724,118 @@ impl Config {
             unpaid_retention,
             file: self,
         })
+    }
+}
+
+fn read_key_file(key: &str, path: &str) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path.trim()).map_err(|e| invalid(key, format!("{path:?}"), format!("cannot read it: {e}")))
+}
+
+impl PaymentFile {
+    fn validate(&self, booth_id: &str, real: bool) -> Result<PaymentSettings, ConfigError> {
+        let timeout = Duration::from_secs(in_range("payment.request_timeout_s", self.request_timeout_s, 1, 60)? as u64);
+        let gateway = match (self.gateway, &self.wechat) {
+            (GatewayKind::Sandbox, _) if real => {
+                return Err(invalid(
+                    "payment.gateway",
+                    "\"sandbox\"",
+                    "the real booth takes real payments: \"wechat\" with [payment.wechat]",
+                ));
+            }
+            (GatewayKind::Sandbox, _) => {
+                let url = self.sandbox_url.trim();
+                if !url.is_empty() && !url.starts_with("http://") {
+                    return Err(invalid("payment.sandbox_url", format!("{url:?}"), "an http:// URL, or empty"));
+                }
+                Gateway::Sandbox { url: Some(url.to_owned()).filter(|u| !u.is_empty()) }
+            }
+            (GatewayKind::Wechat, None) => {
+                return Err(invalid("payment.gateway", "\"wechat\"", "the merchant's keys in [payment.wechat]"));
+            }
+            (GatewayKind::Wechat, Some(w)) => {
+                if !w.base_url.starts_with("https://") {
+                    return Err(invalid("payment.wechat.base_url", format!("{:?}", w.base_url), "an https:// URL"));
+                }
+                for (key, v) in [
+                    ("mchid", &w.mchid),
+                    ("appid", &w.appid),
+                    ("cert_serial", &w.cert_serial),
+                    ("public_key_id", &w.public_key_id),
+                ] {
+                    if v.trim().is_empty() {
+                        return Err(invalid(&format!("payment.wechat.{key}"), "\"\"", "the value from the merchant platform"));
+                    }
+                }
+                if !w.notify_url.starts_with("https://") {
+                    return Err(invalid("payment.wechat.notify_url", format!("{:?}", w.notify_url), "an https:// URL"));
+                }
+                let config = crate::payment::WechatConfig {
+                    base_url: w.base_url.trim_end_matches('/').to_owned(),
+                    mchid: w.mchid.clone(),
+                    appid: w.appid.clone(),
+                    cert_serial: w.cert_serial.clone(),
+                    private_key_pem: read_key_file("payment.wechat.private_key", &w.private_key)?,
+                    public_key_pem: read_key_file("payment.wechat.public_key", &w.public_key)?,
+                    public_key_id: w.public_key_id.clone(),
+                    notify_url: w.notify_url.clone(),
+                    device_id: booth_id.into(),
+                    timeout,
+                    sandbox: false,
+                };
+                // The keys are checked now, not at the first graduate's payment.
+                crate::payment::WechatPay::new(config.clone())
+                    .map_err(|e| invalid("payment.wechat", "(keys)", e.to_string()))?;
+                Gateway::WechatPay(Box::new(config))
+            }
+        };
+        Ok(PaymentSettings { gateway, request_timeout: timeout })
+    }
+}
+
+impl UploadFile {
+    fn validate(&self, real: bool) -> Result<UploadSettings, ConfigError> {
+        let centre: crate::seal::Centre = self
+            .recipient
+            .parse()
+            .map_err(|e: crate::seal::SealError| invalid("upload.recipient", format!("{:?}", self.recipient), e.to_string()))?;
+        if real && self.recipient.trim() == TEST_CENTRE {
+            return Err(invalid(
+                "upload.recipient",
+                TEST_CENTRE,
+                "the test centre's identity is public (config/test-centre.key): the collection centre's own age1… key",
+            ));
+        }
+        let target = match (self.target, &self.s3) {
+            (TargetKind::Dir, _) => UploadTarget::Dir(Some(PathBuf::from(self.dir.trim())).filter(|d| !d.as_os_str().is_empty())),
+            (TargetKind::S3, None) => return Err(invalid("upload.target", "\"s3\"", "the store in [upload.s3]")),
+            (TargetKind::S3, Some(s)) => {
+                let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"];
+                if !s.endpoint.starts_with("https://") && !loopback.iter().any(|l| s.endpoint.starts_with(l)) {
+                    return Err(invalid(
+                        "upload.s3.endpoint",
+                        format!("{:?}", s.endpoint),
+                        "an https:// URL (plain http only on this machine's loopback)",
+                    ));
+                }
+                if s.bucket.trim().is_empty() || s.access_key_id.trim().is_empty() {
+                    return Err(invalid("upload.s3", "bucket / access_key_id", "both set"));
+                }
+                if !(s.prefix.is_empty() || s.prefix.ends_with('/')) {
+                    return Err(invalid("upload.s3.prefix", format!("{:?}", s.prefix), "empty or ending in \"/\""));
+                }
+                let secret = read_key_file("upload.s3.secret_access_key_file", &s.secret_access_key_file)?;
+                UploadTarget::S3(crate::upload::S3Settings {
+                    endpoint: s.endpoint.clone(),
+                    bucket: s.bucket.clone(),
+                    region: s.region.clone(),
+                    access_key_id: s.access_key_id.clone(),
+                    secret_access_key: secret.trim().to_owned(),
+                    prefix: s.prefix.clone(),
+                    timeout: Duration::from_secs(30),
+                })
+            }
+        };
+        Ok(UploadSettings { centre: std::sync::Arc::new(centre), target })
     }
 }
 

@@ -34,9 +34,15 @@ pub struct Session {
     pub attempts: u8,
     pub reviews: Vec<ReviewRecord>,
     pub payment: &'static str,
-    /// The paid standard photo waiting in the outbox (relative to the output directory).
-    pub paid_photo: Option<String>,
-    /// Photo files left in the data directory after the visit (only a paid photo may stay).
+    /// The paid order (WeChat Pay's `out_trade_no`, through the sandbox).
+    pub out_trade_no: Option<String>,
+    /// The paid photo's key in the store, and where the demo's local store holds it (relative
+    /// to the output directory): sealed with age to the test centre (config/test-centre.key).
+    pub upload_key: Option<String>,
+    pub uploaded_photo: Option<String>,
+    pub uploaded_manifest: Option<String>,
+    /// Plain photo files left in the data directory after the visit (none: a paid photo rests
+    /// only sealed).
     pub photo_files_left: usize,
     pub ended_cleanly: bool,
 }
@@ -83,8 +89,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Session> {
     screen::apply_settings(&app, &settings);
     screen::set_language(&app, args.english);
     let (tx, rx) = mpsc::channel::<UiMsg>();
-    // The demo keeps its journal and photos with its output: a demo is self-contained.
+    // The demo keeps its journal, photos and store with its output: a demo is self-contained.
     settings.data_dir = args.out.join("data");
+    settings.upload.target = crate::config::UploadTarget::Dir(None);
     let (parts, lights) = crate::devices::simulated(settings.clone(), sitters, reviewer)?;
     let storage = parts.storage.clone();
     let booth = std::rc::Rc::new(crate::runtime::start(parts, Arc::new(tx)));
@@ -99,7 +106,10 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Session> {
         attempts: 0,
         reviews: vec![],
         payment: "not_reached",
-        paid_photo: None,
+        out_trade_no: None,
+        upload_key: None,
+        uploaded_photo: None,
+        uploaded_manifest: None,
         photo_files_left: 0,
         ended_cleanly: false,
     };
@@ -215,8 +225,26 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Session> {
             _ => acted = false,
         }
     }
+    // A paid photo leaves for the store (the demo's: a directory in its output) at once.
+    if session.payment == "paid" {
+        let until = Instant::now() + Duration::from_secs(15);
+        while storage.journal().summary()?.outbox > 0 && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
     booth.shutdown();
-    session.paid_photo = storage.journal().outbox()?.first().map(|(file, _)| format!("data/photos/{file}"));
+    let sent = storage.journal().outbox_entries()?.into_iter().find(|e| e.sent);
+    if let Some(e) = sent {
+        let booth_id = &settings.file.booth.id;
+        let key = crate::upload::object_key(booth_id, &e.out_trade_no, crate::storage::SealedPart::Photo);
+        session.uploaded_photo = Some(format!("data/uploaded/{key}"));
+        session.uploaded_manifest = Some(format!(
+            "data/uploaded/{}",
+            crate::upload::object_key(booth_id, &e.out_trade_no, crate::storage::SealedPart::Manifest)
+        ));
+        session.upload_key = Some(key);
+        session.out_trade_no = Some(e.out_trade_no);
+    }
     session.photo_files_left = storage.files_on_disk()?.len();
     if !session.ended_cleanly {
         std::fs::write(args.out.join("session.json"), serde_json::to_vec_pretty(&session)?)?;

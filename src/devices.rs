@@ -12,12 +12,13 @@ use gradbooth_hal::sim::{ChairModel, SimCamera, SimChair, SimControls, SimLights
 use gradbooth_hal::uvc_camera::{NokhwaSource, ThreadedCamera, UvcConfig};
 use gradbooth_hal::{QrScanner, RgbImage, rpi};
 
-use crate::config::Settings;
-use crate::payment::SimulatedGateway;
+use crate::config::{Gateway, Settings, UploadTarget};
+use crate::payment::{PaymentGateway, Sandbox, WechatPay, sandbox};
 use crate::review::Reviewer;
-use crate::runtime::{Devices, Parts, WallClock};
+use crate::runtime::{Devices, Parts, SandboxLink, WallClock};
 use crate::storage::{Storage, StorageError};
 use crate::ticket;
+use crate::upload::{DirTarget, S3Target, Target};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -25,18 +26,54 @@ pub enum StartError {
     Storage(#[from] StorageError),
     #[error("{0}")]
     Config(String),
+    #[error("payment: {0}")]
+    Payment(String),
+    #[error("upload: {0}")]
+    Upload(String),
 }
 
-/// The booth on simulated hardware: devices from `gradbooth_hal::sim`, the simulated
-/// payment gateway, and the simulated clock from the configuration when it has one.
-/// Returns the parts and the simulated lights (so callers can see what they show).
+/// The WeChat Pay client the booth pays with, and the sandbox behind it when it is one (the
+/// booth's own, started here, or one at `payment.sandbox_url`).
+pub fn payment(settings: &Settings) -> Result<(Arc<dyn PaymentGateway>, Option<SandboxLink>), StartError> {
+    let booth = &settings.file.booth.id;
+    let timeout = settings.payment.request_timeout;
+    let bad = |e: crate::payment::wechat_sign::SignError| StartError::Payment(e.to_string());
+    Ok(match &settings.payment.gateway {
+        Gateway::Sandbox { url: None } => {
+            let sb = Arc::new(Sandbox::start().map_err(|e| StartError::Payment(format!("starting the sandbox: {e}")))?);
+            let client = WechatPay::new(sb.client_config(booth, timeout)).map_err(bad)?;
+            (Arc::new(client), Some(SandboxLink::Local(sb)))
+        }
+        Gateway::Sandbox { url: Some(url) } => {
+            let client = WechatPay::new(sandbox::client_config(url, booth, timeout)).map_err(bad)?;
+            (Arc::new(client), Some(SandboxLink::Remote(url.clone())))
+        }
+        Gateway::WechatPay(config) => (Arc::new(WechatPay::new((**config).clone()).map_err(bad)?), None),
+    })
+}
+
+/// Where paid photos go.
+pub fn upload_target(settings: &Settings) -> Result<Arc<dyn Target>, StartError> {
+    Ok(match &settings.upload.target {
+        UploadTarget::Dir(dir) => {
+            Arc::new(DirTarget::new(dir.clone().unwrap_or_else(|| settings.data_dir.join("uploaded"))))
+        }
+        UploadTarget::S3(s3) => Arc::new(S3Target::new(s3).map_err(|e| StartError::Upload(e.to_string()))?),
+    })
+}
+
+/// The booth on simulated hardware: devices from `gradbooth_hal::sim`, the configured payment
+/// gateway (the WeChat Pay sandbox by default), and the simulated clock from the configuration
+/// when it has one. Returns the parts and the simulated lights (so callers can see them).
 pub fn simulated(
     settings: Settings,
     sitters: Vec<RgbImage>,
     reviewer: Arc<dyn Reviewer>,
-) -> Result<(Parts, SimLights), StorageError> {
+) -> Result<(Parts, SimLights), StartError> {
     let wall_clock = settings.sim_clock_start.map_or(WallClock::System, WallClock::simulated);
     let storage = open_storage(&settings, wall_clock)?;
+    let (payment, sandbox) = payment(&settings)?;
+    let upload = upload_target(&settings)?;
     let controls = SimControls::new();
     let cam = &settings.file.hardware.camera;
     let camera = SimCamera::new(controls.clone(), cam.width, cam.height, cam.fps).with_sitters(sitters);
@@ -59,7 +96,6 @@ pub fn simulated(
         Some(c) => ChairModel { max_run: c.timing().max_run, ..ChairModel::default() },
         None => ChairModel::default(),
     };
-    let gateway = Arc::new(SimulatedGateway::new());
     // A throw-away issuer key, trusted only by this simulated booth, for the demo ticket.
     let issuer = Arc::new(ticket::generate_key());
     let mut settings = settings;
@@ -72,10 +108,11 @@ pub fn simulated(
             lights: Box::new(lights.clone()),
         },
         reviewer,
-        payment: gateway.clone(),
+        payment,
+        upload,
         wall_clock,
         sim: Some(controls),
-        sim_gateway: Some(gateway),
+        sandbox,
         sim_issuer: Some(issuer),
         storage: Arc::new(storage),
         settings,
@@ -88,7 +125,7 @@ pub fn simulated(
 /// opened does not stop the booth: it starts out of service with that device's fault shown,
 /// and each device is opened again (with back-off) until it answers.
 ///
-/// Payment is still the simulated gateway until WeChat Pay lands (issue 7).
+/// Payment is WeChat Pay with the merchant's keys (the configuration refuses the sandbox here).
 pub fn pi(settings: Settings, reviewer: Arc<dyn Reviewer>) -> Result<Parts, StartError> {
     let wall_clock = WallClock::System;
     let storage = open_storage(&settings, wall_clock)?;
@@ -106,7 +143,8 @@ pub fn pi(settings: Settings, reviewer: Arc<dyn Reviewer>) -> Result<Parts, Star
     let scanner = hw.scanner.clone().map(|c| {
         Box::new(gradbooth_hal::serial_scanner::SerialScanner::new(c)) as Box<dyn QrScanner>
     });
-    let gateway = Arc::new(SimulatedGateway::new());
+    let (payment, sandbox) = payment(&settings)?;
+    let upload = upload_target(&settings)?;
     Ok(Parts {
         devices: Devices {
             camera: Box::new(camera),
@@ -115,10 +153,11 @@ pub fn pi(settings: Settings, reviewer: Arc<dyn Reviewer>) -> Result<Parts, Star
             lights: Box::new(Opening::new(move || rpi::lights(&wiring))),
         },
         reviewer,
-        payment: gateway.clone(),
+        payment,
+        upload,
         wall_clock,
         sim: None,
-        sim_gateway: Some(gateway),
+        sandbox,
         sim_issuer: None,
         storage: Arc::new(storage),
         settings,

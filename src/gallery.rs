@@ -111,12 +111,30 @@ pub fn examples(policy: &Policy) -> Vec<Example> {
             booth: at(Phase::Payment { visit: visit(), since: t0, photo, stage: PaymentStage::Waiting(order) }),
         },
         Example {
+            name: "payment-confirming",
+            booth: at(Phase::Payment {
+                visit: visit(),
+                since: t0,
+                photo,
+                stage: PaymentStage::Confirming { out_trade_no: "fengxiand1-DEMO-1".into() },
+            }),
+        },
+        Example {
             name: "payment-expired",
             booth: at(Phase::Payment { visit: visit(), since: t0, photo, stage: PaymentStage::Expired }),
         },
         Example {
             name: "payment-unreachable",
             booth: at(Phase::Payment { visit: visit(), since: t0, photo, stage: PaymentStage::Unreachable }),
+        },
+        Example {
+            name: "payment-unconfirmed",
+            booth: at(Phase::Payment {
+                visit: visit(),
+                since: t0,
+                photo,
+                stage: PaymentStage::Unconfirmed { out_trade_no: "fengxiand1-DEMO-1".into() },
+            }),
         },
         Example { name: "done", booth: at(Phase::Done { since: t0 }) },
         Example {

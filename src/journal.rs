@@ -81,6 +81,28 @@ const MIGRATIONS: &[&str] = &[
         sent_at INTEGER
     );
     ALTER TABLE tickets ADD COLUMN visit_open_since INTEGER;",
+    // 3: WeChat Pay and the upload. Orders keep their transaction id and expiry and may be
+    // 'disputed' (a signed answer that does not match the order); the outbox holds sealed
+    // (age) files with their SHA-256 and upload tries; reviews keep their measures for the
+    // manifest. SQLite cannot change a CHECK, so `orders` is rebuilt.
+    "CREATE TABLE orders_v3 (
+        out_trade_no TEXT PRIMARY KEY,
+        ticket_id TEXT NOT NULL REFERENCES tickets(id),
+        photo TEXT REFERENCES photos(file),
+        amount_fen INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('creating', 'open', 'paid', 'closed', 'unreachable', 'disputed')),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        transaction_id TEXT
+    );
+    INSERT INTO orders_v3 (out_trade_no, ticket_id, photo, amount_fen, state, created_at, updated_at)
+        SELECT out_trade_no, ticket_id, photo, amount_fen, state, created_at, updated_at FROM orders;
+    DROP TABLE orders;
+    ALTER TABLE orders_v3 RENAME TO orders;
+    ALTER TABLE outbox ADD COLUMN sealed_sha256 TEXT;
+    ALTER TABLE outbox ADD COLUMN tries INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE reviews ADD COLUMN measures TEXT NOT NULL DEFAULT '{}';",
 ];
 
 /// What a photo file holds: the camera's still, or the standard 480×640 photo made from it.
@@ -106,7 +128,11 @@ pub enum OrderState {
     Open,
     Paid,
     Closed,
+    /// Its creation could not reach the service (no code was shown).
     Unreachable,
+    /// A signed answer did not match the order (another amount, merchant or order): for a
+    /// person to look at, never taken as paid.
+    Disputed,
 }
 
 impl OrderState {
@@ -117,8 +143,74 @@ impl OrderState {
             OrderState::Paid => "paid",
             OrderState::Closed => "closed",
             OrderState::Unreachable => "unreachable",
+            OrderState::Disputed => "disputed",
         }
     }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "creating" => OrderState::Creating,
+            "open" => OrderState::Open,
+            "paid" => OrderState::Paid,
+            "closed" => OrderState::Closed,
+            "disputed" => OrderState::Disputed,
+            _ => OrderState::Unreachable,
+        }
+    }
+}
+
+/// An order about to be created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrder<'a> {
+    pub out_trade_no: &'a str,
+    pub ticket_id: &'a str,
+    pub photo: Option<&'a str>,
+    pub amount_fen: u32,
+    /// When its code stops being payable (WeChat's `time_expire`), unix seconds.
+    pub expires_at: i64,
+}
+
+/// An order not yet seen settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenOrder {
+    pub out_trade_no: String,
+    pub ticket_id: String,
+    pub amount_fen: u32,
+    pub state: OrderState,
+    pub expires_at: i64,
+}
+
+/// An order as the journal has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRow {
+    pub out_trade_no: String,
+    pub ticket_id: String,
+    pub amount_fen: u32,
+    pub state: OrderState,
+    pub transaction_id: Option<String>,
+}
+
+/// A paid photo on its way out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub photo: String,
+    pub out_trade_no: String,
+    /// SHA-256 (hex) of the sealed photo file, once sealed.
+    pub sealed_sha256: Option<String>,
+    pub sent: bool,
+    pub tries: u32,
+    /// The plain photo file is still on disk (only until it is sealed).
+    pub plaintext_on_disk: bool,
+}
+
+/// What a paid photo's manifest is made from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManifestRow {
+    pub ticket_id: String,
+    pub captured_at: i64,
+    pub paid_at: i64,
+    pub transaction_id: String,
+    pub measures_json: String,
 }
 
 /// A photo file the journal knows and has not deleted.
@@ -132,6 +224,8 @@ pub struct PhotoRow {
     pub in_outbox: bool,
     /// Its ticket's visit is still going on.
     pub visit_open: bool,
+    /// A payment order for it is not settled yet: it may still be paid for.
+    pub order_open: bool,
 }
 
 /// What the journal knows of a ticket.
@@ -148,7 +242,10 @@ pub struct Summary {
     pub attempts: i64,
     pub reviews: i64,
     pub paid_orders: i64,
+    /// Paid photos still waiting to leave the booth.
     pub outbox: i64,
+    /// Paid photos the store has confirmed.
+    pub uploaded: i64,
     pub interrupted_visits: i64,
 }
 
@@ -182,13 +279,36 @@ impl Journal {
         if version > known {
             return Err(JournalError::Newer { path: path.into(), found: version, known });
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self.conn.transaction()?;
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-            tx.commit()?;
+        if version == known {
+            return Ok(());
         }
-        Ok(())
+        // Rebuilding a table that others point at needs the foreign keys off (outside the
+        // transaction, as SQLite requires) and checked again before the commit.
+        self.conn.pragma_update(None, "foreign_keys", "OFF")?;
+        let result = (|| {
+            for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+                let tx = self.conn.transaction()?;
+                tx.execute_batch(sql)?;
+                let broken: i64 = tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?;
+                if broken > 0 {
+                    return Err(rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
+                        Some(format!("migration {} leaves {broken} broken references", i + 1)),
+                    ));
+                }
+                tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+                tx.commit()?;
+            }
+            Ok(())
+        })();
+        self.conn.pragma_update(None, "foreign_keys", "ON")?;
+        Ok(result?)
+    }
+
+    /// The connection itself, for tests that must put the journal in a state a crash leaves.
+    #[cfg(test)]
+    pub(crate) fn raw(&self) -> &Connection {
+        &self.conn
     }
 
     pub fn schema_version(&self) -> Result<i64, JournalError> {
@@ -233,7 +353,8 @@ impl Journal {
     /// Every photo file the journal knows and has not deleted.
     pub fn live_photos(&self) -> Result<Vec<PhotoRow>, JournalError> {
         let mut q = self.conn.prepare(
-            "SELECT p.file, p.ticket_id, p.kind, p.created_at, o.photo IS NOT NULL, t.visit_open_since IS NOT NULL
+            "SELECT p.file, p.ticket_id, p.kind, p.created_at, o.photo IS NOT NULL, t.visit_open_since IS NOT NULL,
+                    EXISTS (SELECT 1 FROM orders r WHERE r.photo = p.file AND r.state IN ('creating', 'open'))
              FROM photos p JOIN tickets t ON t.id = p.ticket_id LEFT JOIN outbox o ON o.photo = p.file
              WHERE p.deleted_at IS NULL ORDER BY p.created_at, p.file",
         )?;
@@ -246,25 +367,19 @@ impl Journal {
                     created_at: r.get(3)?,
                     in_outbox: r.get(4)?,
                     visit_open: r.get(5)?,
+                    order_open: r.get(6)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
         Ok(rows)
     }
 
-    /// A payment order is about to be created for `photo`.
-    pub fn order_created(
-        &self,
-        out_trade_no: &str,
-        ticket: &str,
-        photo: Option<&str>,
-        amount_fen: u32,
-        now: i64,
-    ) -> Result<(), JournalError> {
+    /// A payment order is about to be created for `photo`, its code valid until `expires_at`.
+    pub fn order_created(&self, o: &NewOrder<'_>, now: i64) -> Result<(), JournalError> {
         self.conn.execute(
-            "INSERT INTO orders (out_trade_no, ticket_id, photo, amount_fen, state, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, 'creating', ?5, ?5)",
-            params![out_trade_no, ticket, photo, amount_fen, now],
+            "INSERT INTO orders (out_trade_no, ticket_id, photo, amount_fen, state, created_at, updated_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, 'creating', ?5, ?5, ?6)",
+            params![o.out_trade_no, o.ticket_id, o.photo, o.amount_fen, now, o.expires_at],
         )?;
         Ok(())
     }
@@ -279,13 +394,15 @@ impl Journal {
         Ok(())
     }
 
-    /// The order is paid: in one transaction its photo joins the outbox (to leave the booth)
-    /// and the ticket is finished. Repeating it changes nothing.
-    pub fn order_paid(&self, out_trade_no: &str, now: i64) -> Result<(), JournalError> {
+    /// The order is paid (WeChat Pay's `transaction_id`): in one transaction its photo joins
+    /// the outbox (to be sealed and leave the booth) and the ticket is finished. Repeating it
+    /// changes nothing.
+    pub fn order_paid(&self, out_trade_no: &str, transaction_id: &str, now: i64) -> Result<(), JournalError> {
         let tx = self.conn.unchecked_transaction()?;
         tx.execute(
-            "UPDATE orders SET state = 'paid', updated_at = ?2 WHERE out_trade_no = ?1 AND state <> 'paid'",
-            params![out_trade_no, now],
+            "UPDATE orders SET state = 'paid', transaction_id = ?3, updated_at = ?2
+             WHERE out_trade_no = ?1 AND state <> 'paid'",
+            params![out_trade_no, now, transaction_id],
         )?;
         tx.execute(
             "INSERT OR IGNORE INTO outbox (photo, out_trade_no, queued_at)
@@ -306,30 +423,126 @@ impl Journal {
             .conn
             .query_row("SELECT state FROM orders WHERE out_trade_no = ?1", [out_trade_no], |r| r.get(0))
             .optional()?;
-        Ok(state.map(|s| match s.as_str() {
-            "creating" => OrderState::Creating,
-            "open" => OrderState::Open,
-            "paid" => OrderState::Paid,
-            "closed" => OrderState::Closed,
-            _ => OrderState::Unreachable,
-        }))
+        Ok(state.map(|s| OrderState::parse(&s)))
     }
 
-    /// Orders the booth created but never saw settled (to be asked about again).
-    pub fn unsettled_orders(&self) -> Result<Vec<String>, JournalError> {
-        let mut q = self
-            .conn
-            .prepare("SELECT out_trade_no FROM orders WHERE state IN ('creating', 'open') ORDER BY created_at")?;
-        let nos = q.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-        Ok(nos)
+    /// Orders the booth created but never saw settled (to be asked about again), oldest first;
+    /// only `ticket`'s when given.
+    pub fn unsettled_orders(&self, ticket: Option<&str>) -> Result<Vec<OpenOrder>, JournalError> {
+        let mut q = self.conn.prepare(
+            "SELECT out_trade_no, ticket_id, amount_fen, state, COALESCE(expires_at, 0) FROM orders
+             WHERE state IN ('creating', 'open') AND (?1 IS NULL OR ticket_id = ?1) ORDER BY created_at, out_trade_no",
+        )?;
+        let rows = q
+            .query_map([ticket], |r| {
+                Ok(OpenOrder {
+                    out_trade_no: r.get(0)?,
+                    ticket_id: r.get(1)?,
+                    amount_fen: r.get(2)?,
+                    state: OrderState::parse(&r.get::<_, String>(3)?),
+                    expires_at: r.get(4)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
     }
 
-    /// Paid photos waiting to leave the booth: (photo file, out_trade_no).
+    /// Every order the booth made (for diagnostics and the crash test).
+    pub fn orders(&self) -> Result<Vec<OrderRow>, JournalError> {
+        let mut q = self.conn.prepare(
+            "SELECT out_trade_no, ticket_id, amount_fen, state, transaction_id FROM orders ORDER BY created_at, out_trade_no",
+        )?;
+        let rows = q
+            .query_map([], |r| {
+                Ok(OrderRow {
+                    out_trade_no: r.get(0)?,
+                    ticket_id: r.get(1)?,
+                    amount_fen: r.get(2)?,
+                    state: OrderState::parse(&r.get::<_, String>(3)?),
+                    transaction_id: r.get(4)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// Paid photos not yet sent (sealed or not): (photo file, out_trade_no).
     pub fn outbox(&self) -> Result<Vec<(String, String)>, JournalError> {
         let mut q =
-            self.conn.prepare("SELECT photo, out_trade_no FROM outbox WHERE sent_at IS NULL ORDER BY queued_at")?;
+            self.conn.prepare("SELECT photo, out_trade_no FROM outbox WHERE sent_at IS NULL ORDER BY queued_at, photo")?;
         let rows = q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
         Ok(rows)
+    }
+
+    /// Every outbox entry, sent or not.
+    pub fn outbox_entries(&self) -> Result<Vec<OutboxEntry>, JournalError> {
+        let mut q = self.conn.prepare(
+            "SELECT o.photo, o.out_trade_no, o.sealed_sha256, o.sent_at IS NOT NULL, o.tries, p.deleted_at IS NULL
+             FROM outbox o JOIN photos p ON p.file = o.photo ORDER BY o.queued_at, o.photo",
+        )?;
+        let rows = q
+            .query_map([], |r| {
+                Ok(OutboxEntry {
+                    photo: r.get(0)?,
+                    out_trade_no: r.get(1)?,
+                    sealed_sha256: r.get(2)?,
+                    sent: r.get(3)?,
+                    tries: r.get(4)?,
+                    plaintext_on_disk: r.get(5)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// What the collection centre is told about a paid photo (its manifest, but the measures
+    /// as the review stored them, JSON).
+    pub fn manifest_of(&self, out_trade_no: &str) -> Result<Option<ManifestRow>, JournalError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT o.ticket_id, p.created_at, o.updated_at, COALESCE(o.transaction_id, ''),
+                        COALESCE((SELECT r.measures FROM reviews r WHERE r.ticket_id = p.ticket_id
+                                  AND r.attempt = p.attempt AND r.passed = 1 ORDER BY r.at DESC LIMIT 1), '{}')
+                 FROM orders o JOIN photos p ON p.file = o.photo
+                 WHERE o.out_trade_no = ?1 AND o.state = 'paid'",
+                [out_trade_no],
+                |r| {
+                    Ok(ManifestRow {
+                        ticket_id: r.get(0)?,
+                        captured_at: r.get(1)?,
+                        paid_at: r.get(2)?,
+                        transaction_id: r.get(3)?,
+                        measures_json: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// The paid photo is sealed (`sha256` of the sealed photo file); from now on only the sealed
+    /// files stand for it.
+    pub fn outbox_sealed(&self, out_trade_no: &str, sha256: &str) -> Result<(), JournalError> {
+        self.conn.execute(
+            "UPDATE outbox SET sealed_sha256 = ?2 WHERE out_trade_no = ?1 AND sealed_sha256 IS NULL",
+            params![out_trade_no, sha256],
+        )?;
+        Ok(())
+    }
+
+    /// The store confirmed both objects.
+    pub fn outbox_sent(&self, out_trade_no: &str, now: i64) -> Result<(), JournalError> {
+        self.conn.execute(
+            "UPDATE outbox SET sent_at = ?2, tries = tries + 1 WHERE out_trade_no = ?1 AND sent_at IS NULL",
+            params![out_trade_no, now],
+        )?;
+        Ok(())
+    }
+
+    /// An upload that did not go through (tried again later).
+    pub fn outbox_failed(&self, out_trade_no: &str) -> Result<(), JournalError> {
+        self.conn.execute("UPDATE outbox SET tries = tries + 1 WHERE out_trade_no = ?1", [out_trade_no])?;
+        Ok(())
     }
 
     /// Records that a ticket was scanned (once) and returns what is known of it.
@@ -377,10 +590,19 @@ impl Journal {
         Ok(())
     }
 
-    pub fn review(&self, id: &str, attempt: u8, passed: bool, reasons: &[&str], now: i64) -> Result<(), JournalError> {
+    /// A review's result; `measures_json` (numbers only) goes into the paid photo's manifest.
+    pub fn review(
+        &self,
+        id: &str,
+        attempt: u8,
+        passed: bool,
+        reasons: &[&str],
+        measures_json: &str,
+        now: i64,
+    ) -> Result<(), JournalError> {
         self.conn.execute(
-            "INSERT INTO reviews (ticket_id, attempt, at, passed, reasons) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![id, attempt, now, passed, reasons.join(",")],
+            "INSERT INTO reviews (ticket_id, attempt, at, passed, reasons, measures) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![id, attempt, now, passed, reasons.join(","), measures_json],
         )?;
         Ok(())
     }
@@ -428,7 +650,8 @@ impl Journal {
                     (SELECT COUNT(*) FROM reviews),
                     (SELECT COUNT(*) FROM orders WHERE state = 'paid'),
                     (SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL),
-                    (SELECT COUNT(*) FROM visits WHERE outcome = 'interrupted')",
+                    (SELECT COUNT(*) FROM visits WHERE outcome = 'interrupted'),
+                    (SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL)",
             [],
             |r| {
                 Ok(Summary {
@@ -438,6 +661,7 @@ impl Journal {
                     paid_orders: r.get(3)?,
                     outbox: r.get(4)?,
                     interrupted_visits: r.get(5)?,
+                    uploaded: r.get(6)?,
                 })
             },
         )?)
@@ -501,6 +725,39 @@ mod tests {
         // A fourth is refused by the schema itself, whatever the caller does.
         assert!(j.attempt_started("T1", 4, 3).is_err());
         assert_eq!(j.most_attempts().unwrap(), 3);
+    }
+
+    #[test]
+    fn a_version_2_journal_keeps_its_orders_and_outbox_through_the_migration() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.sqlite3");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(MIGRATIONS[0]).unwrap();
+            c.execute_batch(MIGRATIONS[1]).unwrap();
+            c.pragma_update(None, "user_version", 2).unwrap();
+            c.execute_batch(
+                "INSERT INTO tickets (id, first_seen) VALUES ('T1', 1);
+                 INSERT INTO photos (file, ticket_id, attempt, kind, created_at) VALUES ('p.jpg', 'T1', 1, 'standard', 1);
+                 INSERT INTO orders VALUES ('O1', 'T1', 'p.jpg', 3000, 'paid', 1, 2);
+                 INSERT INTO outbox (photo, out_trade_no, queued_at) VALUES ('p.jpg', 'O1', 2);
+                 INSERT INTO reviews (ticket_id, attempt, at, passed, reasons) VALUES ('T1', 1, 1, 1, '');",
+            )
+            .unwrap();
+        }
+        let j = Journal::open(&path).unwrap();
+        assert_eq!(j.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        assert_eq!(j.order("O1").unwrap(), Some(OrderState::Paid));
+        assert_eq!(j.outbox().unwrap(), vec![("p.jpg".to_string(), "O1".to_string())]);
+        assert_eq!(j.manifest_of("O1").unwrap().unwrap().measures_json, "{}");
+        assert!(j.integrity_ok().unwrap());
+        let fk: i64 = j.conn.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(fk, 0);
+        let on: i64 = j.conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
+        assert_eq!(on, 1, "foreign keys on again after the migration");
+        // The new state is allowed, and a paid order stays paid.
+        j.order_state("O1", OrderState::Disputed, 3).unwrap();
+        assert_eq!(j.order("O1").unwrap(), Some(OrderState::Paid));
     }
 
     #[test]

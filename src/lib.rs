@@ -1,12 +1,14 @@
 //! gradbooth: the software of a self-service diploma e-registration photo booth.
 //! See ARCHITECTURE.md for the map; `visit` is the heart, `runtime` the hands.
 
+pub mod checkout;
 pub mod config;
 pub mod demo;
 pub mod devices;
 pub mod gallery;
 pub mod headless;
 pub mod journal;
+pub mod net;
 pub mod payment;
 pub mod preview;
 pub mod qr;
@@ -18,6 +20,7 @@ pub mod seal;
 pub mod storage;
 pub mod ticket;
 pub mod ticket_cmd;
+pub mod upload;
 pub mod visit;
 pub mod wiring;
 

@@ -83,6 +83,12 @@ enum Cmd {
     },
     /// Print the wiring table (Raspberry Pi header pin ↔ device) of the configuration.
     Wiring,
+    /// Run the WeChat Pay sandbox on its own (for `payment.sandbox_url`); pay a code shown by
+    /// a booth with `curl -d 'weixin://…' http://ADDR/sandbox/pay`.
+    Sandbox {
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: std::net::SocketAddr,
+    },
 }
 
 #[derive(Subcommand)]
@@ -217,6 +223,14 @@ fn main() -> anyhow::Result<()> {
             let files = gradbooth::gallery::run(&cli.config, &out)?;
             println!("gallery: {} screens written to {}", files.len(), out.display());
             Ok(())
+        }
+        Cmd::Sandbox { listen } => {
+            let sandbox = gradbooth::payment::Sandbox::start_on(listen).with_context(|| format!("listening on {listen}"))?;
+            println!("WeChat Pay sandbox at {} — in the booth's configuration: sandbox_url = \"{}\"", sandbox.url(), sandbox.url());
+            println!("orders: curl {}/sandbox/orders; pay a code: curl -d 'weixin://…' {}/sandbox/pay", sandbox.url(), sandbox.url());
+            loop {
+                std::thread::park();
+            }
         }
     }
 }

@@ -19,9 +19,11 @@ use gradbooth_hal::{
 use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
 
+use crate::checkout::{Checkout, Settlement};
 use crate::config::Settings;
-use crate::journal::{OrderState as JournalOrder, PhotoKind};
-use crate::payment::{OrderRequest, OrderState, PaymentGateway, SimulatedGateway, out_trade_no};
+use crate::journal::{NewOrder, OpenOrder, OrderState as JournalOrder, PhotoKind};
+use crate::payment::{OrderRequest, OrderState, PaymentError, PaymentGateway, Sandbox, out_trade_no};
+use crate::upload::{Target, Uploader};
 use crate::preview::{PREVIEW_HEIGHT, PREVIEW_WIDTH, preview_image};
 use crate::review::Reviewer;
 use crate::screen::{UiMsg, UiSink};
@@ -34,8 +36,14 @@ use crate::visit::{
 
 /// How often the machine hears the time (countdowns, timeouts, opening hours).
 const TICK: Duration = Duration::from_millis(100);
-/// How often an open payment order is asked about (WeChat Pay suggests 2–3 s).
+/// How often an open payment order is asked about (WeChat Pay suggests 2–3 s); when the
+/// service is busy or out of reach the pause doubles up to `PAYMENT_POLL_MAX`.
 const PAYMENT_POLL: Duration = Duration::from_secs(2);
+const PAYMENT_POLL_MAX: Duration = Duration::from_secs(16);
+/// Creating an order is tried three times, this far apart (and further), with the same number.
+const CREATE_RETRY: Duration = Duration::from_secs(1);
+/// How often orders left unsettled (a restart, a cut network) are asked about again.
+const SETTLE_PERIOD: Duration = Duration::from_secs(60);
 const DEVICE_TIMEOUT: Duration = Duration::from_millis(500);
 /// How often photos past their time are looked for (they normally go when their visit ends).
 const SWEEP: Duration = Duration::from_secs(60);
@@ -90,14 +98,41 @@ pub struct Parts {
     pub devices: Devices,
     pub reviewer: Arc<dyn Reviewer>,
     pub payment: Arc<dyn PaymentGateway>,
+    /// Where paid photos go (`upload`).
+    pub upload: Arc<dyn Target>,
     pub wall_clock: WallClock,
     /// The simulation's hands, when the hardware is simulated.
     pub sim: Option<SimControls>,
-    pub sim_gateway: Option<Arc<SimulatedGateway>>,
+    /// The WeChat Pay sandbox the booth pays through, when it does (the debug panel pays it).
+    pub sandbox: Option<SandboxLink>,
     /// The simulated booth's own throw-away ticket issuer (key id "sim"), for the demo ticket.
     pub sim_issuer: Option<Arc<ed25519_dalek::SigningKey>>,
     /// The journal and the photo files (already recovered from the last stop).
     pub storage: Arc<Storage>,
+}
+
+/// The sandbox a simulated booth pays through: its own, or one running elsewhere.
+#[derive(Clone)]
+pub enum SandboxLink {
+    Local(Arc<Sandbox>),
+    Remote(String),
+}
+
+impl SandboxLink {
+    /// The graduate's phone: scans `code_url` and pays.
+    pub async fn pay(&self, code_url: &str) -> Result<String, String> {
+        match self {
+            SandboxLink::Local(s) => s.pay_code(code_url).map_err(|e| e.to_string()),
+            SandboxLink::Remote(url) => {
+                crate::net::init();
+                let http = reqwest::Client::builder()
+                    .timeout(Duration::from_secs(5))
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                crate::payment::sandbox::pay_remote(&http, url, code_url).await
+            }
+        }
+    }
 }
 
 /// What the simulated booth needs to issue its demo ticket.
@@ -117,6 +152,8 @@ enum Msg {
         actor: &'static str,
         action: String,
     },
+    /// The debug panel: the graduate pays the code on screen with the sandbox's "phone".
+    SandboxPay,
     Shutdown,
 }
 
@@ -127,7 +164,7 @@ pub struct BoothHandle {
     heartbeat: Arc<std::sync::atomic::AtomicU64>,
     started: std::time::Instant,
     sim: Option<SimControls>,
-    sim_gateway: Option<Arc<SimulatedGateway>>,
+    sandbox: Option<SandboxLink>,
     sim_issuer: Option<SimIssuer>,
     thread: Mutex<Option<thread::JoinHandle<()>>>,
 }
@@ -157,8 +194,7 @@ impl BoothHandle {
                 None => warn!("no simulated ticket issuer"),
             },
             "pay" => {
-                let paid = self.sim_gateway.as_ref().map_or(0, |g| g.pay_open_orders());
-                info!(paid, "simulated WeChat payment");
+                let _ = self.tx.send(Msg::SandboxPay);
             }
             "unplug_camera" => sim.unplug(DeviceKind::Camera),
             "replug_camera" => sim.replug(DeviceKind::Camera),
@@ -188,8 +224,9 @@ impl BoothHandle {
         self.sim.as_ref()
     }
 
-    pub fn sim_gateway(&self) -> Option<&Arc<SimulatedGateway>> {
-        self.sim_gateway.as_ref()
+    /// The sandbox the booth pays through, when it does.
+    pub fn sandbox(&self) -> Option<&SandboxLink> {
+        self.sandbox.as_ref()
     }
 
     /// Stop the booth: chair stopped, lights idle, device threads ended.
@@ -213,7 +250,7 @@ impl Drop for BoothHandle {
 pub fn start(parts: Parts, ui: Arc<dyn UiSink>) -> BoothHandle {
     let (tx, rx) = mpsc::unbounded_channel();
     let sim = parts.sim.clone();
-    let sim_gateway = parts.sim_gateway.clone();
+    let sandbox = parts.sandbox.clone();
     let sim_issuer = parts.sim_issuer.clone().map(|key| SimIssuer {
         key,
         site: parts.settings.file.tickets.site.clone(),
@@ -241,7 +278,7 @@ pub fn start(parts: Parts, ui: Arc<dyn UiSink>) -> BoothHandle {
             rt.block_on(run(parts, ui, loop_tx, rx, clock, beat));
         })
         .expect("spawning the runtime thread");
-    BoothHandle { tx, heartbeat, started: clock.0, sim, sim_gateway, sim_issuer, thread: Mutex::new(Some(thread)) }
+    BoothHandle { tx, heartbeat, started: clock.0, sim, sandbox, sim_issuer, thread: Mutex::new(Some(thread)) }
 }
 
 /// Tracks a device's health: reports a fault once, a recovery once, and backs off between
@@ -550,7 +587,7 @@ struct Shell {
     /// Files of the standard photos made from passing captures: what a payment pays for.
     standards: Arc<Mutex<BTreeMap<PhotoId, String>>>,
     reviewer: Arc<dyn Reviewer>,
-    payment: Arc<dyn PaymentGateway>,
+    checkout: Arc<Checkout>,
     storage: Arc<Storage>,
     /// The journal could not record an attempt: the shutter must not fire for it.
     attempt_unrecorded: bool,
@@ -689,7 +726,11 @@ impl Shell {
                     let verdict = review.verdict;
                     let codes: Vec<_> = verdict.findings.iter().map(|f| f.code).collect();
                     let now = wall_clock.now().timestamp();
-                    if let Err(e) = storage.journal().review(ticket_id, *attempt, verdict.passed(), &codes, now) {
+                    // Numbers only (no NaN): they go into the paid photo's manifest.
+                    let measures: BTreeMap<&str, f32> =
+                        review.measures.iter().filter(|(_, v)| v.is_finite()).map(|(k, v)| (*k, *v)).collect();
+                    let measures = serde_json::to_string(&measures).unwrap_or_else(|_| "{}".into());
+                    if let Err(e) = storage.journal().review(ticket_id, *attempt, verdict.passed(), &codes, &measures, now) {
                         error!(ticket = %ticket_id, attempt, error = %e, "review result not recorded");
                     }
                     info!(
@@ -733,11 +774,24 @@ impl Shell {
                     });
                 let booth = &self.settings.file.booth.id;
                 let now = self.now_s();
+                let valid_for = self.settings.policy.timeouts.payment;
+                if let Some(t) = self.payment_task.take() {
+                    t.abort();
+                }
                 let recorded = {
                     let journal = self.storage.journal();
                     journal.next_order(&ticket_id).and_then(|seq| {
                         let no = out_trade_no(booth, &ticket_id, seq);
-                        journal.order_created(&no, &ticket_id, file.as_deref(), amount_fen, now).map(|()| no)
+                        // On screen from now: the background settling leaves it to its payer.
+                        self.checkout.set_live(Some(no.clone()));
+                        let order = NewOrder {
+                            out_trade_no: &no,
+                            ticket_id: &ticket_id,
+                            photo: file.as_deref(),
+                            amount_fen,
+                            expires_at: now + valid_for.as_secs() as i64,
+                        };
+                        journal.order_created(&order, now).map(|()| no)
                     })
                 };
                 let no = match recorded {
@@ -748,41 +802,31 @@ impl Shell {
                         return;
                     }
                 };
-                let valid_for = self.settings.policy.timeouts.payment;
                 let request = OrderRequest {
                     out_trade_no: no,
                     amount_fen,
                     description: self.settings.file.booth.photo_type.clone(),
                     valid_for,
                 };
-                if let Some(t) = self.payment_task.take() {
-                    t.abort();
-                }
-                let task = Payer {
-                    payment: self.payment.clone(),
-                    storage: self.storage.clone(),
-                    clock: self.clock,
-                    wall_clock: self.wall_clock,
-                    events: self.events.clone(),
-                };
-                self.payment_task = Some(tokio::spawn(task.pay(request)));
+                let task = Payer { checkout: self.checkout.clone(), clock: self.clock, events: self.events.clone() };
+                self.payment_task = Some(tokio::spawn(task.pay(request, ticket_id)));
             }
             Command::CloseOrder { out_trade_no } => {
                 if let Some(t) = self.payment_task.take() {
                     t.abort();
                 }
-                let (payment, storage, wall_clock) = (self.payment.clone(), self.storage.clone(), self.wall_clock);
+                self.checkout.set_live(None);
+                let (checkout, events) = (self.checkout.clone(), self.events.clone());
                 tokio::spawn(async move {
-                    match payment.close(&out_trade_no).await {
-                        Ok(()) => {
-                            info!(order = %out_trade_no, "payment order closed");
-                            let now = wall_clock.now().timestamp();
-                            if let Err(e) = storage.journal().order_state(&out_trade_no, JournalOrder::Closed, now) {
-                                error!(order = %out_trade_no, error = %e, "closed order not recorded");
-                            }
-                        }
-                        // It stays open in the journal, to be asked about again at start-up.
-                        Err(e) => warn!(order = %out_trade_no, error = %e, "could not close payment order"),
+                    let update = match checkout.settle_no(&out_trade_no).await {
+                        Settlement::Paid { .. } => PaymentUpdate::Paid { out_trade_no },
+                        Settlement::Closed => PaymentUpdate::Closed { out_trade_no },
+                        Settlement::Unknown(_) | Settlement::Disputed(_) => PaymentUpdate::Unconfirmed { out_trade_no },
+                    };
+                    let _ = events.send(Msg::Event(Event::Payment(update)));
+                    // The photo kept while its order could still be paid may go now.
+                    if let Err(e) = checkout.storage.sweep(checkout.wall_clock.now().timestamp()) {
+                        error!(error = %e, "photos could not be swept; will try again");
                     }
                 });
             }
@@ -790,6 +834,7 @@ impl Shell {
                 if let Some(t) = self.payment_task.take() {
                     t.abort();
                 }
+                self.checkout.set_live(None);
                 if let Some(id) = &ticket_id {
                     let paid = outcome == VisitOutcome::Paid;
                     let label = format!("{outcome:?}").to_lowercase();
@@ -809,13 +854,11 @@ impl Shell {
     }
 }
 
-/// Creates an order, shows its code, then asks until it is paid (or the task is aborted);
-/// every change of the order's state goes into the journal first.
+/// Makes an order, shows its code, then asks until it is paid (or the task is aborted: the
+/// code expired, the graduate left). Every change of the order's state is journaled first.
 struct Payer {
-    payment: Arc<dyn PaymentGateway>,
-    storage: Arc<Storage>,
+    checkout: Arc<Checkout>,
     clock: Clock,
-    wall_clock: WallClock,
     events: mpsc::UnboundedSender<Msg>,
 }
 
@@ -825,24 +868,53 @@ impl Payer {
     }
 
     fn record(&self, no: &str, state: JournalOrder) {
-        let now = self.wall_clock.now().timestamp();
-        let journal = self.storage.journal();
-        let result =
-            if state == JournalOrder::Paid { journal.order_paid(no, now) } else { journal.order_state(no, state, now) };
-        if let Err(e) = result {
+        let now = self.checkout.wall_clock.now().timestamp();
+        if let Err(e) = self.checkout.storage.journal().order_state(no, state, now) {
             error!(order = %no, ?state, error = %e, "order state not recorded");
         }
     }
 
-    async fn pay(self, request: OrderRequest) {
+    fn unreachable(&self, no: &str) {
+        self.record(no, JournalOrder::Unreachable);
+        self.send(PaymentUpdate::Unreachable);
+    }
+
+    async fn pay(self, request: OrderRequest, ticket_id: String) {
         let no = &request.out_trade_no;
-        let code_url = match self.payment.create(&request).await {
-            Ok(url) => url,
+        let payment = self.checkout.payment.clone();
+        // At most one order of a ticket is ever payable: one left open by a restart or a cut
+        // network is settled first — and if it was paid, this visit is paid.
+        match self.checkout.settle_all(Some(&ticket_id)).await {
+            Ok((settled, left)) => {
+                if let Some((paid, _)) = settled.iter().find(|(_, s)| matches!(s, Settlement::Paid { .. })) {
+                    info!(order = %paid, "an earlier order of this ticket was paid");
+                    self.record(no, JournalOrder::Closed);
+                    self.send(PaymentUpdate::Paid { out_trade_no: paid.clone() });
+                    return;
+                }
+                if left > 0 {
+                    warn!(ticket = %ticket_id, left, "an earlier order cannot be settled; no new one");
+                    return self.unreachable(no);
+                }
+            }
             Err(e) => {
-                warn!(order = %no, error = %e, "could not create payment order");
-                self.record(no, JournalOrder::Unreachable);
-                self.send(PaymentUpdate::Unreachable);
-                return;
+                error!(error = %e, "earlier orders could not be read");
+                return self.unreachable(no);
+            }
+        }
+        let mut tries = 0;
+        let code_url = loop {
+            match payment.create(&request).await {
+                Ok(url) => break url,
+                Err(e) if e.is_transient() && tries < 2 => {
+                    tries += 1;
+                    warn!(order = %no, error = %e, "creating the order failed; trying again");
+                    tokio::time::sleep(CREATE_RETRY * tries).await;
+                }
+                Err(e) => {
+                    warn!(order = %no, error = %e, "could not create payment order");
+                    return self.unreachable(no);
+                }
             }
         };
         info!(order = %no, amount_fen = request.amount_fen, "payment order created");
@@ -852,21 +924,45 @@ impl Payer {
             code_url,
             amount_fen: request.amount_fen,
             expires_at: self.clock.now().after(request.valid_for),
-            simulated: self.payment.simulated(),
+            simulated: payment.simulated(),
         }));
+        let order = OpenOrder {
+            out_trade_no: no.clone(),
+            ticket_id,
+            amount_fen: request.amount_fen,
+            state: JournalOrder::Open,
+            expires_at: 0,
+        };
+        let mut pause = PAYMENT_POLL;
         loop {
-            tokio::time::sleep(PAYMENT_POLL).await;
-            match self.payment.query(no).await {
-                Ok(OrderState::Paid { .. }) => {
-                    info!(order = %no, "payment received");
-                    // Paid, photo in the outbox, ticket finished: journaled before anyone is told.
-                    self.record(no, JournalOrder::Paid);
+            tokio::time::sleep(pause).await;
+            let answer = payment.query(no, request.amount_fen).await;
+            match self.checkout.on_answer(&order, &answer) {
+                Some(Settlement::Paid { .. }) => {
                     self.send(PaymentUpdate::Paid { out_trade_no: no.clone() });
                     return;
                 }
-                Ok(OrderState::Closed) => return,
-                Ok(OrderState::NotPaid) => {}
-                Err(e) => warn!(order = %no, error = %e, "payment query failed; will ask again"),
+                // Failed on the phone or closed: this code is done with.
+                Some(Settlement::Closed) => {
+                    self.send(PaymentUpdate::Closed { out_trade_no: no.clone() });
+                    return;
+                }
+                Some(Settlement::Disputed(_)) => {
+                    self.send(PaymentUpdate::Unconfirmed { out_trade_no: no.clone() });
+                    return;
+                }
+                Some(Settlement::Unknown(_)) => pause = PAYMENT_POLL,
+                None => match answer {
+                    Ok(_) => pause = PAYMENT_POLL,
+                    Err(e @ PaymentError::Forged(_)) => {
+                        error!(order = %no, error = %e, "a payment answer was refused");
+                        pause = PAYMENT_POLL;
+                    }
+                    Err(e) => {
+                        pause = (pause * 2).min(PAYMENT_POLL_MAX);
+                        warn!(order = %no, error = %e, retry_in_s = pause.as_secs(), "payment query failed; will ask again");
+                    }
+                },
             }
         }
     }
@@ -880,7 +976,33 @@ async fn run(
     clock: Clock,
     heartbeat: Arc<std::sync::atomic::AtomicU64>,
 ) {
-    let Parts { settings, devices, reviewer, payment, wall_clock, storage, .. } = parts;
+    let Parts { settings, devices, reviewer, payment, upload, wall_clock, storage, sandbox, .. } = parts;
+    let uploads = Arc::new(tokio::sync::Notify::new());
+    let checkout = Arc::new(Checkout {
+        payment,
+        storage: storage.clone(),
+        centre: settings.upload.centre.clone(),
+        booth_id: settings.file.booth.id.clone(),
+        wall_clock,
+        uploads: uploads.clone(),
+        live: Mutex::new(None),
+        retry_pause: CREATE_RETRY,
+    });
+    // Paid photos sealed and open orders settled (at once, then every minute), the outbox sent.
+    let background = [
+        tokio::spawn(checkout.clone().run_settler(SETTLE_PERIOD)),
+        tokio::spawn(
+            Uploader {
+                storage: storage.clone(),
+                target: upload,
+                booth_id: settings.file.booth.id.clone(),
+                wall_clock,
+                wake: uploads,
+                backoff: crate::upload::Backoff::default(),
+            }
+            .run(),
+        ),
+    ];
     let photos: PhotoStore = Arc::default();
     let (guide_tx, guide_rx) = std_mpsc::sync_channel(1);
     {
@@ -960,7 +1082,7 @@ async fn run(
         photos,
         standards: Arc::default(),
         reviewer,
-        payment,
+        checkout,
         storage,
         attempt_unrecorded: false,
         payment_task: None,
@@ -985,6 +1107,22 @@ async fn run(
                 Some(Msg::Event(e)) => e,
                 Some(Msg::Audit { actor, action }) => {
                     shell.audit(actor, &action, "");
+                    continue;
+                }
+                Some(Msg::SandboxPay) => {
+                    match (&booth.phase, &sandbox) {
+                        (visit::Phase::Payment { stage: visit::PaymentStage::Waiting(order), .. }, Some(link)) => {
+                            let (link, code) = (link.clone(), order.code_url.clone());
+                            tokio::spawn(async move {
+                                match link.pay(&code).await {
+                                    Ok(no) => info!(order = %no, "sandbox: the graduate paid"),
+                                    Err(e) => warn!(error = %e, "sandbox: payment refused"),
+                                }
+                            });
+                        }
+                        (_, None) => warn!("no sandbox to pay: the booth takes real payments"),
+                        _ => info!("sandbox: no payment code on screen"),
+                    }
                     continue;
                 }
                 Some(Msg::Shutdown) | None => break,
@@ -1026,6 +1164,9 @@ async fn run(
     shell.run(Command::Preview(false));
     shell.run(Command::Lights(LightScene::Idle));
     if let Some(t) = shell.payment_task.take() {
+        t.abort();
+    }
+    for t in background {
         t.abort();
     }
     shell.audit("booth", "stopped", "");

@@ -32,7 +32,14 @@ pub struct Manifest {
 }
 
 /// The collection centre's public key, from `age1…` text.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Centre(age::x25519::Recipient);
+
+impl std::fmt::Debug for Centre {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Centre({})", self.0)
+    }
+}
 
 impl FromStr for Centre {
     type Err = SealError;

@@ -6,6 +6,8 @@
 //!   journal.sqlite3 (+ -wal, -shm)   the journal (src/journal.rs)
 //!   photos/<16 hex>.jpg              captures and standard photos, named at random
 //!   photos/<16 hex>.jpg.tmp          a photo being written (removed at start-up)
+//!   outbox/<out_trade_no>.jpg.age    a paid photo sealed to the collection centre (age)
+//!   outbox/<out_trade_no>.json.age   its manifest, sealed likewise
 //! ```
 //!
 //! A photo is written crash-safe — temporary file, fsync, rename, fsync the directory — and
@@ -14,8 +16,11 @@
 //! `.tmp`; `recover` at start-up removes the last two and closes the visits the cut left open.
 //!
 //! Photos live only as long as they must: a visit's captures and unpaid photos are deleted
-//! when it ends (an unpaid standard photo may be kept for `unpaid_retention`); a paid standard
-//! photo stays in the outbox until it has left the booth (issue 7).
+//! when it ends (an unpaid standard photo may be kept for `unpaid_retention`, and a photo whose
+//! payment order is not settled yet stays until it is). A paid standard photo is sealed
+//! (`seal_paid`: photo and manifest encrypted with age to the collection centre, written
+//! crash-safe, the hash in the journal, then the plain file deleted) and the sealed files wait
+//! in `outbox/` until the store has confirmed them (`upload_done`).
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -28,6 +33,7 @@ use std::time::Duration;
 use tracing::{error, info, warn};
 
 use crate::journal::{Journal, JournalError, PhotoKind, PhotoRow};
+use crate::seal::{Centre, Manifest, SealError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -37,6 +43,10 @@ pub enum StorageError {
     File { path: PathBuf, source: std::io::Error },
     #[error("{path} is in use by another gradbooth process (one booth, one data directory)")]
     InUse { path: PathBuf },
+    #[error("sealing the paid photo of order {out_trade_no}: {source}")]
+    Seal { out_trade_no: String, source: SealError },
+    #[error("the paid photo of order {0} is not in the journal")]
+    NotPaid(String),
 }
 
 /// What start-up found and put right after the booth last stopped.
@@ -54,12 +64,22 @@ pub struct Recovery {
     pub paid_missing: usize,
     /// Payment orders never seen settled, to be asked about again.
     pub unsettled_orders: usize,
+    /// Sealed files that no waiting outbox entry accounts for (sealed again or already sent),
+    /// and half-written ones, removed.
+    pub stray_sealed_files: usize,
+    /// Paid photos still in plain form after sealing, deleted.
+    pub plaintext_deleted: usize,
 }
 
 impl Recovery {
     /// Nothing was left to put right (unpaid photos going and orders to settle are routine).
     pub fn is_clean(&self) -> bool {
-        self.visits_closed == 0 && self.partial_files == 0 && self.orphan_files == 0 && self.paid_missing == 0
+        self.visits_closed == 0
+            && self.partial_files == 0
+            && self.orphan_files == 0
+            && self.paid_missing == 0
+            && self.stray_sealed_files == 0
+            && self.plaintext_deleted == 0
     }
 }
 
@@ -68,7 +88,25 @@ pub struct Storage {
     _lock: fs::File,
     journal: Mutex<Journal>,
     photos: PathBuf,
+    outbox: PathBuf,
     unpaid_retention: Duration,
+}
+
+/// The two sealed files of a paid photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedPart {
+    Photo,
+    Manifest,
+}
+
+impl SealedPart {
+    pub const BOTH: [SealedPart; 2] = [SealedPart::Photo, SealedPart::Manifest];
+    pub fn file_name(self, out_trade_no: &str) -> String {
+        match self {
+            SealedPart::Photo => format!("{out_trade_no}.jpg.age"),
+            SealedPart::Manifest => format!("{out_trade_no}.json.age"),
+        }
+    }
 }
 
 impl Storage {
@@ -76,7 +114,10 @@ impl Storage {
     /// the last stop left (`now`: wall-clock seconds).
     pub fn open(data_dir: &Path, unpaid_retention: Duration, now: i64) -> Result<(Self, Recovery), StorageError> {
         let photos = data_dir.join("photos");
-        fs::create_dir_all(&photos).map_err(|source| StorageError::File { path: photos.clone(), source })?;
+        let outbox = data_dir.join("outbox");
+        for dir in [&photos, &outbox] {
+            fs::create_dir_all(dir).map_err(|source| StorageError::File { path: dir.clone(), source })?;
+        }
         // Recovery deletes files it cannot account for: only one process may own the directory.
         let lock_path = data_dir.join("lock");
         let lock = fs::OpenOptions::new()
@@ -91,7 +132,7 @@ impl Storage {
             Err(fs::TryLockError::Error(source)) => return Err(StorageError::File { path: lock_path, source }),
         }
         let journal = Journal::open_dir(data_dir)?;
-        let storage = Storage { _lock: lock, journal: Mutex::new(journal), photos, unpaid_retention };
+        let storage = Storage { _lock: lock, journal: Mutex::new(journal), photos, outbox, unpaid_retention };
         let recovery = storage.recover(now)?;
         Ok((storage, recovery))
     }
@@ -108,6 +149,91 @@ impl Storage {
 
     pub fn photo_path(&self, file: &str) -> PathBuf {
         self.photos.join(file)
+    }
+
+    pub fn sealed_path(&self, out_trade_no: &str, part: SealedPart) -> PathBuf {
+        self.outbox.join(part.file_name(out_trade_no))
+    }
+
+    /// Seals a paid photo: the standard photo and its manifest encrypted to the collection
+    /// centre, both files written crash-safe, the photo file's hash journaled, then the plain
+    /// photo deleted. Returns false when it was already sealed. After a crash at any point it
+    /// can be done again (start-up does: `seal_pending`).
+    pub fn seal_paid(&self, centre: &Centre, booth_id: &str, out_trade_no: &str, now: i64) -> Result<bool, StorageError> {
+        let (entry, row) = {
+            let j = self.journal();
+            let entry = j.outbox_entries()?.into_iter().find(|e| e.out_trade_no == out_trade_no);
+            (entry, j.manifest_of(out_trade_no)?)
+        };
+        let (Some(entry), Some(row)) = (entry, row) else {
+            return Err(StorageError::NotPaid(out_trade_no.into()));
+        };
+        if entry.sealed_sha256.is_some() {
+            return Ok(false);
+        }
+        let path = self.photo_path(&entry.photo);
+        let jpeg = fs::read(&path).map_err(|source| StorageError::File { path: path.clone(), source })?;
+        let manifest = Manifest {
+            ticket_id: row.ticket_id,
+            booth_id: booth_id.into(),
+            captured_at: row.captured_at,
+            paid_at: row.paid_at,
+            out_trade_no: out_trade_no.into(),
+            transaction_id: row.transaction_id,
+            measures: serde_json::from_str(&row.measures_json).unwrap_or_default(),
+        };
+        let seal_err = |source| StorageError::Seal { out_trade_no: out_trade_no.into(), source };
+        let (photo, json) = centre.seal_photo(&jpeg, &manifest).map_err(seal_err)?;
+        // A file left by an earlier try that never reached the journal is replaced.
+        for (part, bytes) in [(SealedPart::Photo, &photo), (SealedPart::Manifest, &json)] {
+            remove(&self.sealed_path(out_trade_no, part))?;
+            write_durably(&self.outbox, &part.file_name(out_trade_no), bytes)?;
+        }
+        self.journal().outbox_sealed(out_trade_no, &sha256_hex(&photo))?;
+        remove(&path)?;
+        sync_dir(&self.photos)?;
+        self.journal().photo_deleted(&entry.photo, now)?;
+        Ok(true)
+    }
+
+    /// Seals every paid photo that is not sealed yet; returns how many.
+    pub fn seal_pending(&self, centre: &Centre, booth_id: &str, now: i64) -> Result<usize, StorageError> {
+        let pending: Vec<String> = self
+            .journal()
+            .outbox_entries()?
+            .into_iter()
+            .filter(|e| e.sealed_sha256.is_none())
+            .map(|e| e.out_trade_no)
+            .collect();
+        let mut n = 0;
+        for no in pending {
+            if self.seal_paid(centre, booth_id, &no, now)? {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Sealed photos waiting to leave: (out_trade_no, SHA-256 of the sealed photo file).
+    pub fn ready_to_send(&self) -> Result<Vec<(String, String)>, StorageError> {
+        Ok(self
+            .journal()
+            .outbox_entries()?
+            .into_iter()
+            .filter_map(|e| match (e.sent, e.sealed_sha256) {
+                (false, Some(h)) => Some((e.out_trade_no, h)),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The store has confirmed both objects: journaled as sent, then the sealed files go.
+    pub fn upload_done(&self, out_trade_no: &str, now: i64) -> Result<(), StorageError> {
+        self.journal().outbox_sent(out_trade_no, now)?;
+        for part in SealedPart::BOTH {
+            remove(&self.sealed_path(out_trade_no, part))?;
+        }
+        sync_dir(&self.outbox)
     }
 
     /// Writes a photo crash-safe, then records it; returns its file name.
@@ -138,9 +264,9 @@ impl Storage {
         let retention = self.unpaid_retention.as_secs() as i64;
         let rows = self.journal().live_photos()?;
         let mut deleted = 0;
-        for PhotoRow { file, kind, created_at, in_outbox, visit_open, .. } in rows {
+        for PhotoRow { file, kind, created_at, in_outbox, visit_open, order_open, .. } in rows {
             let expired = kind == PhotoKind::Capture || created_at.saturating_add(retention) <= now;
-            if in_outbox || visit_open || !expired {
+            if in_outbox || visit_open || order_open || !expired {
                 continue;
             }
             let path = self.photo_path(&file);
@@ -174,7 +300,7 @@ impl Storage {
                 journal.visit_ended(&id, if finished { "paid" } else { "interrupted" }, false, now)?;
                 r.visits_closed += 1;
             }
-            r.unsettled_orders = journal.unsettled_orders()?.len();
+            r.unsettled_orders = journal.unsettled_orders(None)?.len();
         }
         let mut on_disk = BTreeSet::new();
         for name in self.files_on_disk()? {
@@ -191,8 +317,10 @@ impl Storage {
             remove(&self.photo_path(name))?;
             r.orphan_files += 1;
         }
+        let outbox = self.journal().outbox_entries()?;
         for row in rows.iter().filter(|p| !on_disk.contains(&p.file)) {
-            if row.in_outbox {
+            let sealed = outbox.iter().any(|e| e.photo == row.file && e.sealed_sha256.is_some());
+            if row.in_outbox && !sealed {
                 r.paid_missing += 1;
                 error!(ticket = %row.ticket_id, file = %row.file, "a paid photo's file is missing");
             } else {
@@ -200,6 +328,30 @@ impl Storage {
                 self.journal().photo_deleted(&row.file, now)?;
             }
         }
+        // A sealed photo's plain file was being deleted when the booth stopped.
+        for e in outbox.iter().filter(|e| e.sealed_sha256.is_some() && e.plaintext_on_disk) {
+            if on_disk.contains(&e.photo) {
+                remove(&self.photo_path(&e.photo))?;
+                r.plaintext_deleted += 1;
+            }
+            self.journal().photo_deleted(&e.photo, now)?;
+        }
+        // The outbox directory holds exactly the sealed files of the entries still waiting.
+        let waiting: BTreeSet<String> = outbox
+            .iter()
+            .filter(|e| e.sealed_sha256.is_some() && !e.sent)
+            .flat_map(|e| SealedPart::BOTH.map(|p| p.file_name(&e.out_trade_no)))
+            .collect();
+        let sealed_on_disk = list_dir(&self.outbox)?;
+        for name in sealed_on_disk.iter().filter(|n| !waiting.contains(n.as_str())) {
+            remove(&self.outbox.join(name))?;
+            r.stray_sealed_files += 1;
+        }
+        for name in waiting.iter().filter(|n| !sealed_on_disk.contains(n.as_str())) {
+            r.paid_missing += 1;
+            error!(file = %name, "a sealed paid photo waiting to be sent is missing");
+        }
+        sync_dir(&self.outbox)?;
         r.unpaid_deleted = self.sweep(now)?;
         sync_dir(&self.photos)?;
         if r.is_clean() {
@@ -213,13 +365,27 @@ impl Storage {
 
     /// The files in the photo directory (for tests and diagnostics).
     pub fn files_on_disk(&self) -> Result<BTreeSet<String>, StorageError> {
-        let dir_err = |source| StorageError::File { path: self.photos.clone(), source };
-        let mut names = BTreeSet::new();
-        for entry in fs::read_dir(&self.photos).map_err(dir_err)? {
-            names.insert(entry.map_err(dir_err)?.file_name().to_string_lossy().into_owned());
-        }
-        Ok(names)
+        list_dir(&self.photos)
     }
+
+    /// The files in the outbox directory (for tests and diagnostics).
+    pub fn sealed_files_on_disk(&self) -> Result<BTreeSet<String>, StorageError> {
+        list_dir(&self.outbox)
+    }
+}
+
+fn list_dir(dir: &Path) -> Result<BTreeSet<String>, StorageError> {
+    let dir_err = |source| StorageError::File { path: dir.into(), source };
+    let mut names = BTreeSet::new();
+    for entry in fs::read_dir(dir).map_err(dir_err)? {
+        names.insert(entry.map_err(dir_err)?.file_name().to_string_lossy().into_owned());
+    }
+    Ok(names)
+}
+
+/// SHA-256 of `bytes`, lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
 }
 
 /// Writes `name` in `dir` so that it is either absent or complete after a power cut:

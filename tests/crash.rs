@@ -1,12 +1,21 @@
-//! The crash test: a booth process runs simulated visits and is killed (SIGKILL) at a random
-//! moment; then the booth starts again on the same data directory. After every restart the
-//! journal must open and pass SQLite's integrity check, no ticket may have more than three
-//! counted attempts, every paid photo must still be there (and stay there round after round),
-//! and no orphan or half-written photo file may remain.
+//! The crash test: a booth process runs simulated visits — paying through the WeChat Pay
+//! sandbox with the real client, sealing paid photos and uploading them to a directory store —
+//! and is killed (SIGKILL) at a random moment; then the booth starts again on the same data
+//! directory, as start-up does: recovery, paid photos sealed, open orders settled with the
+//! sandbox. After every restart:
+//! - the journal opens and passes SQLite's integrity check; no ticket has more than three
+//!   counted attempts; no visit is left open;
+//! - no plain photo is left, and no orphan, half-written or stray sealed file;
+//! - no order is left unsettled, none is paid twice, no ticket pays twice, and the journal and
+//!   the sandbox agree on every paid order and its transaction;
+//! - every paid photo is in the outbox (sealed, both files there) or in the store (both
+//!   objects, the photo's bytes those journaled when it was sealed), never both, never lost,
+//!   and the store holds nothing else.
 //!
 //! `cargo test --test crash` runs a short version; `GRADBOOTH_CRASH_ROUNDS=500` the long one.
 //! The same binary is the booth process: run with `GRADBOOTH_CRASH_CHILD=<data dir>` it drives
-//! visits (through the real runtime, journal and simulated devices) until it is killed.
+//! visits (through the real runtime, journal, simulated devices, payment client and uploader)
+//! until it is killed. The sandbox and the store live in the parent, across kills.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
@@ -16,17 +25,24 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use gradbooth::config::Settings;
+use std::sync::Mutex;
+
+use gradbooth::checkout::Checkout;
+use gradbooth::config::{Gateway, Settings, UploadTarget};
+use gradbooth::journal::OrderState;
+use gradbooth::payment::{Sandbox, WechatPay};
 use gradbooth::review::{Review, Reviewer, ScriptedReviewer};
-use gradbooth::{devices, runtime};
 use gradbooth::screen::UiMsg;
-use gradbooth::storage::Storage;
+use gradbooth::storage::{SealedPart, Storage, sha256_hex};
+use gradbooth::{devices, runtime, upload};
 use gradbooth::ticket;
 use gradbooth::visit::{Intent, LightingMode, Screen, View};
 use gradbooth_hal::RgbImage;
 
 const CHILD: &str = "GRADBOOTH_CRASH_CHILD";
 const SEED: &str = "GRADBOOTH_CRASH_SEED";
+const SANDBOX: &str = "GRADBOOTH_CRASH_SANDBOX";
+const STORE: &str = "GRADBOOTH_CRASH_STORE";
 /// The issuer key of the test's tickets (trusted by the booth process as key id "crash").
 const KEY: [u8; 32] = [7; 32];
 /// The longest a booth process may live before it is killed.
@@ -34,9 +50,12 @@ const MAX_LIFE_MS: u64 = 6000;
 
 fn main() {
     match std::env::var_os(CHILD) {
-        Some(dir) => {
-            booth_process(PathBuf::from(dir), std::env::var(SEED).ok().and_then(|s| s.parse().ok()).unwrap_or(1))
-        }
+        Some(dir) => booth_process(
+            PathBuf::from(dir),
+            std::env::var(SEED).ok().and_then(|s| s.parse().ok()).unwrap_or(1),
+            std::env::var(SANDBOX).expect("the sandbox's URL"),
+            PathBuf::from(std::env::var_os(STORE).expect("the store's directory")),
+        ),
         None => crash_loop(),
     }
 }
@@ -60,20 +79,36 @@ impl Rng {
     }
 }
 
+fn settings() -> Settings {
+    Settings::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/booth.toml")).unwrap()
+}
+
+/// What the parent tracks across rounds.
+#[derive(Default)]
+struct Ledger {
+    /// Paid orders ever seen: out_trade_no → transaction id (they must stay paid).
+    paid: BTreeMap<String, String>,
+    /// Sum of what the restarts found and put right.
+    found: BTreeMap<&'static str, usize>,
+}
+
 fn crash_loop() {
     let rounds: u32 = std::env::var("GRADBOOTH_CRASH_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
     let seed: u64 = std::env::var(SEED).ok().and_then(|s| s.parse().ok()).unwrap_or(20261123);
-    let data = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let (data, store) = (root.path().join("data"), root.path().join("store"));
+    let sandbox = Sandbox::start().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let mut rng = Rng(seed);
-    let mut paid_so_far: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut ledger = Ledger::default();
     let mut killed_on: BTreeMap<String, u32> = BTreeMap::new();
-    // What the restarts found and put right, summed over the rounds.
-    let mut found = [0usize; 4];
     let started = Instant::now();
-    println!("crash test: {rounds} rounds, seed {seed}, data in {}", data.path().display());
+    println!("crash test: {rounds} rounds, seed {seed}, data in {}", root.path().display());
     for round in 0..rounds {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .env(CHILD, data.path())
+            .env(CHILD, &data)
+            .env(SANDBOX, sandbox.url())
+            .env(STORE, &store)
             .env(SEED, (seed ^ u64::from(round).wrapping_mul(0x2545_F491_4F6C_DD1D)).to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -89,52 +124,181 @@ fn crash_loop() {
             None => last.unwrap_or_else(|| "starting".into()),
         };
         *killed_on.entry(moment).or_default() += 1;
-
-        // The booth starts again: what does it find?
-        let (storage, recovery) = Storage::open(data.path(), Duration::ZERO, now())
-            .unwrap_or_else(|e| panic!("round {round}: the journal does not open after the kill: {e}"));
-        for (sum, n) in found.iter_mut().zip([
-            recovery.visits_closed,
-            recovery.partial_files,
-            recovery.orphan_files,
-            recovery.unpaid_deleted,
-        ]) {
-            *sum += n;
-        }
-        let j = storage.journal();
-        assert!(j.integrity_ok().unwrap(), "round {round}: journal integrity");
-        assert_eq!(recovery.paid_missing, 0, "round {round}: a paid photo is missing");
-        let most = j.most_attempts().unwrap();
-        assert!(most <= 3, "round {round}: a ticket has {most} attempts");
-        assert!(j.open_visits().unwrap().is_empty(), "round {round}: a visit is still open after recovery");
-        let rows = j.live_photos().unwrap();
-        let files = storage.files_on_disk().unwrap();
-        let recorded: BTreeSet<String> = rows.iter().map(|r| r.file.clone()).collect();
-        assert_eq!(files, recorded, "round {round}: photo files and journal disagree (orphans or missing)");
-        assert!(rows.iter().all(|r| r.in_outbox), "round {round}: an unpaid photo outlived its visit");
-        let outbox: BTreeSet<(String, String)> = j.outbox().unwrap().into_iter().collect();
-        assert!(paid_so_far.is_subset(&outbox), "round {round}: a paid photo left the outbox");
-        for (file, _) in &outbox {
-            assert!(storage.photo_path(file).metadata().is_ok_and(|m| m.len() > 0), "round {round}: {file} empty");
-        }
-        paid_so_far = outbox;
+        restart_and_check(round, &data, &store, &sandbox, &rt, &mut ledger);
     }
-    let storage = Storage::open(data.path(), Duration::ZERO, now()).unwrap().0;
+    let storage = Storage::open(&data, Duration::ZERO, now()).unwrap().0;
     let summary = storage.journal().summary().unwrap();
+    // Every photo that reached the store opens, with the test centre's identity, to a standard photo.
+    let identity: age::x25519::Identity = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/test-centre.key"))
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut opened = 0;
+    for (no, _) in &ledger.paid {
+        let path = store.join(upload::object_key(&settings().file.booth.id, no, SealedPart::Photo));
+        if let Ok(sealed) = std::fs::read(&path) {
+            let jpeg = age::decrypt(&identity, &sealed).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let img = image::load_from_memory(&jpeg).unwrap();
+            assert_eq!((img.width(), img.height()), (480, 640), "{}", path.display());
+            opened += 1;
+        }
+    }
+    let (requests, refused) = sandbox.requests();
     println!("crash test: {rounds} kills in {:.0} s, all recovered; {summary:?}", started.elapsed().as_secs_f64());
     println!("crash test: killed on {killed_on:?}");
-    let [visits, partial, orphans, unpaid] = found;
+    println!("crash test: restarts found and put right {:?}", ledger.found);
     println!(
-        "crash test: restarts closed {visits} open visits, removed {partial} half-written and {orphans} \
-         unrecorded photo files, deleted {unpaid} unpaid photos"
+        "crash test: sandbox {} orders ({} paid), {requests} requests ({refused} refused signatures); {opened} uploaded photos decrypted",
+        sandbox.orders().len(),
+        ledger.paid.len()
     );
+    assert_eq!(refused, 0, "the sandbox refused a request's signature");
     // The loop must have exercised the journal, not just started and killed idle booths.
     if rounds >= 10 {
         assert!(summary.attempts > 0 && summary.reviews > 0, "no visit got as far as a capture: {summary:?}");
     }
     if rounds >= 100 {
-        assert!(summary.paid_orders > 0 && summary.interrupted_visits > 0, "{summary:?}");
+        assert!(summary.paid_orders > 0 && summary.interrupted_visits > 0 && summary.uploaded > 0, "{summary:?}");
     }
+}
+
+/// The booth starts again on `data`, as the next start would (recovery, sealing, settling),
+/// and everything it promises is checked.
+fn restart_and_check(round: u32, data: &Path, store: &Path, sandbox: &Sandbox, rt: &tokio::runtime::Runtime, ledger: &mut Ledger) {
+    let settings = settings();
+    let (storage, recovery) = Storage::open(data, Duration::ZERO, now())
+        .unwrap_or_else(|e| panic!("round {round}: the journal does not open after the kill: {e}"));
+    let storage = Arc::new(storage);
+    for (k, n) in [
+        ("open visits closed", recovery.visits_closed),
+        ("half-written photos removed", recovery.partial_files),
+        ("unrecorded photos removed", recovery.orphan_files),
+        ("unpaid photos deleted", recovery.unpaid_deleted),
+        ("stray sealed files removed", recovery.stray_sealed_files),
+        ("sealed photos' plain files deleted", recovery.plaintext_deleted),
+        ("orders to settle", recovery.unsettled_orders),
+    ] {
+        *ledger.found.entry(k).or_default() += n;
+    }
+    assert_eq!(recovery.paid_missing, 0, "round {round}: a paid photo is missing");
+    let booth_id = settings.file.booth.id.clone();
+    let client = WechatPay::new(sandbox.client_config(&booth_id, Duration::from_secs(5))).unwrap();
+    let checkout = Checkout {
+        payment: Arc::new(client),
+        storage: storage.clone(),
+        centre: settings.upload.centre.clone(),
+        booth_id: booth_id.clone(),
+        wall_clock: runtime::WallClock::System,
+        uploads: Arc::default(),
+        live: Mutex::new(None),
+        retry_pause: Duration::from_millis(50),
+    };
+    let sealed = storage.seal_pending(&checkout.centre, &booth_id, now()).unwrap();
+    *ledger.found.entry("paid photos sealed at start-up").or_default() += sealed;
+    let (settled, left) = rt.block_on(checkout.settle_all(None)).unwrap();
+    assert_eq!(left, 0, "round {round}: orders left unsettled with the sandbox up: {settled:?}");
+    *ledger.found.entry("orders found paid at start-up").or_default() +=
+        settled.iter().filter(|(_, s)| matches!(s, gradbooth::checkout::Settlement::Paid { .. })).count();
+
+    let j = storage.journal();
+    assert!(j.integrity_ok().unwrap(), "round {round}: journal integrity");
+    let most = j.most_attempts().unwrap();
+    assert!(most <= 3, "round {round}: a ticket has {most} attempts");
+    assert!(j.open_visits().unwrap().is_empty(), "round {round}: a visit is still open after recovery");
+    assert!(j.unsettled_orders(None).unwrap().is_empty(), "round {round}: an order is unsettled");
+    // No plain photo rests on disk after its visit: unpaid ones are deleted, paid ones sealed.
+    let rows = j.live_photos().unwrap();
+    assert!(rows.is_empty(), "round {round}: plain photos left: {rows:?}");
+    assert!(storage.files_on_disk().unwrap().is_empty(), "round {round}: files in photos/");
+
+    // The sandbox and the journal agree on every order; no ticket paid twice.
+    let orders = j.orders().unwrap();
+    let mut paid_per_ticket: BTreeMap<&str, u32> = BTreeMap::new();
+    for o in sandbox.orders() {
+        let ours = orders
+            .iter()
+            .find(|r| r.out_trade_no == o.out_trade_no)
+            .unwrap_or_else(|| panic!("round {round}: the sandbox has order {} the journal never made", o.out_trade_no));
+        if o.trade_state == "SUCCESS" {
+            assert_eq!(ours.state, OrderState::Paid, "round {round}: paid at WeChat, {:?} in the journal", ours.state);
+            assert_eq!(ours.transaction_id.as_deref(), o.transaction_id.as_deref(), "round {round}");
+            *paid_per_ticket.entry(&ours.ticket_id).or_default() += 1;
+        } else {
+            assert_ne!(ours.state, OrderState::Paid, "round {round}: {} paid in the journal only", o.out_trade_no);
+        }
+    }
+    for (ticket, n) in &paid_per_ticket {
+        assert_eq!(*n, 1, "round {round}: ticket {ticket} paid {n} times");
+    }
+    for (no, txn) in &ledger.paid {
+        let o = orders.iter().find(|r| &r.out_trade_no == no).unwrap();
+        assert_eq!((o.state, o.transaction_id.as_ref()), (OrderState::Paid, Some(txn)), "round {round}: {no} changed");
+    }
+    for o in orders.iter().filter(|o| o.state == OrderState::Paid) {
+        ledger.paid.insert(o.out_trade_no.clone(), o.transaction_id.clone().unwrap_or_default());
+    }
+
+    // Every paid photo is sealed, and either waiting in the outbox or in the store — not lost.
+    let entries = j.outbox_entries().unwrap();
+    assert_eq!(entries.len(), ledger.paid.len(), "round {round}: a paid order without its photo in the outbox");
+    let sealed_files = storage.sealed_files_on_disk().unwrap();
+    let mut expected_objects = BTreeSet::new();
+    let mut expected_sealed = BTreeSet::new();
+    for e in &entries {
+        let sha = e.sealed_sha256.as_ref().unwrap_or_else(|| panic!("round {round}: {} not sealed", e.out_trade_no));
+        assert!(!e.plaintext_on_disk, "round {round}: {} still plain", e.out_trade_no);
+        let key = upload::object_key(&booth_id, &e.out_trade_no, SealedPart::Photo);
+        if e.sent {
+            let bytes = std::fs::read(store.join(&key))
+                .unwrap_or_else(|_| panic!("round {round}: {key} journaled sent but not in the store"));
+            assert_eq!(&sha256_hex(&bytes), sha, "round {round}: the store's {key} is not the sealed photo");
+            for part in SealedPart::BOTH {
+                expected_objects.insert(upload::object_key(&booth_id, &e.out_trade_no, part));
+            }
+        } else {
+            for part in SealedPart::BOTH {
+                expected_sealed.insert(part.file_name(&e.out_trade_no));
+            }
+        }
+    }
+    assert_eq!(sealed_files, expected_sealed, "round {round}: the outbox directory and the journal disagree");
+    // The store holds exactly the photos sent, each once (a second copy would be another key).
+    let in_store: BTreeSet<String> = walk(store)
+        .into_iter()
+        .map(|p| p.strip_prefix(store).unwrap().to_string_lossy().into_owned())
+        .filter(|p| !p.ends_with(".tmp"))
+        .collect();
+    let unexpected: Vec<_> = in_store.difference(&expected_objects).collect();
+    // An object of a photo still waiting may be there: its upload was cut before the journal
+    // heard. It is the same bytes the next upload sends.
+    for key in &unexpected {
+        let no = key.rsplit('/').next().unwrap().split(".j").next().unwrap();
+        assert!(
+            entries.iter().any(|e| e.out_trade_no == no && !e.sent),
+            "round {round}: the store holds {key}, which is no paid photo of this booth"
+        );
+    }
+    let missing: Vec<_> = expected_objects.difference(&in_store).collect();
+    assert!(missing.is_empty(), "round {round}: journaled sent but not in the store: {missing:?}");
+    drop(j);
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
 }
 
 /// The restarted booth's clock: the system's (later than the booth process's simulated 2025 day).
@@ -153,11 +317,14 @@ impl Reviewer for CoinReviewer {
 }
 
 /// A graduate in a hurry, over and over: the booth process of the crash test.
-fn booth_process(dir: PathBuf, seed: u64) {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut settings = Settings::load(&manifest.join("config/booth.toml")).unwrap();
+fn booth_process(dir: PathBuf, seed: u64, sandbox_url: String, store: PathBuf) {
+    let mut settings = settings();
     settings.data_dir = dir;
     settings.policy.countdown = Duration::from_millis(200);
+    settings.payment.gateway = Gateway::Sandbox { url: Some(sandbox_url) };
+    settings.upload.target = UploadTarget::Dir(Some(store));
+    // Short-lived payment codes, so expiry, closing and paying at the last second happen.
+    settings.policy.timeouts.payment = Duration::from_millis(2000 + seed % 4000);
     let key = ed25519_dalek::SigningKey::from_bytes(&KEY);
     settings.issuers.insert("crash", key.verifying_key());
     let site = settings.file.tickets.site.clone();
@@ -231,11 +398,15 @@ fn act(
             _ => Intent::Exit,
         }),
         Screen::Payment => match v.payment.as_ref().map(|p| p.stage) {
-            Some("waiting") if rng.chance(85) => {
+            Some("waiting") if rng.chance(80) => {
+                // The graduate takes a moment to find the phone.
+                std::thread::sleep(Duration::from_millis(rng.below(2500)));
                 booth.simulate("pay");
             }
+            Some("waiting") if rng.chance(50) => {}
             Some("waiting" | "unreachable") => booth.intent(Intent::Exit),
-            Some("expired") => booth.intent(Intent::NewPaymentCode),
+            Some("expired" | "unconfirmed") if rng.chance(70) => booth.intent(Intent::NewPaymentCode),
+            Some("expired" | "unconfirmed") => booth.intent(Intent::Exit),
             _ => {}
         },
         Screen::Done | Screen::Notice => booth.intent(Intent::Finish),

@@ -54,10 +54,34 @@ fn a_scripted_visit_that_passes_is_paid_and_every_screen_is_saved() {
     }
     let photo = image::open(dir.path().join(s["captured_photos"][0].as_str().unwrap())).unwrap();
     assert_eq!((photo.width(), photo.height()), (1920, 1080));
-    // The paid standard photo waits in the outbox; the capture it was made from is gone.
-    let paid = image::open(dir.path().join(s["paid_photo"].as_str().expect("a paid photo"))).unwrap();
+    // Paid through the sandbox with the real WeChat Pay client; the photo was sealed to the
+    // test centre and uploaded to the demo's store. `age` (the reference tool, not our code)
+    // opens it with the test identity to the standard photo; no plain photo is left behind.
+    let no = s["out_trade_no"].as_str().expect("an order number");
+    assert!(no.starts_with("fengxiand1-DEMO"), "{no}");
+    assert_eq!(s["upload_key"].as_str().unwrap(), format!("fengxian-d108/{no}.jpg.age"));
+    let sealed = dir.path().join(s["uploaded_photo"].as_str().expect("an uploaded photo"));
+    let identity = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/test-centre.key");
+    let opened = Command::new("age").arg("-d").arg("-i").arg(&identity).arg(&sealed).output().expect("the age tool");
+    assert!(opened.status.success(), "{}", String::from_utf8_lossy(&opened.stderr));
+    let paid = image::load_from_memory(&opened.stdout).unwrap();
     assert_eq!((paid.width(), paid.height()), (480, 640));
-    assert_eq!(s["photo_files_left"], 1);
+    let standard = image::open(dir.path().join(s["standard_photos"][0].as_str().unwrap())).unwrap().to_rgb8();
+    let diff = paid.to_rgb8().pixels().zip(standard.pixels()).map(|(a, b)| (a[1] as i32 - b[1] as i32).abs()).max();
+    assert!(diff.unwrap() <= 40, "the uploaded photo is the standard photo shown (JPEG-close)");
+    let manifest = Command::new("age")
+        .arg("-d")
+        .arg("-i")
+        .arg(&identity)
+        .arg(dir.path().join(s["uploaded_manifest"].as_str().unwrap()))
+        .output()
+        .unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(&manifest.stdout).unwrap();
+    assert_eq!(manifest["out_trade_no"], no);
+    assert!(manifest["transaction_id"].as_str().unwrap().starts_with("4200"), "{manifest}");
+    assert_eq!(s["photo_files_left"], 0);
+    let sealed_text = std::fs::read(&sealed).unwrap();
+    assert!(sealed_text.starts_with(b"age-encryption.org/v1"));
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(log.contains("ticket accepted"), "the log was captured at debug level");
     for personal in ["李明", "2022123456", "2022****56"] {
@@ -75,7 +99,8 @@ fn a_scripted_visit_that_keeps_failing_uses_three_attempts_and_pays_nothing() {
     assert_eq!(s["payment"], "not_reached");
     assert_eq!(s["captured_photos"].as_array().unwrap().len(), 3);
     // An unpaid visit leaves no photo behind.
-    assert_eq!((s["paid_photo"].is_null(), &s["photo_files_left"]), (true, &serde_json::json!(0)));
+    assert_eq!((s["out_trade_no"].is_null(), &s["photo_files_left"]), (true, &serde_json::json!(0)));
+    assert!(!dir.path().join("data/uploaded").exists() || std::fs::read_dir(dir.path().join("data/uploaded")).unwrap().count() == 0);
 }
 
 #[test]

@@ -19,6 +19,8 @@ enum Act {
     OrderCreated,
     Paid,
     PaymentDown,
+    OrderClosed,
+    OrderUnconfirmed,
     Seat(u8),
     Fault(u8),
     Restore(u8),
@@ -39,6 +41,8 @@ fn act() -> impl Strategy<Value = Act> {
         1 => Just(Act::OrderCreated),
         1 => Just(Act::Paid),
         1 => Just(Act::PaymentDown),
+        1 => Just(Act::OrderClosed),
+        1 => Just(Act::OrderUnconfirmed),
         1 => (0u8..3).prop_map(Act::Seat),
         1 => (0u8..4).prop_map(Act::Fault),
         1 => (0u8..4).prop_map(Act::Restore),
@@ -146,6 +150,10 @@ impl World {
             }
             Act::Paid => Event::Payment(PaymentUpdate::Paid { out_trade_no: format!("O{}", self.orders) }),
             Act::PaymentDown => Event::Payment(PaymentUpdate::Unreachable),
+            Act::OrderClosed => Event::Payment(PaymentUpdate::Closed { out_trade_no: format!("O{}", self.orders) }),
+            Act::OrderUnconfirmed => {
+                Event::Payment(PaymentUpdate::Unconfirmed { out_trade_no: format!("O{}", self.orders) })
+            }
             Act::Seat(i) => {
                 Event::SeatButton([SeatButton::UpPressed, SeatButton::DownPressed, SeatButton::Released][i as usize])
             }

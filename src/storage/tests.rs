@@ -1,7 +1,8 @@
 use std::os::unix::fs::PermissionsExt;
 
 use super::*;
-use crate::journal::OrderState;
+use crate::seal::Manifest;
+use crate::journal::{NewOrder, OrderState};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -16,6 +17,10 @@ fn visit(s: &Storage, ticket: &str, now: i64) {
     j.attempt_started(ticket, 1, now).unwrap();
 }
 
+fn order<'a>(no: &'a str, ticket: &'a str, photo: &'a str) -> NewOrder<'a> {
+    NewOrder { out_trade_no: no, ticket_id: ticket, photo: Some(photo), amount_fen: 3000, expires_at: 0 }
+}
+
 /// A paid visit: capture, standard photo, order paid. Returns the standard photo's file.
 fn paid_visit(s: &Storage, ticket: &str, now: i64) -> String {
     visit(s, ticket, now);
@@ -23,9 +28,10 @@ fn paid_visit(s: &Storage, ticket: &str, now: i64) -> String {
     let standard = s.save_photo(ticket, 1, PhotoKind::Standard, b"standard", now).unwrap();
     let no = format!("{ticket}-1");
     let j = s.journal();
-    j.order_created(&no, ticket, Some(&standard), 3000, now).unwrap();
+    j.order_created(&order(&no, ticket, &standard), now).unwrap();
     j.order_state(&no, OrderState::Open, now).unwrap();
-    j.order_paid(&no, now).unwrap();
+    j.review(ticket, 1, true, &[], r#"{"face_width":0.41}"#, now).unwrap();
+    j.order_paid(&no, &format!("TXN-{no}"), now).unwrap();
     standard
 }
 
@@ -101,7 +107,9 @@ fn start_up_recovers_from_a_stop_at_any_instant() {
             orphan_files: 1,
             unpaid_deleted: 2,
             paid_missing: 0,
-            unsettled_orders: 0
+            unsettled_orders: 0,
+            stray_sealed_files: 0,
+            plaintext_deleted: 0,
         }
     );
     assert!(!s.photo_path(&unpaid_capture).exists());
@@ -127,7 +135,7 @@ fn a_missing_paid_photo_is_reported_and_unsettled_orders_counted() {
         fs::remove_file(s.photo_path(&paid)).unwrap();
         visit(&s, "OPEN", 6);
         let standard = s.save_photo("OPEN", 1, PhotoKind::Standard, b"s", 6).unwrap();
-        s.journal().order_created("OPEN-1", "OPEN", Some(&standard), 3000, 6).unwrap();
+        s.journal().order_created(&order("OPEN-1", "OPEN", &standard), 6).unwrap();
     }
     let (_, r) = open(dir.path(), Duration::ZERO, 100);
     assert_eq!((r.paid_missing, r.unsettled_orders), (1, 1));
@@ -140,7 +148,7 @@ fn a_paid_order_stays_paid_and_queues_its_photo_once() {
     let (s, _) = open(dir.path(), Duration::ZERO, 0);
     let paid = paid_visit(&s, "T1", 5);
     let j = s.journal();
-    j.order_paid("T1-1", 6).unwrap();
+    j.order_paid("T1-1", "TXN-OTHER", 6).unwrap();
     j.order_state("T1-1", OrderState::Closed, 7).unwrap();
     assert_eq!(j.order("T1-1").unwrap(), Some(OrderState::Paid));
     assert_eq!(j.outbox().unwrap(), vec![(paid, "T1-1".to_string())]);
@@ -154,4 +162,72 @@ fn a_second_booth_on_the_same_data_directory_is_refused() {
     assert!(matches!(err, StorageError::InUse { .. }), "{err}");
     drop(first);
     assert!(Storage::open(dir.path(), Duration::ZERO, 0).is_ok(), "free again once the first is gone");
+}
+
+fn centre() -> (age::x25519::Identity, crate::seal::Centre) {
+    let identity = age::x25519::Identity::generate();
+    let centre = identity.to_public().to_string().parse().unwrap();
+    (identity, centre)
+}
+
+#[test]
+fn a_paid_photo_is_sealed_to_the_centre_and_its_plain_file_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _) = open(dir.path(), Duration::ZERO, 0);
+    let (identity, centre) = centre();
+    let plain = paid_visit(&s, "T1", 5);
+    assert!(s.seal_paid(&centre, "booth-1", "T1-1", 9).unwrap());
+    assert!(!s.seal_paid(&centre, "booth-1", "T1-1", 9).unwrap(), "sealed once");
+    assert!(!s.photo_path(&plain).exists(), "no plain photo after sealing");
+    let sealed = fs::read(s.sealed_path("T1-1", SealedPart::Photo)).unwrap();
+    assert_eq!(age::decrypt(&identity, &sealed).unwrap(), b"standard");
+    let manifest: Manifest =
+        serde_json::from_slice(&age::decrypt(&identity, &fs::read(s.sealed_path("T1-1", SealedPart::Manifest)).unwrap()).unwrap())
+            .unwrap();
+    assert_eq!((manifest.ticket_id.as_str(), manifest.transaction_id.as_str()), ("T1", "TXN-T1-1"));
+    assert_eq!((manifest.booth_id.as_str(), manifest.measures.get("face_width")), ("booth-1", Some(&0.41)));
+    assert_eq!(s.ready_to_send().unwrap(), vec![("T1-1".to_string(), sha256_hex(&sealed))]);
+    // Sent: the journal says so and the sealed files go.
+    s.upload_done("T1-1", 10).unwrap();
+    assert!(s.ready_to_send().unwrap().is_empty());
+    assert!(s.sealed_files_on_disk().unwrap().is_empty());
+    assert_eq!(s.journal().summary().unwrap().uploaded, 1);
+}
+
+#[test]
+fn recovery_removes_stray_sealed_files_and_plain_files_of_sealed_photos() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, centre) = centre();
+    let plain;
+    {
+        let (s, _) = open(dir.path(), Duration::ZERO, 0);
+        plain = paid_visit(&s, "T1", 5);
+        let kept = fs::read(s.photo_path(&plain)).unwrap();
+        s.seal_paid(&centre, "b", "T1-1", 6).unwrap();
+        // A stop between the journal's "sealed" and the plain file's deletion …
+        fs::write(s.photo_path(&plain), kept).unwrap();
+        s.journal().raw().execute("UPDATE photos SET deleted_at = NULL", []).unwrap();
+        // … and one while an older sealing was written but never journaled.
+        fs::write(dir.path().join("outbox/T9-1.jpg.age"), b"x").unwrap();
+        fs::write(dir.path().join("outbox/T1-1.jpg.age.tmp"), b"x").unwrap();
+    }
+    let (s, r) = open(dir.path(), Duration::ZERO, 100);
+    assert_eq!((r.plaintext_deleted, r.stray_sealed_files, r.paid_missing), (1, 2, 0), "{r:?}");
+    assert!(!s.photo_path(&plain).exists());
+    assert_eq!(s.sealed_files_on_disk().unwrap(), BTreeSet::from(["T1-1.jpg.age".into(), "T1-1.json.age".into()]));
+}
+
+#[test]
+fn a_photo_whose_order_is_not_settled_is_kept_until_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _) = open(dir.path(), Duration::ZERO, 0);
+    visit(&s, "T1", 1);
+    let standard = s.save_photo("T1", 1, PhotoKind::Standard, b"s", 1).unwrap();
+    s.journal().order_created(&order("T1-1", "T1", &standard), 2).unwrap();
+    s.journal().order_state("T1-1", OrderState::Open, 2).unwrap();
+    s.journal().visit_ended("T1", "abandoned", false, 3).unwrap();
+    assert_eq!(s.sweep(4).unwrap(), 0, "it may still be paid for");
+    s.journal().order_state("T1-1", OrderState::Closed, 5).unwrap();
+    assert_eq!(s.sweep(5).unwrap(), 1);
+    assert!(!s.photo_path(&standard).exists());
 }

@@ -125,6 +125,9 @@ pub fn code_reading(booth: &Booth) -> CodeReading {
     }
 }
 
+/// How long the booth waits for the answer about an expired code before it says it cannot tell.
+pub const CONFIRMING: std::time::Duration = std::time::Duration::from_secs(45);
+
 /// The timeout of the screen `phase` shows, if it has one.
 pub fn timeout_of(policy: &Policy, phase: &Phase) -> Option<(Instant, std::time::Duration)> {
     let t = &policy.timeouts;
@@ -143,6 +146,7 @@ pub fn timeout_of(policy: &Policy, phase: &Phase) -> Option<(Instant, std::time:
         Phase::Payment { since, stage: PaymentStage::Waiting(order), .. } => {
             return Some((*since, order.expires_at.since(*since)));
         }
+        Phase::Payment { since, stage: PaymentStage::Confirming { .. }, .. } => (since, CONFIRMING),
         Phase::Payment { since, .. } => (since, t.payment),
         Phase::Done { since } => (since, t.done),
         Phase::Notice { since, .. } => (since, t.notice),
@@ -304,23 +308,47 @@ fn transition(
         (Phase::ReviewResult { visit, photo, verdict, .. }, E::Intent(I::GoToPayment)) if verdict.passed() => {
             start_order(policy, visit, photo, now, cmds)
         }
-        (Phase::Payment { visit, since, photo, stage }, E::Payment(update)) => match (stage, update) {
-            (PaymentStage::Creating, PaymentUpdate::Created(order)) => {
-                Phase::Payment { visit, since: now, photo, stage: PaymentStage::Waiting(order) }
+        (Phase::Payment { visit, since, photo, stage }, E::Payment(update)) => {
+            let payment = |visit, stage| Phase::Payment { visit, since: now, photo, stage };
+            match (&stage, update) {
+                (PaymentStage::Creating, PaymentUpdate::Created(order)) => payment(visit, PaymentStage::Waiting(order)),
+                // This visit's order paid — or, while a new one is being made, an earlier order
+                // of the same ticket found paid.
+                (PaymentStage::Creating, PaymentUpdate::Paid { .. }) => {
+                    end_visit(booth, Phase::Payment { visit, since, photo, stage }, VisitOutcome::Paid, None, now, cmds)
+                }
+                (
+                    PaymentStage::Waiting(PaymentOrder { out_trade_no: no, .. })
+                    | PaymentStage::Confirming { out_trade_no: no }
+                    | PaymentStage::Unconfirmed { out_trade_no: no },
+                    PaymentUpdate::Paid { out_trade_no },
+                ) if *no == out_trade_no => {
+                    end_visit(booth, Phase::Payment { visit, since, photo, stage }, VisitOutcome::Paid, None, now, cmds)
+                }
+                (PaymentStage::Creating, PaymentUpdate::Unreachable) => payment(visit, PaymentStage::Unreachable),
+                // Closed unpaid: after the expiry, or while on show (the payment failed on the phone).
+                (
+                    PaymentStage::Confirming { out_trade_no: no }
+                    | PaymentStage::Waiting(PaymentOrder { out_trade_no: no, .. }),
+                    PaymentUpdate::Closed { out_trade_no },
+                ) if *no == out_trade_no => {
+                    payment(visit, PaymentStage::Expired)
+                }
+                (
+                    PaymentStage::Waiting(PaymentOrder { out_trade_no: no, .. })
+                    | PaymentStage::Confirming { out_trade_no: no },
+                    PaymentUpdate::Unconfirmed { out_trade_no },
+                ) if *no == out_trade_no => payment(visit, PaymentStage::Unconfirmed { out_trade_no }),
+                _ => Phase::Payment { visit, since, photo, stage },
             }
-            (PaymentStage::Waiting(order), PaymentUpdate::Paid { out_trade_no })
-                if order.out_trade_no == out_trade_no =>
-            {
-                let phase = Phase::Payment { visit, since, photo, stage: PaymentStage::Waiting(order) };
-                end_visit(booth, phase, VisitOutcome::Paid, None, now, cmds)
-            }
-            (PaymentStage::Creating | PaymentStage::Waiting(_), PaymentUpdate::Unreachable) => {
-                Phase::Payment { visit, since: now, photo, stage: PaymentStage::Unreachable }
-            }
-            (stage, _) => Phase::Payment { visit, since, photo, stage },
-        },
+        }
         (
-            Phase::Payment { visit, photo, stage: PaymentStage::Expired | PaymentStage::Unreachable, .. },
+            Phase::Payment {
+                visit,
+                photo,
+                stage: PaymentStage::Expired | PaymentStage::Unreachable | PaymentStage::Unconfirmed { .. },
+                ..
+            },
             E::Intent(I::NewPaymentCode),
         ) => start_order(policy, visit, photo, now, cmds),
         (Phase::Done { .. } | Phase::Notice { .. }, E::Intent(I::Finish)) => booth.resting_phase(),
@@ -376,9 +404,14 @@ fn on_timeout(booth: &Booth, phase: Phase, now: Instant, cmds: &mut Vec<Command>
             end_visit(booth, phase, VisitOutcome::Failed, Some(Notice::ReviewUnavailable), now, cmds)
         }
         Phase::Payment { visit, photo, stage: PaymentStage::Waiting(order), .. } => {
-            // The code has expired: close the order and offer a fresh one.
-            cmds.push(Command::CloseOrder { out_trade_no: order.out_trade_no });
-            Phase::Payment { visit, since: now, photo, stage: PaymentStage::Expired }
+            // The code has expired: close the order, and find out whether it was paid after all.
+            let out_trade_no = order.out_trade_no;
+            cmds.push(Command::CloseOrder { out_trade_no: out_trade_no.clone() });
+            Phase::Payment { visit, since: now, photo, stage: PaymentStage::Confirming { out_trade_no } }
+        }
+        Phase::Payment { visit, photo, stage: PaymentStage::Confirming { out_trade_no }, .. } => {
+            // No answer in time: the booth goes on asking in the background.
+            Phase::Payment { visit, since: now, photo, stage: PaymentStage::Unconfirmed { out_trade_no } }
         }
         Phase::Done { .. } | Phase::Notice { .. } => booth.resting_phase(),
         other => end_visit(booth, other, VisitOutcome::Abandoned, None, now, cmds),
@@ -395,15 +428,16 @@ fn end_visit(
     cmds: &mut Vec<Command>,
 ) -> Phase {
     let (open_order, paid_photo) = match &phase {
-        Phase::Payment { stage: PaymentStage::Waiting(order), photo, .. } => {
-            (Some(order.out_trade_no.clone()), (outcome == VisitOutcome::Paid).then_some(*photo))
-        }
+        Phase::Payment { photo, .. } if outcome == VisitOutcome::Paid => (None, Some(*photo)),
+        // An order that may still be paid is closed (and settled) when the graduate leaves.
+        Phase::Payment { stage: PaymentStage::Waiting(PaymentOrder { out_trade_no, .. }), .. }
+        | Phase::Payment { stage: PaymentStage::Unconfirmed { out_trade_no }, .. } => (Some(out_trade_no.clone()), None),
         _ => (None, None),
     };
     cmds.push(Command::Chair(Motion::Stop));
     cmds.push(Command::Preview(false));
     cmds.push(Command::Lights(LightScene::Idle));
-    if let (Some(out_trade_no), None) = (open_order, paid_photo) {
+    if let Some(out_trade_no) = open_order {
         cmds.push(Command::CloseOrder { out_trade_no });
     }
     let ticket_id = phase.into_visit().map(|v| v.ticket.id);

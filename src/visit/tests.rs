@@ -48,6 +48,10 @@ impl Walk {
     fn tap(&mut self, i: Intent) -> Vec<Command> {
         self.send(Event::Intent(i))
     }
+    /// Another future from this point on.
+    fn clone_walk(&self) -> Walk {
+        Walk { policy: self.policy.clone(), booth: self.booth.clone(), now: self.now, cmds: self.cmds.clone() }
+    }
     fn wait(&mut self, d: std::time::Duration) -> Vec<Command> {
         self.now = self.now.after(d);
         self.send(Event::Tick)
@@ -215,8 +219,8 @@ fn a_failed_capture_gives_the_attempt_back_and_ends_the_visit_with_a_notice() {
     assert!(w.hardware_safe());
 }
 
-#[test]
-fn an_expired_payment_code_is_closed_and_a_fresh_one_can_be_asked_for() {
+/// A walk to the payment screen with order "O1" on show for 60 s.
+fn waiting_for_payment() -> Walk {
     let mut w = Walk::new();
     w.walk_to_seat(0);
     w.capture(1);
@@ -231,11 +235,62 @@ fn an_expired_payment_code_is_closed_and_a_fresh_one_can_be_asked_for() {
         simulated: true,
     };
     w.send(Event::Payment(PaymentUpdate::Created(order)));
+    w
+}
+
+fn stage(w: &Walk) -> &'static str {
+    view(&w.policy, &w.booth, w.now).payment.map_or("-", |p| p.stage)
+}
+
+#[test]
+fn an_expired_payment_code_is_closed_confirmed_unpaid_and_a_fresh_one_can_be_asked_for() {
+    let mut w = waiting_for_payment();
     let c = w.wait(std::time::Duration::from_secs(60));
     assert_eq!(c, vec![Command::CloseOrder { out_trade_no: "O1".into() }]);
-    assert_eq!(view(&w.policy, &w.booth, w.now).payment.unwrap().stage, "expired");
+    assert_eq!(stage(&w), "confirming", "no fresh code before the old one is known unpaid");
+    assert!(w.tap(Intent::NewPaymentCode).is_empty());
+    // An answer about another order changes nothing.
+    w.send(Event::Payment(PaymentUpdate::Closed { out_trade_no: "O0".into() }));
+    assert_eq!(stage(&w), "confirming");
+    w.send(Event::Payment(PaymentUpdate::Closed { out_trade_no: "O1".into() }));
+    assert_eq!(stage(&w), "expired");
     let c = w.tap(Intent::NewPaymentCode);
     assert!(matches!(c[..], [Command::CreateOrder { .. }]));
+}
+
+#[test]
+fn a_payment_made_at_the_last_second_ends_the_visit_paid() {
+    let mut w = waiting_for_payment();
+    w.wait(std::time::Duration::from_secs(60));
+    let c = w.send(Event::Payment(PaymentUpdate::Paid { out_trade_no: "O1".into() }));
+    assert_eq!(w.screen(), Screen::Done);
+    assert!(c.iter().any(|c| matches!(c, Command::VisitEnded { outcome: VisitOutcome::Paid, paid_photo: Some(_), .. })));
+    assert!(!c.iter().any(|c| matches!(c, Command::CloseOrder { .. })), "a paid order is not closed");
+}
+
+#[test]
+fn an_order_whose_fate_cannot_be_told_says_so_and_is_settled_when_the_graduate_leaves() {
+    let mut w = waiting_for_payment();
+    w.wait(std::time::Duration::from_secs(60));
+    w.wait(CONFIRMING);
+    assert_eq!(stage(&w), "unconfirmed", "no answer in time");
+    // The background settling may still find it paid while the graduate is there.
+    let mut paid_late = w.clone_walk();
+    paid_late.send(Event::Payment(PaymentUpdate::Paid { out_trade_no: "O1".into() }));
+    assert_eq!(paid_late.screen(), Screen::Done);
+    let c = w.tap(Intent::Exit);
+    assert!(c.contains(&Command::CloseOrder { out_trade_no: "O1".into() }));
+    assert!(w.hardware_safe());
+}
+
+#[test]
+fn a_forged_or_contradicting_answer_while_waiting_shows_no_success() {
+    let mut w = waiting_for_payment();
+    let c = w.send(Event::Payment(PaymentUpdate::Unconfirmed { out_trade_no: "O1".into() }));
+    assert!(c.is_empty());
+    assert_eq!((w.screen(), stage(&w)), (Screen::Payment, "unconfirmed"));
+    // A fresh code may be asked for; the old order is settled in the background.
+    assert!(matches!(w.tap(Intent::NewPaymentCode)[..], [Command::CreateOrder { .. }]));
 }
 
 #[test]

@@ -167,19 +167,37 @@ pub struct PaymentOrder {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PaymentUpdate {
     Created(PaymentOrder),
+    /// Paid (and journaled): this visit's order, or an earlier order of its ticket that turned
+    /// out paid when settled before a new one was made.
     Paid {
         out_trade_no: String,
     },
-    /// The service could not be reached or refused; the graduate may try again.
+    /// No code could be made: the service could not be reached or refused. Nothing was paid.
     Unreachable,
+    /// The expired order is closed and was not paid.
+    Closed {
+        out_trade_no: String,
+    },
+    /// What became of the order cannot be told now (the network, a forged or contradicting
+    /// answer); the booth keeps asking in the background.
+    Unconfirmed {
+        out_trade_no: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum PaymentStage {
     Creating,
     Waiting(PaymentOrder),
+    /// The code expired: the order is being closed and asked about once more (a graduate may
+    /// have paid at the last second).
+    Confirming { out_trade_no: String },
+    /// Closed unpaid: a fresh code may be asked for.
     Expired,
+    /// No code could be made; nothing was paid.
     Unreachable,
+    /// A code was shown, but whether it was paid cannot be told now.
+    Unconfirmed { out_trade_no: String },
 }
 
 /// A visit ended early, with a message and no way back but idle.

@@ -66,7 +66,7 @@ impl Screen {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PaymentView {
-    /// "creating", "waiting", "expired" or "unreachable".
+    /// "creating", "waiting", "confirming", "expired", "unreachable" or "unconfirmed".
     pub stage: &'static str,
     pub amount_fen: u32,
     pub code_url: Option<String>,
@@ -159,11 +159,17 @@ pub fn view(policy: &Policy, booth: &Booth, now: Instant) -> View {
                 code_url: Some(order.code_url.clone()),
                 simulated: order.simulated,
             },
+            PaymentStage::Confirming { .. } => {
+                PaymentView { stage: "confirming", amount_fen: policy.price_fen, code_url: None, simulated: false }
+            }
             PaymentStage::Expired => {
                 PaymentView { stage: "expired", amount_fen: policy.price_fen, code_url: None, simulated: false }
             }
             PaymentStage::Unreachable => {
                 PaymentView { stage: "unreachable", amount_fen: policy.price_fen, code_url: None, simulated: false }
+            }
+            PaymentStage::Unconfirmed { .. } => {
+                PaymentView { stage: "unconfirmed", amount_fen: policy.price_fen, code_url: None, simulated: false }
             }
         }),
         _ => None,

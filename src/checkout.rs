@@ -1,0 +1,218 @@
+//! Settling payment orders: what the booth does with WeChat Pay's answers, journal first.
+//!
+//! - `paid`: the order is paid → journal (`order_paid`: order, outbox, ticket finished, one
+//!   transaction) → the photo sealed to the collection centre → the uploader woken.
+//! - `settle`: an order nobody is showing any more (the code expired, the visit ended, the
+//!   booth restarted, the network came back) is asked about, closed if unpaid, and asked about
+//!   once more — a graduate may pay at the last second, and closing a paid order is refused
+//!   with `ORDERPAID`.
+//! - `settle_all`: every order the journal has not seen settled, except the one on screen;
+//!   at start-up and then every minute while any is left.
+//!
+//! An answer whose signature fails is never believed (the order stays unsettled and is asked
+//! about again); a signed answer that does not match the order (amount, merchant, order) makes
+//! the order `disputed` — for a person to look at, never taken as paid.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tracing::{error, info, warn};
+
+use crate::journal::{OpenOrder, OrderState as Journaled};
+use crate::payment::{OrderState, PaymentError, PaymentGateway};
+use crate::runtime::WallClock;
+use crate::seal::Centre;
+use crate::storage::{Storage, StorageError};
+
+/// What became of an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settlement {
+    Paid { transaction_id: String },
+    /// Confirmed unpaid and closed (or never created).
+    Closed,
+    /// No trustworthy answer yet (network, busy, forged): asked again later.
+    Unknown(String),
+    /// A signed answer that contradicts the order.
+    Disputed(String),
+}
+
+pub struct Checkout {
+    pub payment: Arc<dyn PaymentGateway>,
+    pub storage: Arc<Storage>,
+    pub centre: Arc<Centre>,
+    pub booth_id: String,
+    pub wall_clock: WallClock,
+    /// Wakes the uploader when a photo has been sealed.
+    pub uploads: Arc<Notify>,
+    /// The order on screen (its payer asks about it): `settle_all` leaves it alone.
+    pub live: Mutex<Option<String>>,
+    /// Pause between the tries of a close.
+    pub retry_pause: Duration,
+}
+
+impl Checkout {
+    fn now(&self) -> i64 {
+        self.wall_clock.now().timestamp()
+    }
+
+    pub fn set_live(&self, out_trade_no: Option<String>) {
+        *self.live.lock().unwrap_or_else(|e| e.into_inner()) = out_trade_no;
+    }
+
+    fn is_live(&self, out_trade_no: &str) -> bool {
+        self.live.lock().unwrap_or_else(|e| e.into_inner()).as_deref() == Some(out_trade_no)
+    }
+
+    /// The order is paid: journaled, sealed, the uploader woken. Sealing may fail (the disk);
+    /// the order stays paid and start-up seals it again.
+    pub fn paid(&self, out_trade_no: &str, transaction_id: &str) -> Result<(), StorageError> {
+        let now = self.now();
+        self.storage.journal().order_paid(out_trade_no, transaction_id, now)?;
+        info!(order = %out_trade_no, "payment received and journaled");
+        match self.storage.seal_paid(&self.centre, &self.booth_id, out_trade_no, now) {
+            Ok(_) => self.uploads.notify_one(),
+            Err(e) => error!(order = %out_trade_no, error = %e, "paid photo not sealed yet; will try again"),
+        }
+        Ok(())
+    }
+
+    fn record(&self, out_trade_no: &str, state: Journaled) {
+        if let Err(e) = self.storage.journal().order_state(out_trade_no, state, self.now()) {
+            error!(order = %out_trade_no, ?state, error = %e, "order state not recorded");
+        }
+    }
+
+    /// Acts on one trustworthy answer about an order: paid, closed or disputed.
+    pub fn on_answer(&self, order: &OpenOrder, answer: &Result<OrderState, PaymentError>) -> Option<Settlement> {
+        let no = &order.out_trade_no;
+        match answer {
+            Ok(OrderState::Paid { transaction_id }) => match self.paid(no, transaction_id) {
+                Ok(()) => Some(Settlement::Paid { transaction_id: transaction_id.clone() }),
+                Err(e) => {
+                    error!(order = %no, error = %e, "paid order not recorded; will ask again");
+                    Some(Settlement::Unknown(e.to_string()))
+                }
+            },
+            Ok(OrderState::Closed | OrderState::NotFound) => {
+                self.record(no, Journaled::Closed);
+                Some(Settlement::Closed)
+            }
+            Err(PaymentError::Mismatch(why)) => {
+                error!(order = %no, why, "WeChat Pay's answer contradicts the order; marked disputed");
+                self.record(no, Journaled::Disputed);
+                let detail = format!("order {no}: {why}");
+                if let Err(e) = self.storage.journal().audit("booth", "payment disputed", &detail, self.now()) {
+                    error!(error = %e, "audit entry not recorded");
+                }
+                Some(Settlement::Disputed(why.clone()))
+            }
+            Ok(OrderState::NotPaid) | Err(_) => None,
+        }
+    }
+
+    /// Closes an order nobody should pay any more and finds out what became of it: asked,
+    /// closed (tried three times), asked once more.
+    pub async fn settle(&self, order: &OpenOrder) -> Settlement {
+        let no = &order.out_trade_no;
+        let first = self.payment.query(no, order.amount_fen).await;
+        if let Some(s) = self.on_answer(order, &first) {
+            return s;
+        }
+        let mut closed = Err(PaymentError::Unreachable("not tried".into()));
+        for attempt in 0..3 {
+            closed = self.payment.close(no).await;
+            match &closed {
+                Ok(()) => break,
+                Err(e) if e.refusal() == Some("ORDERPAID") => break,
+                Err(e) if e.is_transient() && attempt < 2 => tokio::time::sleep(self.retry_pause * (attempt + 1)).await,
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = &closed {
+            warn!(order = %no, error = %e, "closing the order failed");
+        }
+        let last = self.payment.query(no, order.amount_fen).await;
+        match (self.on_answer(order, &last), &last, &closed) {
+            (Some(s), ..) => s,
+            // Closed (or refused as closed) and still not paid: done with it.
+            (None, Ok(OrderState::NotPaid), Ok(())) => {
+                self.record(no, Journaled::Closed);
+                Settlement::Closed
+            }
+            (None, Ok(_), Err(e)) => Settlement::Unknown(e.to_string()),
+            (None, Err(e), _) => {
+                warn!(order = %no, error = %e, "order not settled; will ask again");
+                Settlement::Unknown(e.to_string())
+            }
+            (None, Ok(s), Ok(())) => Settlement::Unknown(format!("still {s:?} after closing")),
+        }
+    }
+
+    /// Settles an order by its number as the journal knows it (already settled: as it was).
+    pub async fn settle_no(&self, out_trade_no: &str) -> Settlement {
+        let (state, open) = {
+            let j = self.storage.journal();
+            let state = j.order(out_trade_no);
+            let open = j.unsettled_orders(None).map(|v| v.into_iter().find(|o| o.out_trade_no == out_trade_no));
+            (state, open)
+        };
+        match (state, open) {
+            (Ok(Some(Journaled::Paid)), _) => Settlement::Paid { transaction_id: String::new() },
+            (Ok(Some(Journaled::Disputed)), _) => Settlement::Disputed("disputed earlier".into()),
+            (_, Ok(Some(order))) => self.settle(&order).await,
+            (Ok(_), Ok(None)) => Settlement::Closed,
+            (Err(e), _) | (_, Err(e)) => Settlement::Unknown(e.to_string()),
+        }
+    }
+
+    /// Settles every unsettled order except the one on screen (or only `ticket`'s); returns how
+    /// many are left unsettled.
+    pub async fn settle_all(&self, ticket: Option<&str>) -> Result<(Vec<(String, Settlement)>, usize), StorageError> {
+        let orders = self.storage.journal().unsettled_orders(ticket)?;
+        let mut done = Vec::new();
+        let mut left = 0;
+        for o in orders.iter().filter(|o| !self.is_live(&o.out_trade_no)) {
+            let s = self.settle(o).await;
+            if matches!(s, Settlement::Unknown(_)) {
+                left += 1;
+            }
+            info!(order = %o.out_trade_no, settlement = ?s, "open order settled");
+            done.push((o.out_trade_no.clone(), s));
+        }
+        Ok((done, left))
+    }
+
+    /// Start-up and after: seals what was paid but not sealed, then settles the open orders,
+    /// again every `period` while any is left. Runs until dropped.
+    pub async fn run_settler(self: Arc<Self>, period: Duration) {
+        match self.storage.seal_pending(&self.centre, &self.booth_id, self.now()) {
+            Ok(0) => {}
+            Ok(n) => {
+                info!(sealed = n, "paid photos sealed at start-up");
+                self.uploads.notify_one();
+            }
+            Err(e) => error!(error = %e, "paid photos could not be sealed; will try again"),
+        }
+        loop {
+            match self.settle_all(None).await {
+                Ok((done, left)) => {
+                    if left > 0 {
+                        warn!(left, "orders still unsettled; will ask again");
+                    }
+                    // Photos kept while their orders could be paid may go now.
+                    if !done.is_empty()
+                        && let Err(e) = self.storage.sweep(self.now())
+                    {
+                        error!(error = %e, "photos could not be swept; will try again");
+                    }
+                }
+                Err(e) => error!(error = %e, "unsettled orders could not be read"),
+            }
+            tokio::time::sleep(period).await;
+            if let Err(e) = self.storage.seal_pending(&self.centre, &self.booth_id, self.now()) {
+                error!(error = %e, "paid photos could not be sealed; will try again");
+            }
+        }
+    }
+}
