@@ -938,7 +938,19 @@ mod tests {
         let public = crate::ticket::generate_key().verifying_key();
         let key = format!("[tickets.issuers]\nfengxian-2025 = \"{}\"", data_encoding::HEXLOWER.encode(public.as_bytes()));
         let keyed = with("[tickets.issuers]", &key);
-        assert_eq!(Settings::parse_on(&keyed, pi).unwrap().file.hardware.backend, Backend::Pi);
+        // The sandbox takes no real money: a real booth refuses it and names the section.
+        let msg = Settings::parse_on(&keyed, pi).expect_err("sandbox").to_string();
+        assert!(msg.contains("payment.gateway") && msg.contains("[payment.wechat]"), "{msg}");
+        let keys = tempfile::tempdir().unwrap();
+        let keyed = with_wechat(&keyed, keys.path());
+        // Nor does it seal photos to the test centre, whose identity is public.
+        let msg = Settings::parse_on(&keyed, pi).expect_err("test centre").to_string();
+        assert!(msg.contains("upload.recipient") && msg.contains("test-centre.key"), "{msg}");
+        let centre = age::x25519::Identity::generate().to_public().to_string();
+        let keyed = keyed.replace(TEST_CENTRE, &centre);
+        let s = Settings::parse_on(&keyed, pi).unwrap();
+        assert_eq!(s.file.hardware.backend, Backend::Pi);
+        assert!(matches!(&s.payment.gateway, Gateway::WechatPay(c) if c.mchid == "1900000109" && !c.sandbox));
         // Without the chair's pins there is nothing to drive.
         let start = keyed.find("[hardware.chair]").unwrap();
         let end = start + keyed[start..].find("\n\n").unwrap();
@@ -946,6 +958,61 @@ mod tests {
         let msg = Settings::parse_on(&no_chair, pi).expect_err("no chair").to_string();
         assert!(msg.contains("[hardware.chair]"), "{msg}");
         assert!(Settings::parse_on(&no_chair, None).is_ok(), "the simulated booth needs no pins");
+    }
+
+    /// `text` paying with WeChat Pay: the sandbox's test keys written into `dir`.
+    fn with_wechat(text: &str, dir: &Path) -> String {
+        let cfg = crate::payment::sandbox::client_config("http://x", "b", Duration::from_secs(1));
+        std::fs::write(dir.join("apiclient_key.pem"), &cfg.private_key_pem).unwrap();
+        std::fs::write(dir.join("pub_key.pem"), &cfg.public_key_pem).unwrap();
+        let section = format!(
+            "[payment.wechat]\nmchid = \"{}\"\nappid = \"{}\"\ncert_serial = \"{}\"\n\
+             private_key = \"{}\"\npublic_key = \"{}\"\npublic_key_id = \"{}\"\nnotify_url = \"https://booth.example/notify\"\n",
+            cfg.mchid,
+            cfg.appid,
+            cfg.cert_serial,
+            dir.join("apiclient_key.pem").display(),
+            dir.join("pub_key.pem").display(),
+            cfg.public_key_id
+        );
+        text.replace("gateway = \"sandbox\"\n", "gateway = \"wechat\"\n").replace("\n[upload]\n", &format!("\n{section}\n[upload]\n"))
+    }
+
+    #[test]
+    fn wechat_pay_settings_are_checked_when_loaded_and_name_what_is_wrong() {
+        let keys = tempfile::tempdir().unwrap();
+        let wechat = with_wechat(DEFAULT, keys.path());
+        assert!(matches!(Settings::parse(&wechat).unwrap().payment.gateway, Gateway::WechatPay(_)));
+        let missing = wechat.replace("apiclient_key.pem", "nothing-here.pem");
+        let msg = refusal(&missing);
+        assert!(msg.contains("payment.wechat.private_key") && msg.contains("cannot read"), "{msg}");
+        std::fs::write(keys.path().join("pub_key.pem"), "not a key").unwrap();
+        assert!(refusal(&wechat).contains("payment.wechat"), "a key that is not one is named at start-up");
+        let msg = refusal(&DEFAULT.replace("gateway = \"sandbox\"", "gateway = \"wechat\""));
+        assert!(msg.contains("[payment.wechat]"), "{msg}");
+        let msg = refusal(&DEFAULT.replace("sandbox_url = \"\"", "sandbox_url = \"ftp://x\""));
+        assert!(msg.contains("payment.sandbox_url"), "{msg}");
+    }
+
+    #[test]
+    fn upload_settings_name_what_is_wrong() {
+        let msg = refusal(&DEFAULT.replace(TEST_CENTRE, "age1notakey"));
+        assert!(msg.contains("upload.recipient"), "{msg}");
+        let s3 = |endpoint: &str| {
+            DEFAULT.replace(
+                "target = \"dir\"",
+                &format!(
+                    "target = \"s3\"\ns3 = {{ endpoint = \"{endpoint}\", bucket = \"b\", access_key_id = \"k\", secret_access_key_file = \"/nonexistent\" }}"
+                ),
+            )
+        };
+        let msg = refusal(&s3("http://oss.example.com"));
+        assert!(msg.contains("upload.s3.endpoint") && msg.contains("https"), "{msg}");
+        let msg = refusal(&s3("http://127.0.0.1:9000"));
+        assert!(msg.contains("upload.s3.secret_access_key_file"), "{msg}");
+        let msg = refusal(&DEFAULT.replace("target = \"dir\"", "target = \"s3\""));
+        assert!(msg.contains("[upload.s3]"), "{msg}");
+        assert!(matches!(Settings::parse(DEFAULT).unwrap().upload.target, UploadTarget::Dir(None)));
     }
 
     #[test]

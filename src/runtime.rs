@@ -22,7 +22,7 @@ use tracing::{debug, error, info, warn};
 use crate::checkout::{Checkout, Settlement};
 use crate::config::Settings;
 use crate::journal::{NewOrder, OpenOrder, OrderState as JournalOrder, PhotoKind};
-use crate::payment::{OrderRequest, OrderState, PaymentError, PaymentGateway, Sandbox, out_trade_no};
+use crate::payment::{OrderRequest, PaymentError, PaymentGateway, Sandbox, out_trade_no};
 use crate::upload::{Target, Uploader};
 use crate::preview::{PREVIEW_HEIGHT, PREVIEW_WIDTH, preview_image};
 use crate::review::Reviewer;
@@ -42,6 +42,10 @@ const PAYMENT_POLL: Duration = Duration::from_secs(2);
 const PAYMENT_POLL_MAX: Duration = Duration::from_secs(16);
 /// Creating an order is tried three times, this far apart (and further), with the same number.
 const CREATE_RETRY: Duration = Duration::from_secs(1);
+/// WeChat Pay's `time_expire` is this much later than the code leaves the screen: a graduate
+/// who scanned at the last second can still finish paying on the phone. The booth closes the
+/// order when the code leaves the screen, which stops any later payment, then asks once more.
+const PAY_GRACE: Duration = Duration::from_secs(60);
 /// How often orders left unsettled (a restart, a cut network) are asked about again.
 const SETTLE_PERIOD: Duration = Duration::from_secs(60);
 const DEVICE_TIMEOUT: Duration = Duration::from_millis(500);
@@ -789,7 +793,7 @@ impl Shell {
                             ticket_id: &ticket_id,
                             photo: file.as_deref(),
                             amount_fen,
-                            expires_at: now + valid_for.as_secs() as i64,
+                            expires_at: now + (valid_for + PAY_GRACE).as_secs() as i64,
                         };
                         journal.order_created(&order, now).map(|()| no)
                     })
@@ -806,10 +810,10 @@ impl Shell {
                     out_trade_no: no,
                     amount_fen,
                     description: self.settings.file.booth.photo_type.clone(),
-                    valid_for,
+                    valid_for: valid_for + PAY_GRACE,
                 };
                 let task = Payer { checkout: self.checkout.clone(), clock: self.clock, events: self.events.clone() };
-                self.payment_task = Some(tokio::spawn(task.pay(request, ticket_id)));
+                self.payment_task = Some(tokio::spawn(task.pay(request, ticket_id, valid_for)));
             }
             Command::CloseOrder { out_trade_no } => {
                 if let Some(t) = self.payment_task.take() {
@@ -879,7 +883,8 @@ impl Payer {
         self.send(PaymentUpdate::Unreachable);
     }
 
-    async fn pay(self, request: OrderRequest, ticket_id: String) {
+    /// `shown_for`: how long the code is on screen (WeChat's own expiry is `PAY_GRACE` later).
+    async fn pay(self, request: OrderRequest, ticket_id: String, shown_for: Duration) {
         let no = &request.out_trade_no;
         let payment = self.checkout.payment.clone();
         // At most one order of a ticket is ever payable: one left open by a restart or a cut
@@ -923,7 +928,7 @@ impl Payer {
             out_trade_no: no.clone(),
             code_url,
             amount_fen: request.amount_fen,
-            expires_at: self.clock.now().after(request.valid_for),
+            expires_at: self.clock.now().after(shown_for),
             simulated: payment.simulated(),
         }));
         let order = OpenOrder {

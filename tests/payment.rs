@@ -79,7 +79,7 @@ impl Booth {
                 return v.clone();
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "{what} never came; the screen shows {:?}", self.view.as_ref().map(|v| (v.screen, &v.payment)));
+            assert!(!left.is_zero(), "{what} never came; the screen shows {:?} after stages {:?}", self.view.as_ref().map(|v| (v.screen, &v.payment)), self.stages);
             if let Ok(UiMsg::View(v)) = self.rx.recv_timeout(left.min(Duration::from_millis(50))) {
                 if let Some(p) = &v.payment
                     && self.stages.last().map(String::as_str) != Some(p.stage)
