@@ -202,6 +202,8 @@ fn restart_and_check(round: u32, data: &Path, store: &Path, sandbox: &Sandbox, r
     assert_eq!(left, 0, "round {round}: orders left unsettled with the sandbox up: {settled:?}");
     *ledger.found.entry("orders found paid at start-up").or_default() +=
         settled.iter().filter(|(_, s)| matches!(s, gradbooth::checkout::Settlement::Paid { .. })).count();
+    // As the settler does: photos kept while their orders could be paid go once they are settled.
+    *ledger.found.entry("photos of settled orders deleted").or_default() += storage.sweep(now()).unwrap();
 
     let j = storage.journal();
     assert!(j.integrity_ok().unwrap(), "round {round}: journal integrity");
