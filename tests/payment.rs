@@ -357,3 +357,18 @@ fn an_unpaid_order_left_by_a_stop_is_closed_at_start_up() {
     assert_eq!(w.sandbox.order(&no).unwrap().trade_state, "CLOSED", "nobody can pay a code no longer shown");
     assert!(b.storage.files_on_disk().unwrap().is_empty(), "its photo went once it was settled");
 }
+
+#[test]
+fn a_payment_that_fails_on_the_phone_offers_a_fresh_code() {
+    let w = World::new();
+    let mut b = w.start(&|_| {});
+    let no = b.to_payment();
+    w.sandbox.fail_order(&no).unwrap();
+    b.stage("expired", LONG);
+    assert_eq!(b.order_state(&no), Some(OrderState::Closed));
+    b.handle().intent(Intent::NewPaymentCode);
+    let again = b.shown_order();
+    assert_ne!(again, no);
+    pay(&w, &mut b);
+    b.screen(Screen::Done);
+}

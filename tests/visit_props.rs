@@ -84,6 +84,8 @@ struct World {
     last_chair: Motion,
     last_lights: LightScene,
     preview: bool,
+    /// An order whose code was shown and that was neither paid nor closed since.
+    payable: Option<String>,
 }
 
 impl World {
@@ -100,6 +102,7 @@ impl World {
             last_chair: Motion::Stop,
             last_lights: LightScene::Idle,
             preview: false,
+            payable: None,
         }
     }
 
@@ -190,6 +193,12 @@ impl World {
 
     fn step(&mut self, e: Event) -> Result<(), TestCaseError> {
         let was_in_visit = self.booth.phase.in_visit();
+        // The service says the order is closed: nobody can pay it any more.
+        if let Event::Payment(PaymentUpdate::Closed { out_trade_no }) = &e
+            && self.payable.as_ref() == Some(out_trade_no)
+        {
+            self.payable = None;
+        }
         let (booth, cmds) = step(&self.policy, std::mem::take(&mut self.booth), e, self.now);
         self.booth = booth;
         for c in &cmds {
@@ -205,8 +214,20 @@ impl World {
                     self.attempts.insert(ticket_id.clone(), attempt - 1);
                     *self.captures.entry(ticket_id.clone()).or_default() -= 1;
                 }
+                Command::CloseOrder { out_trade_no } if self.payable.as_ref() == Some(out_trade_no) => {
+                    self.payable = None;
+                }
+                Command::VisitEnded { outcome: VisitOutcome::Paid, .. } => self.payable = None,
                 _ => {}
             }
+        }
+        if let Phase::Payment { stage: PaymentStage::Waiting(order), .. } = &self.booth.phase {
+            prop_assert!(
+                self.payable.as_ref().is_none_or(|p| *p == order.out_trade_no),
+                "a second code shown while {:?} could still be paid",
+                self.payable
+            );
+            self.payable = Some(order.out_trade_no.clone());
         }
         for (t, n) in &self.captures {
             prop_assert!(*n <= self.policy.max_attempts as u32, "ticket {t} got {n} counted captures");
@@ -220,6 +241,7 @@ impl World {
             prop_assert_eq!(self.last_chair, Motion::Stop, "chair left running after the visit");
             prop_assert_eq!(self.last_lights, LightScene::Idle, "lights not idle after the visit");
             prop_assert!(!self.preview, "camera preview left on after the visit");
+            prop_assert_eq!(&self.payable, &None, "an order was left payable after the visit");
         }
         if !matches!(self.booth.phase, Phase::Seat { .. }) {
             prop_assert_eq!(self.last_chair, Motion::Stop, "the chair moves only on the seat screen");

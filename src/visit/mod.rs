@@ -346,11 +346,17 @@ fn transition(
             Phase::Payment {
                 visit,
                 photo,
-                stage: PaymentStage::Expired | PaymentStage::Unreachable | PaymentStage::Unconfirmed { .. },
+                stage: stage @ (PaymentStage::Expired | PaymentStage::Unreachable | PaymentStage::Unconfirmed { .. }),
                 ..
             },
             E::Intent(I::NewPaymentCode),
-        ) => start_order(policy, visit, photo, now, cmds),
+        ) => {
+            // An order whose fate is unknown is closed (and settled) before a new code is shown.
+            if let PaymentStage::Unconfirmed { out_trade_no } = stage {
+                cmds.push(Command::CloseOrder { out_trade_no });
+            }
+            start_order(policy, visit, photo, now, cmds)
+        }
         (Phase::Done { .. } | Phase::Notice { .. }, E::Intent(I::Finish)) => booth.resting_phase(),
         // Anything else changes nothing: a late device answer, a button on the wrong screen.
         (phase, _) => phase,
