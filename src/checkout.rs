@@ -28,7 +28,9 @@ use crate::storage::{Storage, StorageError};
 /// What became of an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settlement {
-    Paid { transaction_id: String },
+    Paid {
+        transaction_id: String,
+    },
     /// Confirmed unpaid and closed (or never created).
     Closed,
     /// No trustworthy answer yet (network, busy, forged): asked again later.

@@ -169,7 +169,9 @@ pub const TEST_CENTRE: &str = "age1thff052nml9nmt87fkmwzzsfy269hl0acvkvnuwz2yx5f
 #[derive(Debug, Clone)]
 pub enum Gateway {
     /// The sandbox: at this URL, or started by the booth (`None`).
-    Sandbox { url: Option<String> },
+    Sandbox {
+        url: Option<String>,
+    },
     WechatPay(Box<crate::payment::WechatConfig>),
 }
 
@@ -763,7 +765,11 @@ impl PaymentFile {
                     ("public_key_id", &w.public_key_id),
                 ] {
                     if v.trim().is_empty() {
-                        return Err(invalid(&format!("payment.wechat.{key}"), "\"\"", "the value from the merchant platform"));
+                        return Err(invalid(
+                            &format!("payment.wechat.{key}"),
+                            "\"\"",
+                            "the value from the merchant platform",
+                        ));
                     }
                 }
                 if !w.notify_url.starts_with("https://") {
@@ -794,10 +800,9 @@ impl PaymentFile {
 
 impl UploadFile {
     fn validate(&self, real: bool) -> Result<UploadSettings, ConfigError> {
-        let centre: crate::seal::Centre = self
-            .recipient
-            .parse()
-            .map_err(|e: crate::seal::SealError| invalid("upload.recipient", format!("{:?}", self.recipient), e.to_string()))?;
+        let centre: crate::seal::Centre = self.recipient.parse().map_err(|e: crate::seal::SealError| {
+            invalid("upload.recipient", format!("{:?}", self.recipient), e.to_string())
+        })?;
         if real && self.recipient.trim() == TEST_CENTRE {
             return Err(invalid(
                 "upload.recipient",
@@ -806,7 +811,9 @@ impl UploadFile {
             ));
         }
         let target = match (self.target, &self.s3) {
-            (TargetKind::Dir, _) => UploadTarget::Dir(Some(PathBuf::from(self.dir.trim())).filter(|d| !d.as_os_str().is_empty())),
+            (TargetKind::Dir, _) => {
+                UploadTarget::Dir(Some(PathBuf::from(self.dir.trim())).filter(|d| !d.as_os_str().is_empty()))
+            }
             (TargetKind::S3, None) => return Err(invalid("upload.target", "\"s3\"", "the store in [upload.s3]")),
             (TargetKind::S3, Some(s)) => {
                 let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"];
@@ -936,7 +943,8 @@ mod tests {
         let msg = Settings::parse_on(DEFAULT, pi).expect_err("no issuer").to_string();
         assert!(msg.contains("tickets.issuers") && msg.contains("keygen"), "{msg}");
         let public = crate::ticket::generate_key().verifying_key();
-        let key = format!("[tickets.issuers]\nfengxian-2025 = \"{}\"", data_encoding::HEXLOWER.encode(public.as_bytes()));
+        let key =
+            format!("[tickets.issuers]\nfengxian-2025 = \"{}\"", data_encoding::HEXLOWER.encode(public.as_bytes()));
         let keyed = with("[tickets.issuers]", &key);
         // The sandbox takes no real money: a real booth refuses it and names the section.
         let msg = Settings::parse_on(&keyed, pi).expect_err("sandbox").to_string();
@@ -975,7 +983,8 @@ mod tests {
             dir.join("pub_key.pem").display(),
             cfg.public_key_id
         );
-        text.replace("gateway = \"sandbox\"\n", "gateway = \"wechat\"\n").replace("\n[upload]\n", &format!("\n{section}\n[upload]\n"))
+        text.replace("gateway = \"sandbox\"\n", "gateway = \"wechat\"\n")
+            .replace("\n[upload]\n", &format!("\n{section}\n[upload]\n"))
     }
 
     #[test]

@@ -140,9 +140,10 @@ pub fn pi(settings: Settings, reviewer: Arc<dyn Reviewer>) -> Result<Parts, Star
         fps: hw.camera.fps,
     };
     let camera = ThreadedCamera::start(move || NokhwaSource::new(uvc));
-    let scanner = hw.scanner.clone().map(|c| {
-        Box::new(gradbooth_hal::serial_scanner::SerialScanner::new(c)) as Box<dyn QrScanner>
-    });
+    let scanner = hw
+        .scanner
+        .clone()
+        .map(|c| Box::new(gradbooth_hal::serial_scanner::SerialScanner::new(c)) as Box<dyn QrScanner>);
     let (payment, sandbox) = payment(&settings)?;
     let upload = upload_target(&settings)?;
     Ok(Parts {

@@ -12,8 +12,8 @@ use crate::config::{Closed, Settings};
 use crate::preview::{PREVIEW_HEIGHT, PREVIEW_WIDTH, preview_image};
 use crate::screen::{self, UiMsg};
 use crate::ui::AppWindow;
-use slint::ComponentHandle;
 use crate::visit::*;
+use slint::ComponentHandle;
 
 /// One picture of the gallery: a name and the booth state it shows.
 pub struct Example {
@@ -186,7 +186,8 @@ pub fn run(config: &Path, out: &Path) -> anyhow::Result<Vec<std::path::PathBuf>>
         let adapter = app.global::<crate::ui::BoothAdapter>();
         adapter.set_codes_by_camera(true);
         screen::apply(&app, UiMsg::Preview(preview_image(&held, PREVIEW_WIDTH, PREVIEW_HEIGHT)));
-        let scan = view(&settings.policy, &at(Phase::Scan { since: Instant(0), checking: false, refusal: None }), Instant(0));
+        let scan =
+            view(&settings.policy, &at(Phase::Scan { since: Instant(0), checking: false, refusal: None }), Instant(0));
         screen::apply(&app, UiMsg::View(Box::new(scan)));
         let path = out.join(dir).join(format!("{:02}-scan-by-camera.png", n + 1));
         crate::headless::save_png(&app, &path)?;

@@ -468,8 +468,9 @@ impl Journal {
 
     /// Paid photos not yet sent (sealed or not): (photo file, out_trade_no).
     pub fn outbox(&self) -> Result<Vec<(String, String)>, JournalError> {
-        let mut q =
-            self.conn.prepare("SELECT photo, out_trade_no FROM outbox WHERE sent_at IS NULL ORDER BY queued_at, photo")?;
+        let mut q = self
+            .conn
+            .prepare("SELECT photo, out_trade_no FROM outbox WHERE sent_at IS NULL ORDER BY queued_at, photo")?;
         let rows = q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
         Ok(rows)
     }

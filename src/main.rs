@@ -182,9 +182,7 @@ fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command.unwrap_or(Cmd::Run { no_debug_panel: false }) {
-        Cmd::Run { no_debug_panel } => {
-            run_booth(&cli.config, cli.data_dir.as_deref(), cli.hardware, !no_debug_panel)
-        }
+        Cmd::Run { no_debug_panel } => run_booth(&cli.config, cli.data_dir.as_deref(), cli.hardware, !no_debug_panel),
         Cmd::Demo { out, sitters, scripted_review, english } => {
             let session = gradbooth::demo::run(gradbooth::demo::DemoArgs {
                 config: cli.config,
@@ -225,9 +223,18 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Sandbox { listen } => {
-            let sandbox = gradbooth::payment::Sandbox::start_on(listen).with_context(|| format!("listening on {listen}"))?;
-            println!("WeChat Pay sandbox at {} — in the booth's configuration: sandbox_url = \"{}\"", sandbox.url(), sandbox.url());
-            println!("orders: curl {}/sandbox/orders; pay a code: curl -d 'weixin://…' {}/sandbox/pay", sandbox.url(), sandbox.url());
+            let sandbox =
+                gradbooth::payment::Sandbox::start_on(listen).with_context(|| format!("listening on {listen}"))?;
+            println!(
+                "WeChat Pay sandbox at {} — in the booth's configuration: sandbox_url = \"{}\"",
+                sandbox.url(),
+                sandbox.url()
+            );
+            println!(
+                "orders: curl {}/sandbox/orders; pay a code: curl -d 'weixin://…' {}/sandbox/pay",
+                sandbox.url(),
+                sandbox.url()
+            );
             loop {
                 std::thread::park();
             }
@@ -266,8 +273,7 @@ fn load_settings(
     data_dir: Option<&std::path::Path>,
     hardware: Option<Backend>,
 ) -> anyhow::Result<Settings> {
-    let mut settings =
-        Settings::load_on(config, hardware).with_context(|| format!("loading {}", config.display()))?;
+    let mut settings = Settings::load_on(config, hardware).with_context(|| format!("loading {}", config.display()))?;
     if let Some(dir) = data_dir {
         settings.data_dir = dir.to_owned();
     }
@@ -282,9 +288,8 @@ fn assemble(app: &AppWindow, settings: Settings, debug_panel: bool) -> anyhow::R
     Ok(match settings.file.hardware.backend {
         Backend::Simulated => {
             app.global::<BoothAdapter>().set_debug_panel(debug_panel);
-            let sitters =
-                gradbooth_hal::sim::SimCamera::load_sitters(&settings.file.hardware.simulated.sitter_images)
-                    .context("reading hardware.simulated.sitter_images")?;
+            let sitters = gradbooth_hal::sim::SimCamera::load_sitters(&settings.file.hardware.simulated.sitter_images)
+                .context("reading hardware.simulated.sitter_images")?;
             gradbooth::devices::simulated(settings, sitters, reviewer)?.0
         }
         Backend::Pi => gradbooth::devices::pi(settings, reviewer)?,
@@ -353,7 +358,11 @@ fn load_and_open(
 /// exiting into a restart loop behind a black screen, it shows the out of service screen with
 /// the reason, keeps the service watchdog fed, and looks again every 30 s; once the problem is
 /// fixed it exits with status 75 so the service manager starts it afresh.
-fn cannot_start(app: &AppWindow, err: &anyhow::Error, retry: impl Fn() -> anyhow::Result<()> + 'static) -> anyhow::Result<()> {
+fn cannot_start(
+    app: &AppWindow,
+    err: &anyhow::Error,
+    retry: impl Fn() -> anyhow::Result<()> + 'static,
+) -> anyhow::Result<()> {
     let reason = format!("{err:#}");
     tracing::error!(reason, "the booth cannot start; out of service until this is fixed");
     screen::show_startup_error(app, &reason);

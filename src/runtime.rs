@@ -11,10 +11,11 @@ use std::thread;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset};
-use gradbooth_hal::sim::SimControls;
 use gradbooth_hal::camera_qr::CodeReader;
+use gradbooth_hal::sim::SimControls;
 use gradbooth_hal::{
-    Camera, CameraControls, Chair, DeviceError, DeviceKind, LightLevels, Lights, Motion, QrScanner, RgbImage, SeatButton,
+    Camera, CameraControls, Chair, DeviceError, DeviceKind, LightLevels, Lights, Motion, QrScanner, RgbImage,
+    SeatButton,
 };
 use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
@@ -23,15 +24,15 @@ use crate::checkout::{Checkout, Settlement};
 use crate::config::Settings;
 use crate::journal::{NewOrder, OpenOrder, OrderState as JournalOrder, PhotoKind};
 use crate::payment::{OrderRequest, PaymentError, PaymentGateway, Sandbox, out_trade_no};
-use crate::upload::{Target, Uploader};
 use crate::preview::{PREVIEW_HEIGHT, PREVIEW_WIDTH, preview_image};
 use crate::review::Reviewer;
 use crate::screen::{UiMsg, UiSink};
 use crate::storage::Storage;
 use crate::ticket;
+use crate::upload::{Target, Uploader};
 use crate::visit::{
-    self, Booth, CodeReading, Command, Event, Instant, Intent, LightScene, LightingMode, PaymentOrder, PaymentUpdate, PhotoId,
-    TicketGrant, TicketRefusal, VisitOutcome,
+    self, Booth, CodeReading, Command, Event, Instant, Intent, LightScene, LightingMode, PaymentOrder, PaymentUpdate,
+    PhotoId, TicketGrant, TicketRefusal, VisitOutcome,
 };
 
 /// How often the machine hears the time (countdowns, timeouts, opening hours).
@@ -129,10 +130,8 @@ impl SandboxLink {
             SandboxLink::Local(s) => s.pay_code(code_url).map_err(|e| e.to_string()),
             SandboxLink::Remote(url) => {
                 crate::net::init();
-                let http = reqwest::Client::builder()
-                    .timeout(Duration::from_secs(5))
-                    .build()
-                    .map_err(|e| e.to_string())?;
+                let http =
+                    reqwest::Client::builder().timeout(Duration::from_secs(5)).build().map_err(|e| e.to_string())?;
                 crate::payment::sandbox::pay_remote(&http, url, code_url).await
             }
         }
@@ -326,7 +325,10 @@ enum CameraCmd {
     /// Hand frames to the camera-based QR reader (the booth is waiting for a code).
     ReadCodes(CodeReading),
     Controls(CameraControls),
-    Capture { ticket_id: String, attempt: u8 },
+    Capture {
+        ticket_id: String,
+        attempt: u8,
+    },
 }
 
 /// A capture of this visit: in memory for the review, on disk (crash-safe) for the journal.
@@ -734,7 +736,9 @@ impl Shell {
                     let measures: BTreeMap<&str, f32> =
                         review.measures.iter().filter(|(_, v)| v.is_finite()).map(|(k, v)| (*k, *v)).collect();
                     let measures = serde_json::to_string(&measures).unwrap_or_else(|_| "{}".into());
-                    if let Err(e) = storage.journal().review(ticket_id, *attempt, verdict.passed(), &codes, &measures, now) {
+                    if let Err(e) =
+                        storage.journal().review(ticket_id, *attempt, verdict.passed(), &codes, &measures, now)
+                    {
                         error!(ticket = %ticket_id, attempt, error = %e, "review result not recorded");
                     }
                     info!(

@@ -159,7 +159,13 @@ impl Storage {
     /// centre, both files written crash-safe, the photo file's hash journaled, then the plain
     /// photo deleted. Returns false when it was already sealed. After a crash at any point it
     /// can be done again (start-up does: `seal_pending`).
-    pub fn seal_paid(&self, centre: &Centre, booth_id: &str, out_trade_no: &str, now: i64) -> Result<bool, StorageError> {
+    pub fn seal_paid(
+        &self,
+        centre: &Centre,
+        booth_id: &str,
+        out_trade_no: &str,
+        now: i64,
+    ) -> Result<bool, StorageError> {
         let (entry, row) = {
             let j = self.journal();
             let entry = j.outbox_entries()?.into_iter().find(|e| e.out_trade_no == out_trade_no);

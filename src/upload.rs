@@ -235,7 +235,9 @@ impl Uploader {
                 }
                 Err(e) => {
                     match &e {
-                        UploadError::Corrupt(_) | UploadError::Conflict(_) => error!(error = %e, "upload refused; kept"),
+                        UploadError::Corrupt(_) | UploadError::Conflict(_) => {
+                            error!(error = %e, "upload refused; kept")
+                        }
                         _ => warn!(error = %e, retry_in_s = wait.as_secs(), "upload failed; will retry"),
                     }
                     true

@@ -34,9 +34,9 @@ use gradbooth::payment::{Sandbox, WechatPay};
 use gradbooth::review::{Review, Reviewer, ScriptedReviewer};
 use gradbooth::screen::UiMsg;
 use gradbooth::storage::{SealedPart, Storage, sha256_hex};
-use gradbooth::{devices, runtime, upload};
 use gradbooth::ticket;
 use gradbooth::visit::{Intent, LightingMode, Screen, View};
+use gradbooth::{devices, runtime, upload};
 use gradbooth_hal::RgbImage;
 
 const CHILD: &str = "GRADBOOTH_CRASH_CHILD";
@@ -129,15 +129,16 @@ fn crash_loop() {
     let storage = Storage::open(&data, Duration::ZERO, now()).unwrap().0;
     let summary = storage.journal().summary().unwrap();
     // Every photo that reached the store opens, with the test centre's identity, to a standard photo.
-    let identity: age::x25519::Identity = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/test-centre.key"))
-        .unwrap()
-        .lines()
-        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
-        .unwrap()
-        .parse()
-        .unwrap();
+    let identity: age::x25519::Identity =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/test-centre.key"))
+            .unwrap()
+            .lines()
+            .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+            .unwrap()
+            .parse()
+            .unwrap();
     let mut opened = 0;
-    for (no, _) in &ledger.paid {
+    for no in ledger.paid.keys() {
         let path = store.join(upload::object_key(&settings().file.booth.id, no, SealedPart::Photo));
         if let Ok(sealed) = std::fs::read(&path) {
             let jpeg = age::decrypt(&identity, &sealed).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -167,7 +168,14 @@ fn crash_loop() {
 
 /// The booth starts again on `data`, as the next start would (recovery, sealing, settling),
 /// and everything it promises is checked.
-fn restart_and_check(round: u32, data: &Path, store: &Path, sandbox: &Sandbox, rt: &tokio::runtime::Runtime, ledger: &mut Ledger) {
+fn restart_and_check(
+    round: u32,
+    data: &Path,
+    store: &Path,
+    sandbox: &Sandbox,
+    rt: &tokio::runtime::Runtime,
+    ledger: &mut Ledger,
+) {
     let settings = settings();
     let (storage, recovery) = Storage::open(data, Duration::ZERO, now())
         .unwrap_or_else(|e| panic!("round {round}: the journal does not open after the kill: {e}"));
@@ -220,10 +228,9 @@ fn restart_and_check(round: u32, data: &Path, store: &Path, sandbox: &Sandbox, r
     let orders = j.orders().unwrap();
     let mut paid_per_ticket: BTreeMap<&str, u32> = BTreeMap::new();
     for o in sandbox.orders() {
-        let ours = orders
-            .iter()
-            .find(|r| r.out_trade_no == o.out_trade_no)
-            .unwrap_or_else(|| panic!("round {round}: the sandbox has order {} the journal never made", o.out_trade_no));
+        let ours = orders.iter().find(|r| r.out_trade_no == o.out_trade_no).unwrap_or_else(|| {
+            panic!("round {round}: the sandbox has order {} the journal never made", o.out_trade_no)
+        });
         if o.trade_state == "SUCCESS" {
             assert_eq!(ours.state, OrderState::Paid, "round {round}: paid at WeChat, {:?} in the journal", ours.state);
             assert_eq!(ours.transaction_id.as_deref(), o.transaction_id.as_deref(), "round {round}");

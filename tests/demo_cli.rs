@@ -100,7 +100,10 @@ fn a_scripted_visit_that_keeps_failing_uses_three_attempts_and_pays_nothing() {
     assert_eq!(s["captured_photos"].as_array().unwrap().len(), 3);
     // An unpaid visit leaves no photo behind.
     assert_eq!((s["out_trade_no"].is_null(), &s["photo_files_left"]), (true, &serde_json::json!(0)));
-    assert!(!dir.path().join("data/uploaded").exists() || std::fs::read_dir(dir.path().join("data/uploaded")).unwrap().count() == 0);
+    assert!(
+        !dir.path().join("data/uploaded").exists()
+            || std::fs::read_dir(dir.path().join("data/uploaded")).unwrap().count() == 0
+    );
 }
 
 #[test]

@@ -35,7 +35,11 @@ struct World {
 
 impl World {
     fn new() -> Self {
-        World { sandbox: Sandbox::start().unwrap(), data: tempfile::tempdir().unwrap(), store: tempfile::tempdir().unwrap() }
+        World {
+            sandbox: Sandbox::start().unwrap(),
+            data: tempfile::tempdir().unwrap(),
+            store: tempfile::tempdir().unwrap(),
+        }
     }
 
     fn settings(&self, tune: &dyn Fn(&mut Settings)) -> Settings {
@@ -51,8 +55,7 @@ impl World {
 
     fn start(&self, tune: &dyn Fn(&mut Settings)) -> Booth {
         let settings = self.settings(tune);
-        let (parts, _lights) =
-            devices::simulated(settings, vec![], Arc::new(ScriptedReviewer { pass: true })).unwrap();
+        let (parts, _lights) = devices::simulated(settings, vec![], Arc::new(ScriptedReviewer { pass: true })).unwrap();
         let storage = parts.storage.clone();
         let (tx, rx) = mpsc::channel();
         let booth = runtime::start(parts, Arc::new(tx));
@@ -79,7 +82,12 @@ impl Booth {
                 return v.clone();
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "{what} never came; the screen shows {:?} after stages {:?}", self.view.as_ref().map(|v| (v.screen, &v.payment)), self.stages);
+            assert!(
+                !left.is_zero(),
+                "{what} never came; the screen shows {:?} after stages {:?}",
+                self.view.as_ref().map(|v| (v.screen, &v.payment)),
+                self.stages
+            );
             if let Ok(UiMsg::View(v)) = self.rx.recv_timeout(left.min(Duration::from_millis(50))) {
                 if let Some(p) = &v.payment
                     && self.stages.last().map(String::as_str) != Some(p.stage)
@@ -100,7 +108,7 @@ impl Booth {
     }
 
     /// Through a visit to the payment code on screen; returns the order number.
-    fn to_payment(&mut self) -> String {
+    fn through_to_payment(&mut self) -> String {
         self.screen(Screen::Idle);
         self.handle().intent(Intent::Prepare);
         self.screen(Screen::Scan);
@@ -129,7 +137,7 @@ impl Booth {
 
     /// The order the booth made last.
     fn latest_order(&self) -> String {
-        self.storage.journal().orders().unwrap().into_iter().map(|o| o.out_trade_no).last().expect("an order")
+        self.storage.journal().orders().unwrap().into_iter().map(|o| o.out_trade_no).next_back().expect("an order")
     }
 
     fn order_state(&self, no: &str) -> Option<OrderState> {
@@ -155,7 +163,7 @@ const LONG: Duration = Duration::from_secs(20);
 fn a_paid_order_ends_the_visit_and_its_photo_is_sealed_and_uploaded() {
     let w = World::new();
     let mut b = w.start(&|_| {});
-    let no = b.to_payment();
+    let no = b.through_to_payment();
     assert!(b.view.as_ref().unwrap().payment.as_ref().unwrap().simulated, "the sandbox says 模拟支付");
     assert_eq!(b.order_state(&no), Some(OrderState::Open));
     assert_eq!(pay(&w, &mut b), no, "the code on screen is this order's");
@@ -177,7 +185,7 @@ fn a_paid_order_ends_the_visit_and_its_photo_is_sealed_and_uploaded() {
 fn an_expired_code_is_closed_confirmed_unpaid_and_a_fresh_code_is_a_new_order() {
     let w = World::new();
     let mut b = w.start(&|s| s.policy.timeouts.payment = Duration::from_secs(3));
-    let first = b.to_payment();
+    let first = b.through_to_payment();
     b.stage("expired", LONG);
     assert_eq!(b.stages, ["creating", "waiting", "confirming", "expired"]);
     assert_eq!(w.sandbox.order(&first).unwrap().trade_state, "CLOSED");
@@ -195,7 +203,7 @@ fn an_expired_code_is_closed_confirmed_unpaid_and_a_fresh_code_is_a_new_order() 
 fn a_payment_made_as_the_code_expires_is_found_and_the_visit_ends_paid() {
     let w = World::new();
     let mut b = w.start(&|s| s.policy.timeouts.payment = Duration::from_secs(3));
-    let no = b.to_payment();
+    let no = b.through_to_payment();
     // The graduate pays just as the booth closes the order: closing answers ORDERPAID.
     w.sandbox.set_faults(Faults { pay_on_close: true, ..Faults::default() });
     b.screen(Screen::Done);
@@ -207,7 +215,7 @@ fn a_payment_made_as_the_code_expires_is_found_and_the_visit_ends_paid() {
 fn a_storm_of_rate_limits_is_waited_out_and_the_payment_still_seen() {
     let w = World::new();
     let mut b = w.start(&|_| {});
-    let no = b.to_payment();
+    let no = b.through_to_payment();
     w.sandbox.set_faults(Faults { rate_limited: 5, ..Faults::default() });
     let before = w.sandbox.requests().0;
     pay(&w, &mut b);
@@ -225,7 +233,7 @@ fn server_errors_at_creation_are_retried_with_the_same_order_number() {
     let w = World::new();
     let mut b = w.start(&|_| {});
     w.sandbox.set_faults(Faults { server_errors: 2, ..Faults::default() });
-    let no = b.to_payment();
+    let no = b.through_to_payment();
     assert!(no.ends_with("-1"), "the third try made order 1: {no}");
     assert_eq!(w.sandbox.orders().len(), 1);
     // And while the code is on show.
@@ -273,7 +281,7 @@ fn slow_answers_are_waited_for_and_a_hang_is_outlasted() {
     let mut b = w.start(&|_| {});
     // Slower than usual but inside the 1 s request timeout.
     w.sandbox.set_faults(Faults { delay: Duration::from_millis(600), ..Faults::default() });
-    let no = b.to_payment();
+    let no = b.through_to_payment();
     // Now it hangs: every request times out.
     w.sandbox.set_faults(Faults { delay: Duration::from_secs(5), ..Faults::default() });
     pay(&w, &mut b);
@@ -289,7 +297,7 @@ fn slow_answers_are_waited_for_and_a_hang_is_outlasted() {
 fn a_paid_answer_with_a_bad_signature_is_refused_and_no_success_shown() {
     let w = World::new();
     let mut b = w.start(&|_| {});
-    let no = b.to_payment();
+    let no = b.through_to_payment();
     w.sandbox.set_faults(Faults { bad_signatures: 1000, ..Faults::default() });
     pay(&w, &mut b);
     // Several polls (every 2 s) answer "SUCCESS" with a forged signature.
@@ -311,7 +319,7 @@ fn a_paid_answer_with_a_bad_signature_is_refused_and_no_success_shown() {
 fn a_paid_answer_for_another_amount_is_refused_and_the_order_disputed() {
     let w = World::new();
     let mut b = w.start(&|_| {});
-    let no = b.to_payment();
+    let no = b.through_to_payment();
     w.sandbox.set_faults(Faults { paid_amount: Some(1), ..Faults::default() });
     pay(&w, &mut b);
     b.stage("unconfirmed", LONG);
@@ -326,7 +334,7 @@ fn a_paid_answer_for_another_amount_is_refused_and_the_order_disputed() {
 fn an_order_paid_while_the_booth_was_down_is_settled_sealed_and_uploaded_at_start_up() {
     let w = World::new();
     let mut b = w.start(&|_| {});
-    let no = b.to_payment();
+    let no = b.through_to_payment();
     // The booth stops (power) with the code on screen; the graduate pays anyway.
     b.stop();
     let code = w.sandbox.order(&no).unwrap().code_url;
@@ -345,7 +353,7 @@ fn an_order_paid_while_the_booth_was_down_is_settled_sealed_and_uploaded_at_star
 fn an_unpaid_order_left_by_a_stop_is_closed_at_start_up() {
     let w = World::new();
     let mut b = w.start(&|_| {});
-    let no = b.to_payment();
+    let no = b.through_to_payment();
     b.stop();
     drop(b);
     let b = w.start(&|_| {});
@@ -362,7 +370,7 @@ fn an_unpaid_order_left_by_a_stop_is_closed_at_start_up() {
 fn a_payment_that_fails_on_the_phone_offers_a_fresh_code() {
     let w = World::new();
     let mut b = w.start(&|_| {});
-    let no = b.to_payment();
+    let no = b.through_to_payment();
     w.sandbox.fail_order(&no).unwrap();
     b.stage("expired", LONG);
     assert_eq!(b.order_state(&no), Some(OrderState::Closed));

@@ -6,8 +6,8 @@ use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use gradbooth::config::Settings;
-use gradbooth::review::ScriptedReviewer;
 use gradbooth::devices;
+use gradbooth::review::ScriptedReviewer;
 use gradbooth::runtime::{self, BoothHandle};
 use gradbooth::screen::{self, UiMsg};
 use gradbooth::ui::{AppWindow, BoothAdapter};

@@ -28,7 +28,11 @@ fn s3s_fs() -> PathBuf {
         std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(".cache/gradbooth-tools")
     });
     let cached = tools.join("bin/s3s-fs");
-    assert!(cached.exists(), "s3s-fs (the S3 test server) is missing: scripts/setup --tests installs it into {}", cached.display());
+    assert!(
+        cached.exists(),
+        "s3s-fs (the S3 test server) is missing: scripts/setup --tests installs it into {}",
+        cached.display()
+    );
     cached
 }
 
@@ -169,8 +173,17 @@ fn paid_photos(storage: &Storage, centre: &Centre, n: usize) -> Vec<(String, Vec
             j().attempt_started(&ticket, 1, 1).unwrap();
             let file = storage.save_photo(&ticket, 1, PhotoKind::Standard, &plain, 1).unwrap();
             let no = format!("fengxiand1-{ticket}-1");
-            j().order_created(&NewOrder { out_trade_no: &no, ticket_id: &ticket, photo: Some(&file), amount_fen: 3000, expires_at: 0 }, 1)
-                .unwrap();
+            j().order_created(
+                &NewOrder {
+                    out_trade_no: &no,
+                    ticket_id: &ticket,
+                    photo: Some(&file),
+                    amount_fen: 3000,
+                    expires_at: 0,
+                },
+                1,
+            )
+            .unwrap();
             j().order_paid(&no, &format!("4200{i:024}"), 2).unwrap();
             j().visit_ended(&ticket, "paid", true, 2).unwrap();
             assert!(storage.seal_paid(centre, BOOTH, &no, 3).unwrap());
@@ -186,7 +199,11 @@ fn uploader(storage: &Arc<Storage>, target: Arc<dyn Target>) -> Uploader {
         booth_id: BOOTH.into(),
         wall_clock: WallClock::System,
         wake: Arc::default(),
-        backoff: Backoff { first: Duration::from_millis(100), max: Duration::from_secs(1), idle: Duration::from_millis(500) },
+        backoff: Backoff {
+            first: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+            idle: Duration::from_millis(500),
+        },
     }
 }
 

@@ -62,7 +62,8 @@ async fn a_closed_or_expired_code_cannot_be_paid_and_an_unknown_order_is_not_fou
 async fn the_sandbox_refuses_a_request_signed_with_another_merchant_key() {
     let s = Sandbox::start().unwrap();
     let mut config = s.client_config(BOOTH, Duration::from_secs(5));
-    config.private_key_pem = include_str!("testdata/wechatpay-go-signer-test.pem").replace("TESTING KEY", "PRIVATE KEY");
+    config.private_key_pem =
+        include_str!("testdata/wechatpay-go-signer-test.pem").replace("TESTING KEY", "PRIVATE KEY");
     let impostor = WechatPay::new(config).unwrap();
     let err = impostor.create(&order("booth-T3-1")).await.unwrap_err();
     assert_eq!(err.refusal(), Some("SIGN_ERROR"), "{err}");

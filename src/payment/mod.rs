@@ -36,7 +36,9 @@ pub struct OrderRequest {
 pub enum OrderState {
     /// Not paid (yet).
     NotPaid,
-    Paid { transaction_id: String },
+    Paid {
+        transaction_id: String,
+    },
     /// Closed, revoked or failed: no money will come for it.
     Closed,
     /// The service has never heard of it (its creation never arrived).

@@ -380,7 +380,13 @@ impl Server {
     }
 
     /// Checks the `Authorization` header as WeChat Pay does.
-    fn authenticate(&self, method: &Method, path_and_query: &str, auth: Option<&str>, body: &str) -> Result<(), &'static str> {
+    fn authenticate(
+        &self,
+        method: &Method,
+        path_and_query: &str,
+        auth: Option<&str>,
+        body: &str,
+    ) -> Result<(), &'static str> {
         let params = auth
             .and_then(|a| a.strip_prefix("WECHATPAY2-SHA256-RSA2048 "))
             .ok_or("missing or unknown Authorization scheme")?;
@@ -401,7 +407,11 @@ impl Server {
             return Err("timestamp too far from the server's clock");
         }
         let message = request_message(method.as_str(), path_and_query, ts, get("nonce_str")?, body);
-        if self.merchant.verify(message.as_bytes(), get("signature")?) { Ok(()) } else { Err("signature does not verify") }
+        if self.merchant.verify(message.as_bytes(), get("signature")?) {
+            Ok(())
+        } else {
+            Err("signature does not verify")
+        }
     }
 
     fn signed(&self, a: Answer, bad_signature: bool) -> Response<Full<Bytes>> {
@@ -462,7 +472,9 @@ fn api(s: &mut State, method: &Method, path_and_query: &str, body: &str) -> Answ
             return query_order(s, rest);
         }
         if let (true, Some(no)) = (method == Method::POST, rest.strip_suffix("/close")) {
-            let mchid = serde_json::from_str::<serde_json::Value>(body).ok().and_then(|v| v["mchid"].as_str().map(str::to_owned));
+            let mchid = serde_json::from_str::<serde_json::Value>(body)
+                .ok()
+                .and_then(|v| v["mchid"].as_str().map(str::to_owned));
             if mchid.as_deref() != Some(MCHID) {
                 return problem(StatusCode::BAD_REQUEST, "PARAM_ERROR", "mchid 参数错误");
             }
@@ -549,7 +561,8 @@ fn query_order(s: &mut State, no: &str) -> Answer {
         t["success_time"] = o.success_time.clone().into();
         t["bank_type"] = "OTHERS".into();
         t["payer"] = serde_json::json!({ "openid": "oSandbox0000000000000000000" });
-        t["amount"] = serde_json::json!({ "total": paid, "payer_total": paid, "currency": "CNY", "payer_currency": "CNY" });
+        t["amount"] =
+            serde_json::json!({ "total": paid, "payer_total": paid, "currency": "CNY", "payer_currency": "CNY" });
     }
     json(StatusCode::OK, t)
 }

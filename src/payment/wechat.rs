@@ -71,7 +71,12 @@ impl WechatPay {
 
     /// One signed request; the answer's status and body once its signature has been checked
     /// (429 and 5xx are `Busy` whatever they carry: they only ever mean "ask again").
-    async fn call(&self, method: Method, path_and_query: &str, body: Option<String>) -> Result<(StatusCode, String), PaymentError> {
+    async fn call(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<String>,
+    ) -> Result<(StatusCode, String), PaymentError> {
         let body_text = body.as_deref().unwrap_or("");
         let ts = unix_now();
         let nonce = nonce();

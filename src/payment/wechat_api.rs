@@ -70,7 +70,9 @@ pub struct PaidAmount {
 /// What a verified query answer means for the order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settled {
-    Paid { transaction_id: String },
+    Paid {
+        transaction_id: String,
+    },
     /// Not paid yet (`NOTPAY`, `USERPAYING`).
     Waiting,
     /// Closed, revoked or failed: no money will come for this order.
@@ -140,9 +142,15 @@ mod tests {
     #[test]
     fn a_success_that_does_not_match_the_order_is_refused() {
         let t = answer(PAID);
-        assert_eq!(settle(&t, "1230000109", "fengxiand1-DEMO0001-1", 2000), Err(Mismatch::Amount { got: 1500, want: 2000 }));
+        assert_eq!(
+            settle(&t, "1230000109", "fengxiand1-DEMO0001-1", 2000),
+            Err(Mismatch::Amount { got: 1500, want: 2000 })
+        );
         assert_eq!(settle(&t, "999", "fengxiand1-DEMO0001-1", 1500), Err(Mismatch::Merchant("1230000109".into())));
-        assert_eq!(settle(&t, "1230000109", "fengxiand1-DEMO0001-2", 1500), Err(Mismatch::Order(t.out_trade_no.clone())));
+        assert_eq!(
+            settle(&t, "1230000109", "fengxiand1-DEMO0001-2", 1500),
+            Err(Mismatch::Order(t.out_trade_no.clone()))
+        );
         let no_id = Transaction { transaction_id: None, ..t };
         assert_eq!(settle(&no_id, "1230000109", "fengxiand1-DEMO0001-1", 1500), Err(Mismatch::NoTransaction));
     }

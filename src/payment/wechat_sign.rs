@@ -52,8 +52,8 @@ pub struct Signer {
 impl Signer {
     /// From the merchant private key (`apiclient_key.pem`, PKCS#8).
     pub fn from_pem(pem: &str, mchid: &str, serial_no: &str) -> Result<Self, SignError> {
-        let (label, der) = pem_rfc7468::decode_vec(pem.trim().as_bytes())
-            .map_err(|e| SignError::BadPrivateKey(e.to_string()))?;
+        let (label, der) =
+            pem_rfc7468::decode_vec(pem.trim().as_bytes()).map_err(|e| SignError::BadPrivateKey(e.to_string()))?;
         if label != "PRIVATE KEY" {
             return Err(SignError::BadPrivateKey(format!("a {label} block")));
         }
@@ -64,9 +64,7 @@ impl Signer {
     /// RSA-SHA256 PKCS#1 v1.5 of `message`, base64.
     pub fn sign(&self, message: &[u8]) -> Result<String, SignError> {
         let mut sig = vec![0; self.key.public().modulus_len()];
-        self.key
-            .sign(&signature::RSA_PKCS1_SHA256, &self.rng, message, &mut sig)
-            .map_err(|_| SignError::Signing)?;
+        self.key.sign(&signature::RSA_PKCS1_SHA256, &self.rng, message, &mut sig).map_err(|_| SignError::Signing)?;
         Ok(BASE64.encode(&sig))
     }
 

@@ -1,8 +1,8 @@
 use std::os::unix::fs::PermissionsExt;
 
 use super::*;
-use crate::seal::Manifest;
 use crate::journal::{NewOrder, OrderState};
+use crate::seal::Manifest;
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -181,9 +181,10 @@ fn a_paid_photo_is_sealed_to_the_centre_and_its_plain_file_goes() {
     assert!(!s.photo_path(&plain).exists(), "no plain photo after sealing");
     let sealed = fs::read(s.sealed_path("T1-1", SealedPart::Photo)).unwrap();
     assert_eq!(age::decrypt(&identity, &sealed).unwrap(), b"standard");
-    let manifest: Manifest =
-        serde_json::from_slice(&age::decrypt(&identity, &fs::read(s.sealed_path("T1-1", SealedPart::Manifest)).unwrap()).unwrap())
-            .unwrap();
+    let manifest: Manifest = serde_json::from_slice(
+        &age::decrypt(&identity, &fs::read(s.sealed_path("T1-1", SealedPart::Manifest)).unwrap()).unwrap(),
+    )
+    .unwrap();
     assert_eq!((manifest.ticket_id.as_str(), manifest.transaction_id.as_str()), ("T1", "TXN-T1-1"));
     assert_eq!((manifest.booth_id.as_str(), manifest.measures.get("face_width")), ("booth-1", Some(&0.41)));
     assert_eq!(s.ready_to_send().unwrap(), vec![("T1-1".to_string(), sha256_hex(&sealed))]);

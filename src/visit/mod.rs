@@ -331,9 +331,7 @@ fn transition(
                     PaymentStage::Confirming { out_trade_no: no }
                     | PaymentStage::Waiting(PaymentOrder { out_trade_no: no, .. }),
                     PaymentUpdate::Closed { out_trade_no },
-                ) if *no == out_trade_no => {
-                    payment(visit, PaymentStage::Expired)
-                }
+                ) if *no == out_trade_no => payment(visit, PaymentStage::Expired),
                 (
                     PaymentStage::Waiting(PaymentOrder { out_trade_no: no, .. })
                     | PaymentStage::Confirming { out_trade_no: no },
@@ -437,7 +435,9 @@ fn end_visit(
         Phase::Payment { photo, .. } if outcome == VisitOutcome::Paid => (None, Some(*photo)),
         // An order that may still be paid is closed (and settled) when the graduate leaves.
         Phase::Payment { stage: PaymentStage::Waiting(PaymentOrder { out_trade_no, .. }), .. }
-        | Phase::Payment { stage: PaymentStage::Unconfirmed { out_trade_no }, .. } => (Some(out_trade_no.clone()), None),
+        | Phase::Payment { stage: PaymentStage::Unconfirmed { out_trade_no }, .. } => {
+            (Some(out_trade_no.clone()), None)
+        }
         _ => (None, None),
     };
     cmds.push(Command::Chair(Motion::Stop));

@@ -264,7 +264,9 @@ fn a_payment_made_at_the_last_second_ends_the_visit_paid() {
     w.wait(std::time::Duration::from_secs(60));
     let c = w.send(Event::Payment(PaymentUpdate::Paid { out_trade_no: "O1".into() }));
     assert_eq!(w.screen(), Screen::Done);
-    assert!(c.iter().any(|c| matches!(c, Command::VisitEnded { outcome: VisitOutcome::Paid, paid_photo: Some(_), .. })));
+    assert!(
+        c.iter().any(|c| matches!(c, Command::VisitEnded { outcome: VisitOutcome::Paid, paid_photo: Some(_), .. }))
+    );
     assert!(!c.iter().any(|c| matches!(c, Command::CloseOrder { .. })), "a paid order is not closed");
 }
 
@@ -291,7 +293,10 @@ fn a_forged_or_contradicting_answer_while_waiting_shows_no_success() {
     assert_eq!((w.screen(), stage(&w)), (Screen::Payment, "unconfirmed"));
     // A fresh code may be asked for; the old order is closed and settled first.
     let c = w.tap(Intent::NewPaymentCode);
-    assert!(matches!(&c[..], [Command::CloseOrder { out_trade_no }, Command::CreateOrder { .. }] if out_trade_no == "O1"), "{c:?}");
+    assert!(
+        matches!(&c[..], [Command::CloseOrder { out_trade_no }, Command::CreateOrder { .. }] if out_trade_no == "O1"),
+        "{c:?}"
+    );
 }
 
 #[test]

@@ -191,13 +191,17 @@ pub enum PaymentStage {
     Waiting(PaymentOrder),
     /// The code expired: the order is being closed and asked about once more (a graduate may
     /// have paid at the last second).
-    Confirming { out_trade_no: String },
+    Confirming {
+        out_trade_no: String,
+    },
     /// Closed unpaid: a fresh code may be asked for.
     Expired,
     /// No code could be made; nothing was paid.
     Unreachable,
     /// A code was shown, but whether it was paid cannot be told now.
-    Unconfirmed { out_trade_no: String },
+    Unconfirmed {
+        out_trade_no: String,
+    },
 }
 
 /// A visit ended early, with a message and no way back but idle.
