@@ -124,6 +124,10 @@ pub fn examples(policy: &Policy) -> Vec<Example> {
             booth: at(Phase::Payment { visit: visit(), since: t0, photo, stage: PaymentStage::Expired }),
         },
         Example {
+            name: "payment-failed",
+            booth: at(Phase::Payment { visit: visit(), since: t0, photo, stage: PaymentStage::Failed }),
+        },
+        Example {
             name: "payment-unreachable",
             booth: at(Phase::Payment { visit: visit(), since: t0, photo, stage: PaymentStage::Unreachable }),
         },

@@ -326,12 +326,17 @@ fn transition(
                     end_visit(booth, Phase::Payment { visit, since, photo, stage }, VisitOutcome::Paid, None, now, cmds)
                 }
                 (PaymentStage::Creating, PaymentUpdate::Unreachable) => payment(visit, PaymentStage::Unreachable),
-                // Closed unpaid: after the expiry, or while on show (the payment failed on the phone).
+                // Closed unpaid after the expiry …
+                (PaymentStage::Confirming { out_trade_no: no }, PaymentUpdate::Closed { out_trade_no })
+                    if *no == out_trade_no =>
+                {
+                    payment(visit, PaymentStage::Expired)
+                }
+                // … or while on show: the payment failed on the phone.
                 (
-                    PaymentStage::Confirming { out_trade_no: no }
-                    | PaymentStage::Waiting(PaymentOrder { out_trade_no: no, .. }),
+                    PaymentStage::Waiting(PaymentOrder { out_trade_no: no, .. }),
                     PaymentUpdate::Closed { out_trade_no },
-                ) if *no == out_trade_no => payment(visit, PaymentStage::Expired),
+                ) if *no == out_trade_no => payment(visit, PaymentStage::Failed),
                 (
                     PaymentStage::Waiting(PaymentOrder { out_trade_no: no, .. })
                     | PaymentStage::Confirming { out_trade_no: no },
@@ -344,7 +349,11 @@ fn transition(
             Phase::Payment {
                 visit,
                 photo,
-                stage: stage @ (PaymentStage::Expired | PaymentStage::Unreachable | PaymentStage::Unconfirmed { .. }),
+                stage:
+                    stage @ (PaymentStage::Expired
+                    | PaymentStage::Failed
+                    | PaymentStage::Unreachable
+                    | PaymentStage::Unconfirmed { .. }),
                 ..
             },
             E::Intent(I::NewPaymentCode),

@@ -196,6 +196,8 @@ pub enum PaymentStage {
     },
     /// Closed unpaid: a fresh code may be asked for.
     Expired,
+    /// The order was closed while on show (the payment failed on the phone): nothing was paid.
+    Failed,
     /// No code could be made; nothing was paid.
     Unreachable,
     /// A code was shown, but whether it was paid cannot be told now.

@@ -66,7 +66,8 @@ impl Screen {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PaymentView {
-    /// "creating", "waiting", "confirming", "expired", "unreachable" or "unconfirmed".
+    /// "creating", "waiting", "confirming", "expired", "failed", "unreachable" or
+    /// "unconfirmed".
     pub stage: &'static str,
     pub amount_fen: u32,
     pub code_url: Option<String>,
@@ -164,6 +165,9 @@ pub fn view(policy: &Policy, booth: &Booth, now: Instant) -> View {
             }
             PaymentStage::Expired => {
                 PaymentView { stage: "expired", amount_fen: policy.price_fen, code_url: None, simulated: false }
+            }
+            PaymentStage::Failed => {
+                PaymentView { stage: "failed", amount_fen: policy.price_fen, code_url: None, simulated: false }
             }
             PaymentStage::Unreachable => {
                 PaymentView { stage: "unreachable", amount_fen: policy.price_fen, code_url: None, simulated: false }
