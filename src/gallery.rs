@@ -32,6 +32,7 @@ fn visit() -> Visit {
         mode: LightingMode::NoGlasses,
         attempts_used: 1,
         photos: vec![PhotoId(1)],
+        kept: None,
     }
 }
 
@@ -75,6 +76,13 @@ pub fn examples(policy: &Policy) -> Vec<Example> {
         Example {
             name: "confirm",
             booth: at(Phase::Confirm { visit: Visit { attempts_used: 0, ..visit() }, since: t0 }),
+        },
+        Example {
+            name: "confirm-kept_photo",
+            booth: at(Phase::Confirm {
+                visit: Visit { attempts_used: 3, kept: Some(PhotoId(1)), ..visit() },
+                since: t0,
+            }),
         },
         Example { name: "lighting", booth: at(Phase::Lighting { visit: visit(), since: t0 }) },
         Example { name: "rules", booth: at(Phase::Rules { visit: visit(), since: t0 }) },

@@ -180,6 +180,13 @@ pub struct OpenOrder {
     pub expires_at: i64,
 }
 
+/// A photo kept from an earlier visit, that may still be paid for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptPhoto {
+    pub file: String,
+    pub attempt: u8,
+}
+
 /// An order as the journal has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderRow {
@@ -628,6 +635,35 @@ impl Journal {
         Ok(())
     }
 
+    /// The newest standard photo of `ticket` that passed review, was never paid for (nor
+    /// disputed) and is still kept: made less than `retention_s` before `now`.
+    pub fn kept_photo(&self, ticket: &str, now: i64, retention_s: i64) -> Result<Option<KeptPhoto>, JournalError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT p.file, p.attempt FROM photos p
+                 WHERE p.ticket_id = ?1 AND p.kind = 'standard' AND p.deleted_at IS NULL AND p.created_at + ?3 > ?2
+                   AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.photo = p.file)
+                   AND NOT EXISTS (SELECT 1 FROM orders r WHERE r.photo = p.file AND r.state IN ('paid', 'disputed'))
+                   AND EXISTS (SELECT 1 FROM reviews v WHERE v.ticket_id = p.ticket_id AND v.attempt = p.attempt
+                               AND v.passed = 1)
+                 ORDER BY p.created_at DESC, p.attempt DESC LIMIT 1",
+                params![ticket, now, retention_s],
+                |r| Ok(KeptPhoto { file: r.get(0)?, attempt: r.get(1)? }),
+            )
+            .optional()?)
+    }
+
+    /// A visit without a new attempt (paying for a kept photo) is open from now on: its photo
+    /// is not swept while it lasts, and start-up closes it if the booth stops.
+    pub fn visit_resumed(&self, ticket: &str, now: i64) -> Result<(), JournalError> {
+        self.conn.execute(
+            "UPDATE tickets SET visit_open_since = COALESCE(visit_open_since, ?2) WHERE id = ?1",
+            params![ticket, now],
+        )?;
+        Ok(())
+    }
+
     /// A technician's or operator's action, for the audit log.
     pub fn audit(&self, actor: &str, action: &str, detail: &str, now: i64) -> Result<(), JournalError> {
         self.conn.execute(
@@ -759,6 +795,33 @@ mod tests {
         // The new state is allowed, and a paid order stays paid.
         j.order_state("O1", OrderState::Disputed, 3).unwrap();
         assert_eq!(j.order("O1").unwrap(), Some(OrderState::Paid));
+    }
+
+    #[test]
+    fn a_kept_photo_is_the_last_passing_unpaid_standard_photo_within_its_time() {
+        let (_d, j) = journal();
+        let photo = |file: &str, attempt: u8, at: i64| {
+            j.attempt_started("T1", attempt, at).unwrap();
+            j.photo_saved(file, "T1", attempt, PhotoKind::Standard, at).unwrap();
+        };
+        photo("a1.jpg", 1, 100);
+        j.review("T1", 1, true, &[], "{}", 101).unwrap();
+        photo("a2.jpg", 2, 200);
+        j.review("T1", 2, false, &["blurry"], "{}", 201).unwrap();
+        let kept = |now| j.kept_photo("T1", now, 1800).unwrap().map(|k| (k.file, k.attempt));
+        assert_eq!(kept(300), Some(("a1.jpg".into(), 1)), "the failed attempt 2 is not offered");
+        assert_eq!(kept(100 + 1800), None, "kept for the retention only");
+        j.photo_deleted("a1.jpg", 400).unwrap();
+        assert_eq!(kept(500), None);
+        photo("a3.jpg", 3, 600);
+        j.review("T1", 3, true, &[], "{}", 601).unwrap();
+        assert_eq!(kept(700), Some(("a3.jpg".into(), 3)));
+        let order =
+            NewOrder { out_trade_no: "O1", ticket_id: "T1", photo: Some("a3.jpg"), amount_fen: 3000, expires_at: 0 };
+        j.order_created(&order, 700).unwrap();
+        j.order_state("O1", OrderState::Disputed, 701).unwrap();
+        assert_eq!(kept(702), None, "not one whose payment is disputed");
+        assert_eq!(j.kept_photo("T2", 702, 1800).unwrap(), None);
     }
 
     #[test]

@@ -363,12 +363,14 @@ struct CameraWorker {
     guide: std_mpsc::SyncSender<Arc<RgbImage>>,
     /// The camera-based QR reader, when the booth has no scanner module.
     codes: Option<std_mpsc::SyncSender<Arc<RgbImage>>>,
+    /// Where photo ids come from (shared with kept photos read back from disk).
+    photo_ids: Arc<AtomicU32>,
 }
 
 fn camera_worker(mut camera: Box<dyn Camera>, w: CameraWorker) {
-    let CameraWorker { cmds, events, ui, photos, storage, wall_clock, capture_timeout, guide, codes } = w;
+    let CameraWorker { cmds, events, ui, photos, storage, wall_clock, capture_timeout, guide, codes, photo_ids } = w;
     let mut health = Health::new(DeviceKind::Camera, events.clone());
-    let next_id = AtomicU32::new(1);
+    let next_id = photo_ids;
     let mut previewing = false;
     let mut reading = CodeReading::Off;
     loop {
@@ -600,6 +602,8 @@ struct Shell {
     payment_task: Option<tokio::task::JoinHandle<()>>,
     /// The exposure and white balance last sent to the camera.
     camera_controls: Option<CameraControls>,
+    /// Where photo ids come from (shared with the camera worker).
+    photo_ids: Arc<AtomicU32>,
 }
 
 impl Shell {
@@ -630,6 +634,40 @@ impl Shell {
             Ok(n) => info!(deleted = n, "photos deleted"),
             Err(e) => error!(error = %e, "photos could not be swept; will try again"),
         }
+    }
+
+    /// A standard photo of this ticket that passed review and is kept unpaid: read back,
+    /// shown, and ready to be paid for (its visit reopened in the journal, so nothing deletes
+    /// it while the graduate is here).
+    fn kept_photo(&self, ticket_id: &str, now: i64) -> Option<PhotoId> {
+        let retention = self.settings.unpaid_retention.as_secs() as i64;
+        let kept = match self.storage.journal().kept_photo(ticket_id, now, retention) {
+            Ok(k) => k?,
+            Err(e) => {
+                error!(ticket = %ticket_id, error = %e, "kept photos could not be looked up");
+                return None;
+            }
+        };
+        let path = self.storage.photo_path(&kept.file);
+        let image = match std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| image::load_from_memory(&b).map(|i| i.to_rgb8()).map_err(|e| e.to_string()))
+        {
+            Ok(i) => i,
+            Err(e) => {
+                warn!(ticket = %ticket_id, error = %e, "kept photo unreadable; a new one must be taken");
+                return None;
+            }
+        };
+        if let Err(e) = self.storage.journal().visit_resumed(ticket_id, now) {
+            error!(ticket = %ticket_id, error = %e, "resumed visit not recorded; the kept photo is not offered");
+            return None;
+        }
+        let id = PhotoId(self.photo_ids.fetch_add(1, Ordering::Relaxed));
+        self.standards.lock().unwrap_or_else(|e| e.into_inner()).insert(id, kept.file);
+        self.ui.send(UiMsg::Photo(Some(Arc::new(image))));
+        info!(ticket = %ticket_id, attempt = kept.attempt, "a kept photo can be paid for");
+        Some(id)
     }
 
     /// A technician's or operator's action, in the journal's audit log.
@@ -670,10 +708,16 @@ impl Shell {
                     if state.finished {
                         return Err(TicketRefusal::AlreadyFinished);
                     }
-                    Ok(TicketGrant { ticket: t, attempts_used: state.attempts_used })
+                    let kept_photo = self.kept_photo(&t.id, now);
+                    Ok(TicketGrant { ticket: t, attempts_used: state.attempts_used, kept_photo })
                 });
                 match &result {
-                    Ok(g) => info!(ticket = %g.ticket.id, attempts_used = g.attempts_used, "ticket accepted"),
+                    Ok(g) => info!(
+                        ticket = %g.ticket.id,
+                        attempts_used = g.attempts_used,
+                        kept_photo = g.kept_photo.is_some(),
+                        "ticket accepted"
+                    ),
                     Err(r) => info!(refusal = r.code(), "ticket refused"),
                 }
                 self.emit(Event::TicketChecked(result));
@@ -1013,6 +1057,7 @@ async fn run(
         ),
     ];
     let photos: PhotoStore = Arc::default();
+    let photo_ids = Arc::new(AtomicU32::new(1));
     let (guide_tx, guide_rx) = std_mpsc::sync_channel(1);
     {
         let (reviewer, ui) = (reviewer.clone(), ui.clone());
@@ -1052,6 +1097,7 @@ async fn run(
                 capture_timeout,
                 guide: guide_tx,
                 codes: codes_tx,
+                photo_ids: photo_ids.clone(),
             };
             let camera = devices.camera;
             spawn_device("camera", move || camera_worker(camera, worker))
@@ -1096,6 +1142,7 @@ async fn run(
         attempt_unrecorded: false,
         payment_task: None,
         camera_controls: None,
+        photo_ids,
     };
     // Start safe: motor stopped, lights idle.
     shell.run(Command::Chair(Motion::Stop));

@@ -55,6 +55,7 @@ pub fn apply_settings(app: &AppWindow, settings: &Settings) {
     a.set_data_phone(f.help.data_phone.as_str().into());
     a.set_price(yuan(settings.price_fen).into());
     a.set_attempts_max(settings.policy.max_attempts as i32);
+    a.set_kept_minutes((settings.unpaid_retention.as_secs() / 60) as i32);
     a.set_codes_by_camera(f.hardware.scanner.is_none());
     a.set_glasses_policy(
         match settings.policy.glasses {
@@ -119,6 +120,7 @@ fn apply_view(a: &BoothAdapter<'_>, v: &View) {
     a.set_school(v.school.as_str().into());
     a.set_attempts_used(v.attempts_used as i32);
     a.set_attempts_max(v.attempts_max as i32);
+    a.set_kept_photo(v.kept_photo);
     a.set_countdown(v.countdown as i32);
     a.set_seconds_left(v.seconds_left.map_or(-1, |s| s.min(i32::MAX as u64) as i32));
     a.set_checking_ticket(v.checking_ticket);
@@ -223,6 +225,7 @@ pub fn parse_intent(name: &str) -> Option<Intent> {
         "use_photo" => Intent::UsePhoto,
         "retake" => Intent::Retake,
         "pay" => Intent::GoToPayment,
+        "pay_kept" => Intent::PayKeptPhoto,
         "new_code" => Intent::NewPaymentCode,
         "finish" => Intent::Finish,
         _ => return None,

@@ -382,14 +382,23 @@ fn act(
         Screen::Idle => booth.intent(Intent::Prepare),
         Screen::Scan if !v.checking_ticket => {
             // The first ticket that still has attempts: a visit killed earlier continues.
+            // The first ticket that still has attempts, or a kept photo to pay for: a visit killed
+            // or left unpaid earlier continues.
             let journal = storage.journal();
+            let now = claims.issued_at as i64 + 3600;
             let id = (0..)
                 .map(|n| format!("CRASH-{n}"))
-                .find(|id| journal.ticket(id).unwrap().is_none_or(|t| !t.finished && t.attempts_used < 3))
+                .find(|id| {
+                    journal.ticket(id).unwrap().is_none_or(|t| {
+                        !t.finished && (t.attempts_used < 3 || journal.kept_photo(id, now, 1800).unwrap().is_some())
+                    })
+                })
                 .unwrap();
             drop(journal);
             sim.present_qr(ticket::issue(key, &ticket::Claims { id, ..claims.clone() }));
         }
+        // A kept photo is paid for as it is (always when no attempt is left), or a new one taken.
+        Screen::Confirm if v.kept_photo && (!v.can_retake() || rng.chance(70)) => booth.intent(Intent::PayKeptPhoto),
         Screen::Confirm => booth.intent(Intent::ConfirmData),
         Screen::Lighting => booth.intent(Intent::ChooseLighting(if rng.chance(50) {
             LightingMode::Glasses

@@ -372,3 +372,37 @@ fn a_payment_that_fails_on_the_phone_offers_a_fresh_code() {
     pay(&w, &mut b);
     b.screen(Screen::Done);
 }
+
+#[test]
+fn a_graduate_whose_payment_could_not_go_through_comes_back_and_pays_for_the_kept_photo() {
+    let w = World::new();
+    let mut b = w.start(&|s| s.unpaid_retention = Duration::from_secs(30 * 60));
+    w.sandbox.set_faults(Faults { server_errors: 100, ..Faults::default() });
+    b.ask_to_pay();
+    b.stage("unreachable", LONG);
+    b.handle().intent(Intent::Exit);
+    b.screen(Screen::Idle);
+    let kept = b.storage.files_on_disk().unwrap();
+    assert_eq!(kept.len(), 1, "the capture is gone, the standard photo kept: {kept:?}");
+    // Later: the service is back and the graduate scans the same code again.
+    w.sandbox.set_faults(Faults::default());
+    b.handle().intent(Intent::Prepare);
+    b.screen(Screen::Scan);
+    b.handle().simulate("demo_ticket");
+    let v = b.screen(Screen::Confirm);
+    assert!(v.kept_photo, "the confirm screen offers the kept photo");
+    b.handle().intent(Intent::PayKeptPhoto);
+    let no = b.shown_order();
+    pay(&w, &mut b);
+    b.screen(Screen::Done);
+    let deadline = Instant::now() + LONG;
+    while !w.uploaded(&no) {
+        assert!(Instant::now() < deadline, "the kept photo never reached the store");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let ticket = b.storage.journal().orders().unwrap()[0].ticket_id.clone();
+    let t = b.storage.journal().ticket(&ticket).unwrap().unwrap();
+    assert_eq!((t.attempts_used, t.finished), (1, true), "paid without another attempt");
+    b.stop();
+    assert!(b.storage.files_on_disk().unwrap().is_empty(), "and its plain file is gone, sealed");
+}

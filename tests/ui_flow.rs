@@ -414,3 +414,35 @@ fn the_pi_booth_without_its_devices_is_out_of_service_and_names_each_one() {
     }
     assert!(b.booth.sim().is_none(), "no simulated devices on the Pi");
 }
+
+#[test]
+fn a_graduate_who_could_not_pay_comes_back_and_pays_for_the_kept_photo_on_the_touchscreen() {
+    let b = Booth::start(|s| s.unpaid_retention = Duration::from_secs(30 * 60));
+    let Some(runtime::SandboxLink::Local(sandbox)) = b.booth.sandbox().cloned() else { panic!("a local sandbox") };
+    sandbox.set_faults(gradbooth::payment::sandbox::Faults { server_errors: 100, ..Default::default() });
+    to_seat(&b);
+    b.press("开始拍摄");
+    b.wait_for("attempt_shown", SOON);
+    b.press("使用这张");
+    b.wait_for("review_result", SOON);
+    b.press("去支付");
+    b.wait_until_shown("获取新的付款码");
+    assert!(b.shows(
+        "暂时无法连接支付服务，未扣款。请点“获取新的付款码”重试；也可稍后再来：照片为您保留 30 分钟，期间重新扫码即可直接支付，无需重拍。如需帮助请拨打 021-36521351 / 36521352。"
+    ));
+    b.press("放弃支付");
+    b.wait_for("idle", SOON);
+    sandbox.set_faults(Default::default());
+    b.press("准备拍摄");
+    b.wait_for("scan", SOON);
+    b.booth.simulate("demo_ticket");
+    b.wait_for("confirm", SOON);
+    b.wait_until_shown("您上次拍摄的照片已通过审核、尚未支付，已为您保留：可直接支付这张照片，无需重拍。");
+    b.press("支付保留的照片");
+    b.wait_for("payment", SOON);
+    b.wait_until_shown("微信支付二维码");
+    b.app.global::<BoothAdapter>().set_debug_panel(true);
+    b.press("F5 微信已支付 / pay");
+    b.wait_for("done", SOON);
+    assert_eq!(journal_attempts(&b), (1, 1), "paid without another attempt");
+}

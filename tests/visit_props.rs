@@ -32,7 +32,7 @@ enum Act {
 
 fn act() -> impl Strategy<Value = Act> {
     prop_oneof![
-        6 => (0u8..15).prop_map(Act::Tap),
+        6 => (0u8..16).prop_map(Act::Tap),
         2 => Just(Act::Scan),
         2 => (0u8..3).prop_map(Act::TicketOk),
         1 => Just(Act::TicketRefused),
@@ -52,7 +52,7 @@ fn act() -> impl Strategy<Value = Act> {
     ]
 }
 
-const INTENTS: [Intent; 15] = [
+const INTENTS: [Intent; 16] = [
     Intent::Prepare,
     Intent::Exit,
     Intent::ConfirmData,
@@ -68,6 +68,7 @@ const INTENTS: [Intent; 15] = [
     Intent::GoToPayment,
     Intent::NewPaymentCode,
     Intent::Finish,
+    Intent::PayKeptPhoto,
 ];
 
 /// The world around the machine: it remembers what a journal would (attempts per ticket)
@@ -86,6 +87,8 @@ struct World {
     preview: bool,
     /// An order whose code was shown and that was neither paid nor closed since.
     payable: Option<String>,
+    /// Per ticket: its last photo that passed review, until paid for.
+    kept: BTreeMap<String, PhotoId>,
 }
 
 impl World {
@@ -103,6 +106,7 @@ impl World {
             last_lights: LightScene::Idle,
             preview: false,
             payable: None,
+            kept: BTreeMap::new(),
         }
     }
 
@@ -118,7 +122,9 @@ impl World {
             Act::Scan => Event::QrScanned("code".into()),
             Act::TicketOk(i) => {
                 let used = self.attempts.get(&format!("T{i}")).copied().unwrap_or(0);
-                Event::TicketChecked(Ok(TicketGrant { ticket: ticket(i), attempts_used: used }))
+                // The journal offers the ticket's last passing photo that was never paid for.
+                let kept_photo = self.kept.get(&format!("T{i}")).copied();
+                Event::TicketChecked(Ok(TicketGrant { ticket: ticket(i), attempts_used: used, kept_photo }))
             }
             Act::TicketRefused => Event::TicketChecked(Err(TicketRefusal::BadSignature)),
             Act::Captured(true) => {
@@ -133,6 +139,9 @@ impl World {
                 };
                 if pass {
                     self.passed.insert(photo);
+                    if let Phase::Reviewing { visit, .. } = &self.booth.phase {
+                        self.kept.insert(visit.ticket.id.clone(), photo);
+                    }
                 }
                 let findings = if pass {
                     vec![]
@@ -217,7 +226,12 @@ impl World {
                 Command::CloseOrder { out_trade_no } if self.payable.as_ref() == Some(out_trade_no) => {
                     self.payable = None;
                 }
-                Command::VisitEnded { outcome: VisitOutcome::Paid, .. } => self.payable = None,
+                Command::VisitEnded { outcome: VisitOutcome::Paid, ticket_id, .. } => {
+                    self.payable = None;
+                    if let Some(t) = ticket_id {
+                        self.kept.remove(t);
+                    }
+                }
                 _ => {}
             }
         }

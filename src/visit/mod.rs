@@ -21,6 +21,8 @@ pub struct Visit {
     pub mode: LightingMode,
     pub attempts_used: u8,
     pub photos: Vec<PhotoId>,
+    /// A photo of an earlier visit that passed review and can still be paid for.
+    pub kept: Option<PhotoId>,
 }
 
 /// Where the booth is. Each screen of a visit carries the visit and when it was entered.
@@ -227,7 +229,8 @@ fn transition(
             Phase::Scan { since: now, checking: true, refusal: None }
         }
         (Phase::Scan { checking: true, .. }, E::TicketChecked(result)) => match result {
-            Ok(grant) if grant.attempts_used >= policy.max_attempts => {
+            // No attempt left and nothing kept to pay for.
+            Ok(grant) if grant.attempts_used >= policy.max_attempts && grant.kept_photo.is_none() => {
                 Phase::Scan { since: now, checking: false, refusal: Some(TicketRefusal::NoAttemptsLeft) }
             }
             Ok(grant) => {
@@ -236,12 +239,19 @@ fn transition(
                     mode: LightingMode::NoGlasses,
                     attempts_used: grant.attempts_used,
                     photos: Vec::new(),
+                    kept: grant.kept_photo,
                 };
                 Phase::Confirm { visit, since: now }
             }
             Err(refusal) => Phase::Scan { since: now, checking: false, refusal: Some(refusal) },
         },
-        (Phase::Confirm { visit, .. }, E::Intent(I::ConfirmData)) => {
+        // A photo kept from an earlier visit: paid for as it is, no retake.
+        (Phase::Confirm { visit, .. }, E::Intent(I::PayKeptPhoto)) if visit.kept.is_some() => {
+            let photo = visit.kept.expect("guarded");
+            start_order(policy, visit, photo, now, cmds)
+        }
+        // On to a new photo, while attempts are left.
+        (Phase::Confirm { visit, .. }, E::Intent(I::ConfirmData)) if visit.attempts_used < policy.max_attempts => {
             if policy.glasses == GlassesPolicy::Forbidden {
                 // Nothing to choose: glasses are not allowed at this school.
                 Phase::Rules { visit, since: now }

@@ -62,7 +62,11 @@ impl Walk {
     fn walk_to_seat(&mut self, used: u8) {
         self.tap(Intent::Prepare);
         self.send(Event::QrScanned("code".into()));
-        self.send(Event::TicketChecked(Ok(TicketGrant { ticket: ticket("T1"), attempts_used: used })));
+        self.send(Event::TicketChecked(Ok(TicketGrant {
+            ticket: ticket("T1"),
+            attempts_used: used,
+            kept_photo: None,
+        })));
         self.tap(Intent::ConfirmData);
         self.tap(Intent::ChooseLighting(LightingMode::Glasses));
         self.tap(Intent::AcceptRules);
@@ -127,7 +131,7 @@ fn exit_from_the_lighting_screen_returns_to_idle_and_forgets_the_visit() {
     let mut w = Walk::new();
     w.tap(Intent::Prepare);
     w.send(Event::QrScanned("code".into()));
-    w.send(Event::TicketChecked(Ok(TicketGrant { ticket: ticket("T1"), attempts_used: 0 })));
+    w.send(Event::TicketChecked(Ok(TicketGrant { ticket: ticket("T1"), attempts_used: 0, kept_photo: None })));
     assert_eq!(view(&w.policy, &w.booth, w.now).name, "李明");
     w.tap(Intent::ConfirmData);
     assert_eq!(w.screen(), Screen::Lighting);
@@ -147,7 +151,7 @@ fn an_abandoned_rules_screen_times_out_to_idle() {
     let mut w = Walk::new();
     w.tap(Intent::Prepare);
     w.send(Event::QrScanned("code".into()));
-    w.send(Event::TicketChecked(Ok(TicketGrant { ticket: ticket("T1"), attempts_used: 0 })));
+    w.send(Event::TicketChecked(Ok(TicketGrant { ticket: ticket("T1"), attempts_used: 0, kept_photo: None })));
     w.tap(Intent::ConfirmData);
     w.tap(Intent::ChooseLighting(LightingMode::NoGlasses));
     assert_eq!(w.screen(), Screen::Rules);
@@ -174,7 +178,7 @@ fn a_refused_code_is_explained_and_the_graduate_may_scan_again() {
 fn a_ticket_with_all_attempts_used_is_refused() {
     let mut w = Walk::new();
     w.send(Event::QrScanned("code".into()));
-    w.send(Event::TicketChecked(Ok(TicketGrant { ticket: ticket("T1"), attempts_used: 3 })));
+    w.send(Event::TicketChecked(Ok(TicketGrant { ticket: ticket("T1"), attempts_used: 3, kept_photo: None })));
     assert_eq!(view(&w.policy, &w.booth, w.now).refusal, Some(TicketRefusal::NoAttemptsLeft));
 }
 
@@ -342,7 +346,7 @@ fn where_glasses_are_forbidden_there_is_no_lighting_choice() {
     let mut w = Walk::new();
     w.policy.glasses = GlassesPolicy::Forbidden;
     w.send(Event::QrScanned("code".into()));
-    w.send(Event::TicketChecked(Ok(TicketGrant { ticket: ticket("T1"), attempts_used: 0 })));
+    w.send(Event::TicketChecked(Ok(TicketGrant { ticket: ticket("T1"), attempts_used: 0, kept_photo: None })));
     w.tap(Intent::ConfirmData);
     assert_eq!(w.screen(), Screen::Rules);
     assert_eq!(w.booth.phase.visit().unwrap().mode, LightingMode::NoGlasses);
@@ -363,9 +367,42 @@ fn there_is_no_exit_while_the_photo_is_reviewed() {
 impl Walk {
     fn walk_to_seat_from_scan(&mut self) {
         self.send(Event::QrScanned("code".into()));
-        self.send(Event::TicketChecked(Ok(TicketGrant { ticket: ticket("T1"), attempts_used: 0 })));
+        self.send(Event::TicketChecked(Ok(TicketGrant { ticket: ticket("T1"), attempts_used: 0, kept_photo: None })));
         self.tap(Intent::ConfirmData);
         self.tap(Intent::ChooseLighting(LightingMode::NoGlasses));
         self.tap(Intent::AcceptRules);
     }
+}
+
+#[test]
+fn a_kept_photo_can_be_paid_for_without_a_retake_even_with_no_attempt_left() {
+    let mut w = Walk::new();
+    w.tap(Intent::Prepare);
+    w.send(Event::QrScanned("code".into()));
+    let grant = TicketGrant { ticket: ticket("T1"), attempts_used: 3, kept_photo: Some(PhotoId(7)) };
+    w.send(Event::TicketChecked(Ok(grant)));
+    assert_eq!(w.screen(), Screen::Confirm, "not refused: there is a photo to pay for");
+    assert!(view(&w.policy, &w.booth, w.now).kept_photo);
+    assert!(w.tap(Intent::ConfirmData).is_empty(), "no attempt left for a new photo");
+    assert_eq!(w.screen(), Screen::Confirm);
+    let c = w.tap(Intent::PayKeptPhoto);
+    assert_eq!(c, vec![Command::CreateOrder { ticket_id: "T1".into(), photo: PhotoId(7), amount_fen: 3000 }]);
+    assert_eq!(view(&w.policy, &w.booth, w.now).photo, Some(PhotoId(7)), "the kept photo is what is paid for");
+}
+
+#[test]
+fn with_attempts_left_a_kept_photo_or_a_new_one_may_be_chosen_and_without_one_nothing_is_paid_from_confirm() {
+    let mut w = Walk::new();
+    w.tap(Intent::Prepare);
+    w.send(Event::QrScanned("code".into()));
+    let grant = TicketGrant { ticket: ticket("T1"), attempts_used: 1, kept_photo: Some(PhotoId(7)) };
+    w.send(Event::TicketChecked(Ok(grant)));
+    w.tap(Intent::ConfirmData);
+    assert_eq!(w.screen(), Screen::Lighting, "a new photo instead");
+    let mut plain = Walk::new();
+    plain.tap(Intent::Prepare);
+    plain.send(Event::QrScanned("code".into()));
+    plain.send(Event::TicketChecked(Ok(TicketGrant { ticket: ticket("T1"), attempts_used: 0, kept_photo: None })));
+    assert!(plain.tap(Intent::PayKeptPhoto).is_empty());
+    assert_eq!(plain.screen(), Screen::Confirm);
 }

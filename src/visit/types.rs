@@ -83,6 +83,9 @@ impl std::fmt::Debug for Ticket {
 pub struct TicketGrant {
     pub ticket: Ticket,
     pub attempts_used: u8,
+    /// A standard photo of this ticket that passed review and was not paid for, still kept
+    /// (`unpaid_retention_minutes`): it can be paid for without a retake.
+    pub kept_photo: Option<PhotoId>,
 }
 
 /// Why a scanned code does not open a visit. Each has its own message on screen.
@@ -230,6 +233,8 @@ pub enum Intent {
     UsePhoto,
     Retake,
     GoToPayment,
+    /// Pay for the kept photo (the confirm screen, when the ticket has one).
+    PayKeptPhoto,
     NewPaymentCode,
     Finish,
 }

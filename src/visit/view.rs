@@ -83,6 +83,8 @@ pub struct View {
     pub school: String,
     pub attempts_used: u8,
     pub attempts_max: u8,
+    /// The confirm screen offers to pay for a photo kept from an earlier visit.
+    pub kept_photo: bool,
     /// 3, 2, 1 during the countdown.
     pub countdown: u8,
     /// Seconds until this screen gives up (or the payment code expires).
@@ -185,6 +187,7 @@ pub fn view(policy: &Policy, booth: &Booth, now: Instant) -> View {
         school,
         attempts_used: visit.map_or(0, |v| v.attempts_used),
         attempts_max: policy.max_attempts,
+        kept_photo: matches!(phase, Phase::Confirm { visit: crate::visit::Visit { kept: Some(_), .. }, .. }),
         countdown,
         seconds_left,
         checking_ticket,
