@@ -340,11 +340,13 @@ fn an_order_paid_while_the_booth_was_down_is_settled_sealed_and_uploaded_at_star
 #[test]
 fn an_unpaid_order_left_by_a_stop_is_closed_at_start_up() {
     let w = World::new();
-    let mut b = w.start(&|_| {});
+    // Unpaid photos are not kept past their visit here (unpaid_retention_minutes = 0).
+    let no_retention = |s: &mut Settings| s.unpaid_retention = Duration::ZERO;
+    let mut b = w.start(&no_retention);
     let no = b.through_to_payment();
     b.stop();
     drop(b);
-    let b = w.start(&|_| {});
+    let b = w.start(&no_retention);
     let deadline = Instant::now() + LONG;
     while b.order_state(&no) != Some(OrderState::Closed) {
         assert!(Instant::now() < deadline, "the order left open was never closed");
