@@ -271,7 +271,8 @@ impl Storage {
         let rows = self.journal().live_photos()?;
         let mut deleted = 0;
         for PhotoRow { file, kind, created_at, in_outbox, visit_open, order_open, .. } in rows {
-            let expired = kind == PhotoKind::Capture || created_at.saturating_add(retention) <= now;
+            // No retention: gone with its visit, whatever the clocks say.
+            let expired = kind == PhotoKind::Capture || retention == 0 || created_at.saturating_add(retention) <= now;
             if in_outbox || visit_open || order_open || !expired {
                 continue;
             }
