@@ -25,6 +25,11 @@ use crate::runtime::WallClock;
 use crate::seal::Centre;
 use crate::storage::{Storage, StorageError};
 
+/// How many of `settled` are still unknown.
+pub fn unknown(settled: &[(String, Settlement)]) -> usize {
+    settled.iter().filter(|(_, s)| matches!(s, Settlement::Unknown(_))).count()
+}
+
 /// What became of an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settlement {
@@ -79,15 +84,15 @@ impl Checkout {
         Ok(())
     }
 
-    fn record(&self, out_trade_no: &str, state: Journaled) {
+    /// An order's new state, journaled (a failure is logged: the order is asked about again).
+    pub fn record(&self, out_trade_no: &str, state: Journaled) {
         if let Err(e) = self.storage.journal().order_state(out_trade_no, state, self.now()) {
             error!(order = %out_trade_no, ?state, error = %e, "order state not recorded");
         }
     }
 
-    /// Acts on one trustworthy answer about an order: paid, closed or disputed.
-    pub fn on_answer(&self, order: &OpenOrder, answer: &Result<OrderState, PaymentError>) -> Option<Settlement> {
-        let no = &order.out_trade_no;
+    /// Acts on one trustworthy answer about order `no`: paid, closed or disputed.
+    pub fn on_answer(&self, no: &str, answer: &Result<OrderState, PaymentError>) -> Option<Settlement> {
         match answer {
             Ok(OrderState::Paid { transaction_id }) => match self.paid(no, transaction_id) {
                 Ok(()) => Some(Settlement::Paid { transaction_id: transaction_id.clone() }),
@@ -118,7 +123,7 @@ impl Checkout {
     pub async fn settle(&self, order: &OpenOrder) -> Settlement {
         let no = &order.out_trade_no;
         let first = self.payment.query(no, order.amount_fen).await;
-        if let Some(s) = self.on_answer(order, &first) {
+        if let Some(s) = self.on_answer(no, &first) {
             return s;
         }
         let mut closed = Err(PaymentError::Unreachable("not tried".into()));
@@ -135,7 +140,7 @@ impl Checkout {
             warn!(order = %no, error = %e, "closing the order failed");
         }
         let last = self.payment.query(no, order.amount_fen).await;
-        match (self.on_answer(order, &last), &last, &closed) {
+        match (self.on_answer(no, &last), &last, &closed) {
             (Some(s), ..) => s,
             // Closed (or refused as closed) and still not paid: done with it.
             (None, Ok(OrderState::NotPaid), Ok(())) => {
@@ -168,21 +173,17 @@ impl Checkout {
         }
     }
 
-    /// Settles every unsettled order except the one on screen (or only `ticket`'s); returns how
-    /// many are left unsettled.
-    pub async fn settle_all(&self, ticket: Option<&str>) -> Result<(Vec<(String, Settlement)>, usize), StorageError> {
+    /// Settles every unsettled order except the one on screen (or only `ticket`'s): what became
+    /// of each (`Unknown` ones are left for later).
+    pub async fn settle_all(&self, ticket: Option<&str>) -> Result<Vec<(String, Settlement)>, StorageError> {
         let orders = self.storage.journal().unsettled_orders(ticket)?;
         let mut done = Vec::new();
-        let mut left = 0;
         for o in orders.iter().filter(|o| !self.is_live(&o.out_trade_no)) {
             let s = self.settle(o).await;
-            if matches!(s, Settlement::Unknown(_)) {
-                left += 1;
-            }
             info!(order = %o.out_trade_no, settlement = ?s, "open order settled");
             done.push((o.out_trade_no.clone(), s));
         }
-        Ok((done, left))
+        Ok(done)
     }
 
     /// Start-up and after: seals what was paid but not sealed, then settles the open orders,
@@ -198,7 +199,8 @@ impl Checkout {
         }
         loop {
             match self.settle_all(None).await {
-                Ok((done, left)) => {
+                Ok(done) => {
+                    let left = unknown(&done);
                     if left > 0 {
                         warn!(left, "orders still unsettled; will ask again");
                     }

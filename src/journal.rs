@@ -176,8 +176,6 @@ pub struct OpenOrder {
     pub out_trade_no: String,
     pub ticket_id: String,
     pub amount_fen: u32,
-    pub state: OrderState,
-    pub expires_at: i64,
 }
 
 /// A photo kept from an earlier visit, that may still be paid for.
@@ -437,18 +435,12 @@ impl Journal {
     /// only `ticket`'s when given.
     pub fn unsettled_orders(&self, ticket: Option<&str>) -> Result<Vec<OpenOrder>, JournalError> {
         let mut q = self.conn.prepare(
-            "SELECT out_trade_no, ticket_id, amount_fen, state, COALESCE(expires_at, 0) FROM orders
+            "SELECT out_trade_no, ticket_id, amount_fen FROM orders
              WHERE state IN ('creating', 'open') AND (?1 IS NULL OR ticket_id = ?1) ORDER BY created_at, out_trade_no",
         )?;
         let rows = q
             .query_map([ticket], |r| {
-                Ok(OpenOrder {
-                    out_trade_no: r.get(0)?,
-                    ticket_id: r.get(1)?,
-                    amount_fen: r.get(2)?,
-                    state: OrderState::parse(&r.get::<_, String>(3)?),
-                    expires_at: r.get(4)?,
-                })
+                Ok(OpenOrder { out_trade_no: r.get(0)?, ticket_id: r.get(1)?, amount_fen: r.get(2)? })
             })?
             .collect::<Result<_, _>>()?;
         Ok(rows)
@@ -475,21 +467,32 @@ impl Journal {
 
     /// Paid photos not yet sent (sealed or not): (photo file, out_trade_no).
     pub fn outbox(&self) -> Result<Vec<(String, String)>, JournalError> {
-        let mut q = self
-            .conn
-            .prepare("SELECT photo, out_trade_no FROM outbox WHERE sent_at IS NULL ORDER BY queued_at, photo")?;
-        let rows = q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
-        Ok(rows)
+        Ok(self.waiting_outbox()?.into_iter().map(|e| (e.photo, e.out_trade_no)).collect())
     }
 
-    /// Every outbox entry, sent or not.
+    /// Every outbox entry, sent or not (diagnostics, recovery, the crash test).
     pub fn outbox_entries(&self) -> Result<Vec<OutboxEntry>, JournalError> {
-        let mut q = self.conn.prepare(
+        self.outbox_where("1", [])
+    }
+
+    /// The entries not yet sent: what sealing and the uploader work on (the sent ones pile up
+    /// over the booth's life and are not read again).
+    pub fn waiting_outbox(&self) -> Result<Vec<OutboxEntry>, JournalError> {
+        self.outbox_where("o.sent_at IS NULL", [])
+    }
+
+    /// The outbox entry of one paid order.
+    pub fn outbox_entry(&self, out_trade_no: &str) -> Result<Option<OutboxEntry>, JournalError> {
+        Ok(self.outbox_where("o.out_trade_no = ?1", [out_trade_no])?.pop())
+    }
+
+    fn outbox_where<P: rusqlite::Params>(&self, condition: &str, params: P) -> Result<Vec<OutboxEntry>, JournalError> {
+        let mut q = self.conn.prepare(&format!(
             "SELECT o.photo, o.out_trade_no, o.sealed_sha256, o.sent_at IS NOT NULL, o.tries, p.deleted_at IS NULL
-             FROM outbox o JOIN photos p ON p.file = o.photo ORDER BY o.queued_at, o.photo",
-        )?;
+             FROM outbox o JOIN photos p ON p.file = o.photo WHERE {condition} ORDER BY o.queued_at, o.photo"
+        ))?;
         let rows = q
-            .query_map([], |r| {
+            .query_map(params, |r| {
                 Ok(OutboxEntry {
                     photo: r.get(0)?,
                     out_trade_no: r.get(1)?,

@@ -20,9 +20,9 @@ use gradbooth_hal::{
 use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
 
-use crate::checkout::{Checkout, Settlement};
+use crate::checkout::{self, Checkout, Settlement};
 use crate::config::Settings;
-use crate::journal::{NewOrder, OpenOrder, OrderState as JournalOrder, PhotoKind};
+use crate::journal::{NewOrder, OrderState as JournalOrder, PhotoKind};
 use crate::payment::{OrderRequest, PaymentError, PaymentGateway, Sandbox, out_trade_no};
 use crate::preview::{PREVIEW_HEIGHT, PREVIEW_WIDTH, preview_image};
 use crate::review::Reviewer;
@@ -370,7 +370,6 @@ struct CameraWorker {
 fn camera_worker(mut camera: Box<dyn Camera>, w: CameraWorker) {
     let CameraWorker { cmds, events, ui, photos, storage, wall_clock, capture_timeout, guide, codes, photo_ids } = w;
     let mut health = Health::new(DeviceKind::Camera, events.clone());
-    let next_id = photo_ids;
     let mut previewing = false;
     let mut reading = CodeReading::Off;
     loop {
@@ -426,7 +425,7 @@ fn camera_worker(mut camera: Box<dyn Camera>, w: CameraWorker) {
                                 continue;
                             }
                         };
-                        let id = PhotoId(next_id.fetch_add(1, Ordering::Relaxed));
+                        let id = PhotoId(photo_ids.fetch_add(1, Ordering::Relaxed));
                         let image = Arc::new(still);
                         let captured = Captured { image: image.clone(), ticket_id, attempt, file };
                         photos.lock().unwrap_or_else(|e| e.into_inner()).insert(id, Arc::new(captured));
@@ -919,15 +918,8 @@ impl Payer {
         let _ = self.events.send(Msg::Event(Event::Payment(u)));
     }
 
-    fn record(&self, no: &str, state: JournalOrder) {
-        let now = self.checkout.wall_clock.now().timestamp();
-        if let Err(e) = self.checkout.storage.journal().order_state(no, state, now) {
-            error!(order = %no, ?state, error = %e, "order state not recorded");
-        }
-    }
-
     fn unreachable(&self, no: &str) {
-        self.record(no, JournalOrder::Unreachable);
+        self.checkout.record(no, JournalOrder::Unreachable);
         self.send(PaymentUpdate::Unreachable);
     }
 
@@ -938,13 +930,14 @@ impl Payer {
         // At most one order of a ticket is ever payable: one left open by a restart or a cut
         // network is settled first — and if it was paid, this visit is paid.
         match self.checkout.settle_all(Some(&ticket_id)).await {
-            Ok((settled, left)) => {
+            Ok(settled) => {
                 if let Some((paid, _)) = settled.iter().find(|(_, s)| matches!(s, Settlement::Paid { .. })) {
                     info!(order = %paid, "an earlier order of this ticket was paid");
-                    self.record(no, JournalOrder::Closed);
+                    self.checkout.record(no, JournalOrder::Closed);
                     self.send(PaymentUpdate::Paid { out_trade_no: paid.clone() });
                     return;
                 }
+                let left = checkout::unknown(&settled);
                 if left > 0 {
                     warn!(ticket = %ticket_id, left, "an earlier order cannot be settled; no new one");
                     return self.unreachable(no);
@@ -971,7 +964,7 @@ impl Payer {
             }
         };
         info!(order = %no, amount_fen = request.amount_fen, "payment order created");
-        self.record(no, JournalOrder::Open);
+        self.checkout.record(no, JournalOrder::Open);
         self.send(PaymentUpdate::Created(PaymentOrder {
             out_trade_no: no.clone(),
             code_url,
@@ -979,18 +972,11 @@ impl Payer {
             expires_at: self.clock.now().after(shown_for),
             simulated: payment.simulated(),
         }));
-        let order = OpenOrder {
-            out_trade_no: no.clone(),
-            ticket_id,
-            amount_fen: request.amount_fen,
-            state: JournalOrder::Open,
-            expires_at: 0,
-        };
         let mut pause = PAYMENT_POLL;
         loop {
             tokio::time::sleep(pause).await;
             let answer = payment.query(no, request.amount_fen).await;
-            match self.checkout.on_answer(&order, &answer) {
+            match self.checkout.on_answer(no, &answer) {
                 Some(Settlement::Paid { .. }) => {
                     self.send(PaymentUpdate::Paid { out_trade_no: no.clone() });
                     return;

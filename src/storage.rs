@@ -168,7 +168,7 @@ impl Storage {
     ) -> Result<bool, StorageError> {
         let (entry, row) = {
             let j = self.journal();
-            let entry = j.outbox_entries()?.into_iter().find(|e| e.out_trade_no == out_trade_no);
+            let entry = j.outbox_entry(out_trade_no)?;
             (entry, j.manifest_of(out_trade_no)?)
         };
         let (Some(entry), Some(row)) = (entry, row) else {
@@ -206,7 +206,7 @@ impl Storage {
     pub fn seal_pending(&self, centre: &Centre, booth_id: &str, now: i64) -> Result<usize, StorageError> {
         let pending: Vec<String> = self
             .journal()
-            .outbox_entries()?
+            .waiting_outbox()?
             .into_iter()
             .filter(|e| e.sealed_sha256.is_none())
             .map(|e| e.out_trade_no)
@@ -224,12 +224,9 @@ impl Storage {
     pub fn ready_to_send(&self) -> Result<Vec<(String, String)>, StorageError> {
         Ok(self
             .journal()
-            .outbox_entries()?
+            .waiting_outbox()?
             .into_iter()
-            .filter_map(|e| match (e.sent, e.sealed_sha256) {
-                (false, Some(h)) => Some((e.out_trade_no, h)),
-                _ => None,
-            })
+            .filter_map(|e| Some((e.out_trade_no, e.sealed_sha256?)))
             .collect())
     }
 

@@ -178,10 +178,7 @@ fn the_live_guidance_tells_a_graduate_sitting_too_far_to_come_closer_and_the_rea
     b.press("开始拍摄");
     b.wait_for("seat", SOON);
     b.wait_until_shown("请坐近一点");
-    b.press("开始拍摄");
-    b.wait_for("attempt_shown", SOON);
-    b.press("使用这张");
-    b.wait_for("review_result", SOON);
+    shoot_and_use(&b);
     // Her smile shows her teeth: the graduate reads the reason and what to do.
     b.wait_until_shown("嘴巴张开或露出牙齿");
     assert!(b.shows("请自然闭合嘴唇，不要露出牙齿。"));
@@ -311,6 +308,14 @@ fn to_seat(b: &Booth) {
     b.wait_for("seat", SOON);
 }
 
+/// From the seat screen: the photo taken, sent to review, its result on screen.
+fn shoot_and_use(b: &Booth) {
+    b.press("开始拍摄");
+    b.wait_for("attempt_shown", SOON);
+    b.press("使用这张");
+    b.wait_for("review_result", SOON);
+}
+
 fn journal_attempts(b: &Booth) -> (i64, i64) {
     let j = rusqlite::Connection::open(b.settings.data_dir.join("journal.sqlite3")).unwrap();
     j.query_row("SELECT COUNT(*), COALESCE(MAX(attempts_used), 0) FROM tickets", [], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -421,10 +426,7 @@ fn a_graduate_who_could_not_pay_comes_back_and_pays_for_the_kept_photo_on_the_to
     let Some(runtime::SandboxLink::Local(sandbox)) = b.booth.sandbox().cloned() else { panic!("a local sandbox") };
     sandbox.set_faults(gradbooth::payment::sandbox::Faults { server_errors: 100, ..Default::default() });
     to_seat(&b);
-    b.press("开始拍摄");
-    b.wait_for("attempt_shown", SOON);
-    b.press("使用这张");
-    b.wait_for("review_result", SOON);
+    shoot_and_use(&b);
     b.press("去支付");
     b.wait_until_shown("获取新的付款码");
     assert!(b.shows(

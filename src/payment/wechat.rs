@@ -61,7 +61,7 @@ impl WechatPay {
             .connect_timeout(config.timeout.min(Duration::from_secs(5)))
             .pool_idle_timeout(Duration::from_secs(30))
             .build()
-            .map_err(|e| SignError::BadPrivateKey(format!("HTTP client: {e}")))?;
+            .map_err(|e| SignError::Client(e.to_string()))?;
         Ok(WechatPay { http, config, signer, verifier })
     }
 

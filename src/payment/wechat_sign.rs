@@ -25,6 +25,8 @@ pub enum SignError {
     BadPublicKey(String),
     #[error("signing failed")]
     Signing,
+    #[error("the HTTP client could not be built: {0}")]
+    Client(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
