@@ -1,6 +1,9 @@
-//! The reviewer's costs on one core: a whole review of a 1920×1080 capture, one live-guidance
-//! step on a preview frame, and loading the models at start-up. The capture is the
-//! evaluation set's plain-background astronaut, placed in a booth-sized frame.
+//! The reviewer's costs on one core: a whole review of a 1920×1080 capture — one that fails
+//! (no standard photo is made) and one that passes (the placement, the background matte and
+//! the JPEG size search run: the standard photo is made) — one live-guidance step on a
+//! preview frame, and loading the models at start-up. The capture is the evaluation set's
+//! plain-background astronaut in a booth-sized frame: she smiles with her teeth showing, so the
+//! booth's checks fail her on `mouth_open`; with that one check off she passes.
 
 #[path = "../tests/eval/mod.rs"]
 mod eval;
@@ -20,26 +23,39 @@ fn capture_1080p() -> gradbooth_hal::RgbImage {
     camera.capture_still(std::time::Duration::from_secs(1)).unwrap()
 }
 
-fn load_reviewer() -> FaceReviewer {
+fn load_reviewer(allow_smile: bool) -> FaceReviewer {
     let settings =
         Settings::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/booth.toml"))).unwrap();
     let r = &settings.review;
-    FaceReviewer::load(&r.models, r.checks.clone(), r.standard.clone()).unwrap()
+    let mut checks = r.checks.clone();
+    if allow_smile {
+        checks.retain(|c| c.spec.code != "mouth_open");
+    }
+    FaceReviewer::load(&r.models, checks, r.standard.clone()).unwrap()
 }
 
 fn review(c: &mut Criterion) {
     let frame = capture_1080p();
-    let reviewer = load_reviewer();
+    let failing = load_reviewer(false);
+    let passing = load_reviewer(true);
+    // Each benchmark measures what its name says.
+    let f = failing.review(&frame, LightingMode::NoGlasses).unwrap();
+    assert!(!f.verdict.passed() && f.standard.is_none(), "the failing review fails: {:?}", f.verdict);
+    let p = passing.review(&frame, LightingMode::NoGlasses).unwrap();
+    assert!(p.verdict.passed() && p.standard.is_some(), "the passing review makes the standard photo: {:?}", p.verdict);
     let mut g = c.benchmark_group("review");
     g.sample_size(30);
-    g.bench_function("whole_review_1920x1080", |b| {
-        b.iter(|| reviewer.review(std::hint::black_box(&frame), LightingMode::NoGlasses).unwrap())
+    g.bench_function("whole_review_failing_1920x1080", |b| {
+        b.iter(|| failing.review(std::hint::black_box(&frame), LightingMode::NoGlasses).unwrap())
+    });
+    g.bench_function("whole_review_passing_with_standard_photo_1920x1080", |b| {
+        b.iter(|| passing.review(std::hint::black_box(&frame), LightingMode::NoGlasses).unwrap())
     });
     g.bench_function("live_guidance_step_1920x1080", |b| {
-        b.iter(|| reviewer.guide(std::hint::black_box(&frame)).unwrap())
+        b.iter(|| failing.guide(std::hint::black_box(&frame)).unwrap())
     });
     g.sample_size(10);
-    g.bench_function("model_load", |b| b.iter(load_reviewer));
+    g.bench_function("model_load", |b| b.iter(|| load_reviewer(false)));
     g.finish();
 }
 

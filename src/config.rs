@@ -546,6 +546,13 @@ fn levels(key: &str, lv: &LightLevels, channels: &[String]) -> Result<(), Config
 
 impl Config {
     fn validate(self) -> Result<Settings, ConfigError> {
+        if !crate::payment::valid_booth_id(&self.booth.id) {
+            return Err(invalid(
+                "booth.id",
+                format!("{:?}", self.booth.id),
+                "1 to 16 lower-case letters, digits and '-', unique among the merchant's booths (it starts every order number and upload key)",
+            ));
+        }
         let s = &self.service;
         let period_start = date("service.period_start", &s.period_start)?;
         let period_end = date("service.period_end", &s.period_end)?;
@@ -1045,6 +1052,14 @@ mod tests {
         assert!(refusal(&with("rules = 120", "rules = 1")).contains("timeouts.rules"));
         assert!(refusal(&with("days = [\"mon\",", "days = [\"moon\",")).contains("service.days"));
         assert!(refusal(&with("fill = 60,", "fill = 160,")).contains("lights.no_glasses.capture.fill"));
+    }
+
+    #[test]
+    fn a_booth_id_that_cannot_start_order_numbers_is_refused() {
+        for bad in ["id = \"Fengxian_D108\"", "id = \"fengxian-d108-lobby-east\"", "id = \"\""] {
+            let msg = refusal(&with("id = \"fengxian-d108\"", bad));
+            assert!(msg.contains("booth.id") && msg.contains("unique"), "{msg}");
+        }
     }
 
     #[test]

@@ -66,10 +66,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Session> {
 
     // --sitter images, else the configuration's (hardware.simulated.sitter_images).
     let sitters = if args.sitters.is_empty() {
-        gradbooth_hal::sim::SimCamera::load_sitters(&settings.file.hardware.simulated.sitter_images)
-            .context("reading hardware.simulated.sitter_images")?
+        crate::devices::sitters(&settings.file.hardware.simulated.sitter_images, "hardware.simulated.sitter_images")?
     } else {
-        gradbooth_hal::sim::SimCamera::load_sitters(&args.sitters).context("reading --sitter images")?
+        crate::devices::sitters(&args.sitters, "--sitter")?
     };
     let reviewer: Arc<dyn Reviewer> = match args.scripted_review {
         Some(pass) => Arc::new(ScriptedReviewer { pass }),

@@ -32,6 +32,19 @@ pub enum StartError {
     Upload(String),
 }
 
+/// The portraits the simulated camera shows (`what` names where the paths came from, for the
+/// message). A missing file is named with what to run: the shipped portrait,
+/// `models/astronaut.png`, arrives with the face models.
+pub fn sitters(paths: &[std::path::PathBuf], what: &str) -> Result<Vec<RgbImage>, StartError> {
+    if let Some(missing) = paths.iter().find(|p| !p.is_file()) {
+        return Err(StartError::Config(format!(
+            "{what}: {} does not exist — the shipped portrait (models/astronaut.png) comes with the face models: run scripts/setup first",
+            missing.display()
+        )));
+    }
+    SimCamera::load_sitters(paths).map_err(|e| StartError::Config(format!("{what}: {e}")))
+}
+
 /// The WeChat Pay client the booth pays with, and the sandbox behind it when it is one (the
 /// booth's own, started here, or one at `payment.sandbox_url`).
 pub fn payment(settings: &Settings) -> Result<(Arc<dyn PaymentGateway>, Option<SandboxLink>), StartError> {
@@ -115,6 +128,7 @@ pub fn simulated(
         sandbox,
         sim_issuer: Some(issuer),
         storage: Arc::new(storage),
+        pace: crate::runtime::Pace::default(),
         settings,
     };
     Ok((parts, lights))
@@ -161,6 +175,7 @@ pub fn pi(settings: Settings, reviewer: Arc<dyn Reviewer>) -> Result<Parts, Star
         sandbox,
         sim_issuer: None,
         storage: Arc::new(storage),
+        pace: crate::runtime::Pace::default(),
         settings,
     })
 }

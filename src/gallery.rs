@@ -62,7 +62,7 @@ pub fn examples(policy: &Policy) -> Vec<Example> {
     let mut closed = at(Phase::OutOfService);
     closed.closed = Some(Closed::OutsideHours);
     let mut broken = at(Phase::OutOfService);
-    broken.faults.insert(DeviceKind::Camera);
+    broken.faults.insert(Part::Device(DeviceKind::Camera));
     let three = Visit { attempts_used: 3, ..visit() };
     vec![
         Example { name: "idle", booth: at(Phase::Idle) },
@@ -124,7 +124,7 @@ pub fn examples(policy: &Policy) -> Vec<Example> {
                 visit: visit(),
                 since: t0,
                 photo,
-                stage: PaymentStage::Confirming { out_trade_no: "fengxiand1-DEMO-1".into() },
+                stage: PaymentStage::Confirming { out_trade_no: "fengxian-d108_1748916000".into() },
             }),
         },
         Example {
@@ -137,7 +137,39 @@ pub fn examples(policy: &Policy) -> Vec<Example> {
         },
         Example {
             name: "payment-unreachable",
-            booth: at(Phase::Payment { visit: visit(), since: t0, photo, stage: PaymentStage::Unreachable }),
+            booth: at(Phase::Payment {
+                visit: visit(),
+                since: t0,
+                photo,
+                stage: PaymentStage::NoCode(NoCode::Unreachable),
+            }),
+        },
+        Example {
+            name: "payment-refused",
+            booth: at(Phase::Payment {
+                visit: visit(),
+                since: t0,
+                photo,
+                stage: PaymentStage::NoCode(NoCode::Refused),
+            }),
+        },
+        Example {
+            name: "payment-not-recorded",
+            booth: at(Phase::Payment {
+                visit: visit(),
+                since: t0,
+                photo,
+                stage: PaymentStage::NoCode(NoCode::NotRecorded),
+            }),
+        },
+        Example {
+            name: "payment-earlier-unsettled",
+            booth: at(Phase::Payment {
+                visit: visit(),
+                since: t0,
+                photo,
+                stage: PaymentStage::NoCode(NoCode::EarlierUnsettled),
+            }),
         },
         Example {
             name: "payment-unconfirmed",
@@ -145,13 +177,22 @@ pub fn examples(policy: &Policy) -> Vec<Example> {
                 visit: visit(),
                 since: t0,
                 photo,
-                stage: PaymentStage::Unconfirmed { out_trade_no: "fengxiand1-DEMO-1".into() },
+                stage: PaymentStage::Unconfirmed { out_trade_no: "fengxian-d108_1748916000".into() },
             }),
         },
         Example { name: "done", booth: at(Phase::Done { since: t0 }) },
         Example {
             name: "notice-camera",
-            booth: at(Phase::Notice { since: t0, notice: Notice::DeviceFault(DeviceKind::Camera) }),
+            booth: at(Phase::Notice { since: t0, notice: Notice::Fault(Part::Device(DeviceKind::Camera)) }),
+        },
+        Example { name: "notice-review", booth: at(Phase::Notice { since: t0, notice: Notice::Fault(Part::Review) }) },
+        Example {
+            name: "out-of-service-review",
+            booth: {
+                let mut b = Booth { phase: Phase::OutOfService, ..Booth::default() };
+                b.faults.insert(Part::Review);
+                b
+            },
         },
     ]
 }

@@ -103,6 +103,16 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE outbox ADD COLUMN sealed_sha256 TEXT;
     ALTER TABLE outbox ADD COLUMN tries INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE reviews ADD COLUMN measures TEXT NOT NULL DEFAULT '{}';",
+    // 4: order numbers from one counter of the booth's (`payment::out_trade_no`: booth id and
+    // counter), no longer from the ticket; the orders made under the old scheme keep theirs.
+    // Outbox entries keep their last upload error, and whether the store or the files refuse
+    // them for good (a person must look).
+    "CREATE TABLE counters (
+        name TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    );
+    ALTER TABLE outbox ADD COLUMN last_error TEXT;
+    ALTER TABLE outbox ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// What a photo file holds: the camera's still, or the standard 480×640 photo made from it.
@@ -206,6 +216,21 @@ pub struct OutboxEntry {
     pub tries: u32,
     /// The plain photo file is still on disk (only until it is sealed).
     pub plaintext_on_disk: bool,
+    /// Why its last upload failed, if it did.
+    pub last_error: Option<String>,
+    /// Its last upload was refused in a way sending again cannot mend (see `UploadError::is_refusal`).
+    pub refused: bool,
+}
+
+/// How the paid photos' way out is going, for the booth's health and its technician.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UploadHealth {
+    /// Paid photos not yet confirmed by the store.
+    pub waiting: usize,
+    /// When the oldest of them was paid (unix seconds).
+    pub oldest_paid_at: Option<i64>,
+    /// Entries refused for good: (out_trade_no, why).
+    pub refused: Vec<(String, String)>,
 }
 
 /// What a paid photo's manifest is made from.
@@ -488,7 +513,8 @@ impl Journal {
 
     fn outbox_where<P: rusqlite::Params>(&self, condition: &str, params: P) -> Result<Vec<OutboxEntry>, JournalError> {
         let mut q = self.conn.prepare(&format!(
-            "SELECT o.photo, o.out_trade_no, o.sealed_sha256, o.sent_at IS NOT NULL, o.tries, p.deleted_at IS NULL
+            "SELECT o.photo, o.out_trade_no, o.sealed_sha256, o.sent_at IS NOT NULL, o.tries, p.deleted_at IS NULL,
+                    o.last_error, o.refused
              FROM outbox o JOIN photos p ON p.file = o.photo WHERE {condition} ORDER BY o.queued_at, o.photo"
         ))?;
         let rows = q
@@ -500,6 +526,8 @@ impl Journal {
                     sent: r.get(3)?,
                     tries: r.get(4)?,
                     plaintext_on_disk: r.get(5)?,
+                    last_error: r.get(6)?,
+                    refused: r.get(7)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -544,16 +572,40 @@ impl Journal {
     /// The store confirmed both objects.
     pub fn outbox_sent(&self, out_trade_no: &str, now: i64) -> Result<(), JournalError> {
         self.conn.execute(
-            "UPDATE outbox SET sent_at = ?2, tries = tries + 1 WHERE out_trade_no = ?1 AND sent_at IS NULL",
+            "UPDATE outbox SET sent_at = ?2, tries = tries + 1, refused = 0 WHERE out_trade_no = ?1 AND sent_at IS NULL",
             params![out_trade_no, now],
         )?;
         Ok(())
     }
 
-    /// An upload that did not go through (tried again later).
-    pub fn outbox_failed(&self, out_trade_no: &str) -> Result<(), JournalError> {
-        self.conn.execute("UPDATE outbox SET tries = tries + 1 WHERE out_trade_no = ?1", [out_trade_no])?;
-        Ok(())
+    /// An upload that did not go through (tried again later), and why; `refused` when sending
+    /// again cannot mend it. Returns whether it was already refused before.
+    pub fn outbox_failed(&self, out_trade_no: &str, error: &str, refused: bool) -> Result<bool, JournalError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let before: Option<bool> = tx
+            .query_row("SELECT refused FROM outbox WHERE out_trade_no = ?1", [out_trade_no], |r| r.get(0))
+            .optional()?;
+        tx.execute(
+            "UPDATE outbox SET tries = tries + 1, last_error = ?2, refused = ?3 WHERE out_trade_no = ?1",
+            params![out_trade_no, error, refused],
+        )?;
+        tx.commit()?;
+        Ok(before.unwrap_or(false))
+    }
+
+    /// The paid photos' way out: how many wait, since when, and which are refused for good.
+    pub fn upload_health(&self) -> Result<UploadHealth, JournalError> {
+        let (waiting, oldest_paid_at): (i64, Option<i64>) =
+            self.conn.query_row("SELECT COUNT(*), MIN(queued_at) FROM outbox WHERE sent_at IS NULL", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        let refused = self
+            .waiting_outbox()?
+            .into_iter()
+            .filter(|e| e.refused)
+            .map(|e| (e.out_trade_no, e.last_error.unwrap_or_default()))
+            .collect();
+        Ok(UploadHealth { waiting: waiting as usize, oldest_paid_at, refused })
     }
 
     /// Records that a ticket was scanned (once) and returns what is known of it.
@@ -618,12 +670,19 @@ impl Journal {
         Ok(())
     }
 
-    /// The next payment order number for a ticket (1, 2, …), kept across restarts so an
-    /// `out_trade_no` is never reused.
-    pub fn next_order(&self, id: &str) -> Result<u32, JournalError> {
-        Ok(self
-            .conn
-            .query_row("UPDATE tickets SET orders = orders + 1 WHERE id = ?1 RETURNING orders", [id], |r| r.get(0))?)
+    /// The booth's next order counter (`payment::out_trade_no`), committed before the order
+    /// is made, so a number is never handed out twice. It only grows, and is never below the
+    /// wall clock's seconds: a journal started afresh (the old one set aside) still gives
+    /// numbers no earlier journal of this booth gave, as long as the clock did not go back.
+    pub fn next_order(&self, now: i64) -> Result<u64, JournalError> {
+        let now = now.max(0);
+        let seq: i64 = self.conn.query_row(
+            "INSERT INTO counters (name, value) VALUES ('order', ?1)
+             ON CONFLICT (name) DO UPDATE SET value = MAX(value + 1, ?1) RETURNING value",
+            [now],
+            |r| r.get(0),
+        )?;
+        Ok(seq as u64)
     }
 
     /// A visit ended; `paid` finishes the ticket for good.
@@ -748,7 +807,6 @@ mod tests {
         drop(j);
         let j = Journal::open_dir(dir.path()).unwrap();
         assert_eq!(j.ticket_seen("T1", 20).unwrap(), TicketState { attempts_used: 2, finished: false });
-        assert_eq!((j.next_order("T1").unwrap(), j.next_order("T1").unwrap()), (1, 2));
         j.visit_ended("T1", "paid", true, 30).unwrap();
         assert!(j.ticket("T1").unwrap().unwrap().finished);
     }
@@ -825,6 +883,48 @@ mod tests {
         j.order_state("O1", OrderState::Disputed, 701).unwrap();
         assert_eq!(kept(702), None, "not one whose payment is disputed");
         assert_eq!(j.kept_photo("T2", 702, 1800).unwrap(), None);
+    }
+
+    proptest::proptest! {
+        /// Order numbers come from one counter of the booth's, whatever the tickets are called
+        /// and however the clock moves: never twice, across restarts and a journal started
+        /// afresh later, and none of them carries the ticket.
+        #[test]
+        fn order_numbers_never_repeat_whatever_the_tickets_and_the_clock(
+            orders in proptest::collection::vec(
+                (proptest::prop_oneof!["A-1", "A1", "a1", "DEMO-0001", "[A-Za-z0-9_-]{1,40}"], -5i64..120),
+                1..40,
+            ),
+            reopen_after in 0usize..40,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let mut j = Journal::open_dir(dir.path()).unwrap();
+            let mut clock = 1_748_916_000i64;
+            let mut seen = std::collections::BTreeSet::new();
+            for (i, (ticket, step)) in orders.iter().enumerate() {
+                if i == reopen_after {
+                    drop(j);
+                    j = Journal::open_dir(dir.path()).unwrap();
+                }
+                clock += step;
+                j.ticket_seen(ticket, clock).unwrap();
+                let no = crate::payment::out_trade_no("fengxian-d108", j.next_order(clock).unwrap());
+                let counter = no.strip_prefix("fengxian-d108_").unwrap_or("");
+                proptest::prop_assert!(!counter.is_empty() && counter.chars().all(|c| c.is_ascii_digit()), "{}", no);
+                proptest::prop_assert!(seen.insert(no.clone()), "{} handed out twice", no);
+            }
+        }
+    }
+
+    #[test]
+    fn a_fresh_journal_does_not_reuse_the_numbers_of_the_one_set_aside() {
+        let (_d, j) = journal();
+        let first: Vec<u64> = (0..3).map(|_| j.next_order(1_748_916_000).unwrap()).collect();
+        assert_eq!(first, [1_748_916_000, 1_748_916_001, 1_748_916_002]);
+        // The clock going back (a Pi without its time yet) does not lower the counter.
+        assert_eq!(j.next_order(1_000).unwrap(), 1_748_916_003);
+        let (_e, fresh) = journal();
+        assert!(fresh.next_order(1_748_916_000 + 3600).unwrap() > first[2]);
     }
 
     #[test]

@@ -184,6 +184,14 @@ fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Cmd::Run { no_debug_panel: false }) {
         Cmd::Run { no_debug_panel } => run_booth(&cli.config, cli.data_dir.as_deref(), cli.hardware, !no_debug_panel),
         Cmd::Demo { out, sitters, scripted_review, english } => {
+            if let Some(dir) = &cli.data_dir {
+                // The demo must never write into a booth's own journal.
+                anyhow::bail!(
+                    "gradbooth demo keeps its own journal and photos in {}/data; --data-dir (or GRADBOOTH_DATA_DIR = {}) is for the booth itself: leave it out",
+                    out.display(),
+                    dir.display()
+                );
+            }
             let session = gradbooth::demo::run(gradbooth::demo::DemoArgs {
                 config: cli.config,
                 out: out.clone(),
@@ -284,12 +292,15 @@ fn load_settings(
 fn assemble(app: &AppWindow, settings: Settings, debug_panel: bool) -> anyhow::Result<gradbooth::runtime::Parts> {
     screen::apply_settings(app, &settings);
     screen::set_language(app, settings.file.ui.language == "en");
-    let reviewer = gradbooth::review::from_settings(&settings.review);
+    let reviewer: Arc<dyn gradbooth::review::Reviewer> =
+        Arc::new(gradbooth::review::BoothReviewer::new(&settings.review));
     Ok(match settings.file.hardware.backend {
         Backend::Simulated => {
             app.global::<BoothAdapter>().set_debug_panel(debug_panel);
-            let sitters = gradbooth_hal::sim::SimCamera::load_sitters(&settings.file.hardware.simulated.sitter_images)
-                .context("reading hardware.simulated.sitter_images")?;
+            let sitters = gradbooth::devices::sitters(
+                &settings.file.hardware.simulated.sitter_images,
+                "hardware.simulated.sitter_images",
+            )?;
             gradbooth::devices::simulated(settings, sitters, reviewer)?.0
         }
         Backend::Pi => gradbooth::devices::pi(settings, reviewer)?,

@@ -31,16 +31,31 @@ use crate::storage::Storage;
 use crate::ticket;
 use crate::upload::{Target, Uploader};
 use crate::visit::{
-    self, Booth, CodeReading, Command, Event, Instant, Intent, LightScene, LightingMode, PaymentOrder, PaymentUpdate,
-    PhotoId, TicketGrant, TicketRefusal, VisitOutcome,
+    self, Booth, CodeReading, Command, Event, Instant, Intent, LightScene, LightingMode, NoCode, Part, PaymentOrder,
+    PaymentUpdate, PhotoId, TicketGrant, TicketRefusal, VisitOutcome,
 };
 
-/// How often the machine hears the time (countdowns, timeouts, opening hours).
-const TICK: Duration = Duration::from_millis(100);
-/// How often an open payment order is asked about (WeChat Pay suggests 2–3 s); when the
-/// service is busy or out of reach the pause doubles up to `PAYMENT_POLL_MAX`.
-const PAYMENT_POLL: Duration = Duration::from_secs(2);
-const PAYMENT_POLL_MAX: Duration = Duration::from_secs(16);
+/// The booth's rhythm. The defaults are the booth's; a soak test runs faster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pace {
+    /// How often the machine hears the time (countdowns, timeouts, opening hours).
+    pub tick: Duration,
+    /// How often an open payment order is asked about (WeChat Pay suggests 2–3 s); when the
+    /// service is busy or out of reach the pause doubles up to `payment_poll_max`.
+    pub payment_poll: Duration,
+    pub payment_poll_max: Duration,
+}
+
+impl Default for Pace {
+    fn default() -> Self {
+        Pace {
+            tick: Duration::from_millis(100),
+            payment_poll: Duration::from_secs(2),
+            payment_poll_max: Duration::from_secs(16),
+        }
+    }
+}
+
 /// Creating an order is tried three times, this far apart (and further), with the same number.
 const CREATE_RETRY: Duration = Duration::from_secs(1);
 /// WeChat Pay's `time_expire` is this much later than the code leaves the screen: a graduate
@@ -50,6 +65,8 @@ const PAY_GRACE: Duration = Duration::from_secs(60);
 /// How often orders left unsettled (a restart, a cut network) are asked about again.
 const SETTLE_PERIOD: Duration = Duration::from_secs(60);
 const DEVICE_TIMEOUT: Duration = Duration::from_millis(500);
+/// How often a photo review that cannot judge photos (models missing or failing) is checked again.
+const REVIEW_RECHECK: Duration = Duration::from_secs(30);
 /// How often photos past their time are looked for (they normally go when their visit ends).
 const SWEEP: Duration = Duration::from_secs(60);
 /// JPEG quality of a stored capture (the standard photo has its own, from the spec).
@@ -114,6 +131,7 @@ pub struct Parts {
     pub sim_issuer: Option<Arc<ed25519_dalek::SigningKey>>,
     /// The journal and the photo files (already recovered from the last stop).
     pub storage: Arc<Storage>,
+    pub pace: Pace,
 }
 
 /// The sandbox a simulated booth pays through: its own, or one running elsewhere.
@@ -302,7 +320,7 @@ impl Health {
             self.faulted = false;
             self.backoff = Duration::from_millis(200);
             info!(device = %self.device, "device is back");
-            let _ = self.events.send(Msg::Event(Event::DeviceRestored(self.device)));
+            let _ = self.events.send(Msg::Event(Event::Restored(Part::Device(self.device))));
         }
     }
     fn failed(&mut self, err: &DeviceError) {
@@ -313,7 +331,7 @@ impl Health {
         if !self.faulted {
             self.faulted = true;
             error!(device = %self.device, error = %err, "device fault");
-            let _ = self.events.send(Msg::Event(Event::DeviceFault(self.device)));
+            let _ = self.events.send(Msg::Event(Event::Fault(Part::Device(self.device))));
         }
         thread::sleep(self.backoff);
         self.backoff = (self.backoff * 2).min(Duration::from_secs(5));
@@ -476,11 +494,14 @@ fn guide_worker(reviewer: Arc<dyn Reviewer>, frames: std_mpsc::Receiver<Arc<RgbI
                 failed = false;
                 ui.send(UiMsg::Hint(hint));
             }
-            Err(e) if !failed => {
-                warn!(error = %e, "live guidance unavailable");
-                failed = true;
+            Err(e) => {
+                // No advice rather than a hint nobody measured.
+                ui.send(UiMsg::Hint(""));
+                if !failed {
+                    warn!(error = %e, "live guidance unavailable");
+                    failed = true;
+                }
             }
-            Err(_) => {}
         }
         drop(frame);
         // A frame that waited while this one was judged is stale: take the next fresh one.
@@ -603,6 +624,12 @@ struct Shell {
     camera_controls: Option<CameraControls>,
     /// Where photo ids come from (shared with the camera worker).
     photo_ids: Arc<AtomicU32>,
+    /// Counts the visits that ended; a review that finishes in another visit than it began in
+    /// is dropped (`ReviewJob`). Its lock is held while a review's result is kept.
+    visit_epoch: Arc<Mutex<u64>>,
+    /// Reviews that failed for the booth's own reason, to the review's keeper.
+    review_failures: mpsc::UnboundedSender<String>,
+    pace: Pace,
 }
 
 impl Shell {
@@ -749,73 +776,20 @@ impl Shell {
             }
             Command::Review { photo, mode } => {
                 let captured = self.photos.lock().unwrap_or_else(|e| e.into_inner()).get(&photo).cloned();
-                let reviewer = self.reviewer.clone();
-                let events = self.events.clone();
-                let (ui, standards, storage, wall_clock) =
-                    (self.ui.clone(), self.standards.clone(), self.storage.clone(), self.wall_clock);
-                tokio::task::spawn_blocking(move || {
-                    let Some(captured) = captured else {
-                        error!(?photo, "photo to review is gone");
-                        let _ = events.send(Msg::Event(Event::ReviewFailed { photo }));
-                        return;
-                    };
-                    let Captured { image, ticket_id, attempt, file } = &*captured;
-                    if let Err(e) = storage.journal().photo_chosen(file, wall_clock.now().timestamp()) {
-                        warn!(ticket = %ticket_id, attempt, error = %e, "choice of photo not recorded");
-                    }
-                    let started = std::time::Instant::now();
-                    let review = match reviewer.review(image, mode) {
-                        Ok(r) => r,
-                        Err(e) => {
-                            error!(?photo, error = %e, "photo could not be reviewed");
-                            let _ = events.send(Msg::Event(Event::ReviewFailed { photo }));
-                            return;
-                        }
-                    };
-                    let verdict = review.verdict;
-                    let codes: Vec<_> = verdict.findings.iter().map(|f| f.code).collect();
-                    let now = wall_clock.now().timestamp();
-                    // Numbers only (no NaN): they go into the paid photo's manifest.
-                    let measures: BTreeMap<&str, f32> =
-                        review.measures.iter().filter(|(_, v)| v.is_finite()).map(|(k, v)| (*k, *v)).collect();
-                    let measures = serde_json::to_string(&measures).unwrap_or_else(|_| "{}".into());
-                    if let Err(e) =
-                        storage.journal().review(ticket_id, *attempt, verdict.passed(), &codes, &measures, now)
-                    {
-                        error!(ticket = %ticket_id, attempt, error = %e, "review result not recorded");
-                    }
-                    info!(
-                        ?photo,
-                        passed = verdict.passed(),
-                        ?codes,
-                        ms = started.elapsed().as_millis() as u64,
-                        "photo reviewed"
-                    );
-                    if let Some(std) = review.standard {
-                        info!(?photo, bytes = std.jpeg.bytes.len(), quality = std.jpeg.quality, "standard photo made");
-                        if !std.jpeg.size_in_range {
-                            warn!(
-                                ?photo,
-                                bytes = std.jpeg.bytes.len(),
-                                "standard photo outside the configured size range"
-                            );
-                        }
-                        // Kept (crash-safe) as what a payment pays for; without it there is nothing to pay for.
-                        match storage.save_photo(ticket_id, *attempt, PhotoKind::Standard, &std.jpeg.bytes, now) {
-                            Ok(file) => {
-                                standards.lock().unwrap_or_else(|e| e.into_inner()).insert(photo, file);
-                            }
-                            Err(e) => {
-                                error!(ticket = %ticket_id, attempt, error = %e, "standard photo could not be stored");
-                                let _ = events.send(Msg::Event(Event::ReviewFailed { photo }));
-                                return;
-                            }
-                        }
-                        // The graduate sees the standard photo before paying.
-                        ui.send(UiMsg::Photo(Some(Arc::new(std.image))));
-                    }
-                    let _ = events.send(Msg::Event(Event::Reviewed { photo, verdict }));
-                });
+                let job = ReviewJob {
+                    photo,
+                    mode,
+                    reviewer: self.reviewer.clone(),
+                    events: self.events.clone(),
+                    review_failures: self.review_failures.clone(),
+                    ui: self.ui.clone(),
+                    standards: self.standards.clone(),
+                    storage: self.storage.clone(),
+                    wall_clock: self.wall_clock,
+                    epoch: self.visit_epoch.clone(),
+                    visit: *self.visit_epoch.lock().unwrap_or_else(|e| e.into_inner()),
+                };
+                tokio::task::spawn_blocking(move || job.run(captured));
             }
             Command::CreateOrder { ticket_id, photo, amount_fen } => {
                 // What is paid for: the standard photo (the capture itself when none was made).
@@ -831,8 +805,8 @@ impl Shell {
                 }
                 let recorded = {
                     let journal = self.storage.journal();
-                    journal.next_order(&ticket_id).and_then(|seq| {
-                        let no = out_trade_no(booth, &ticket_id, seq);
+                    journal.next_order(now).and_then(|seq| {
+                        let no = out_trade_no(booth, seq);
                         // On screen from now: the background settling leaves it to its payer.
                         self.checkout.set_live(Some(no.clone()));
                         let order = NewOrder {
@@ -848,8 +822,10 @@ impl Shell {
                 let no = match recorded {
                     Ok(no) => no,
                     Err(e) => {
-                        error!(ticket = %ticket_id, error = %e, "order not recorded; payment unavailable");
-                        self.emit(Event::Payment(PaymentUpdate::Unreachable));
+                        // No code the journal could not account for is ever shown.
+                        error!(ticket = %ticket_id, error = %e, "order not recorded; no payment code");
+                        self.checkout.set_live(None);
+                        self.emit(Event::Payment(PaymentUpdate::NoCode(NoCode::NotRecorded)));
                         return;
                     }
                 };
@@ -859,7 +835,12 @@ impl Shell {
                     description: self.settings.file.booth.photo_type.clone(),
                     valid_for: valid_for + PAY_GRACE,
                 };
-                let task = Payer { checkout: self.checkout.clone(), clock: self.clock, events: self.events.clone() };
+                let task = Payer {
+                    checkout: self.checkout.clone(),
+                    clock: self.clock,
+                    events: self.events.clone(),
+                    pace: self.pace,
+                };
                 self.payment_task = Some(tokio::spawn(task.pay(request, ticket_id, valid_for)));
             }
             Command::CloseOrder { out_trade_no } => {
@@ -882,6 +863,8 @@ impl Shell {
                 });
             }
             Command::VisitEnded { ticket_id, outcome, paid_photo } => {
+                // From here on, a review still running belongs to no visit.
+                *self.visit_epoch.lock().unwrap_or_else(|e| e.into_inner()) += 1;
                 if let Some(t) = self.payment_task.take() {
                     t.abort();
                 }
@@ -905,12 +888,154 @@ impl Shell {
     }
 }
 
+/// One photo under review, on a blocking thread (a review takes about a second of CPU).
+struct ReviewJob {
+    photo: PhotoId,
+    mode: LightingMode,
+    reviewer: Arc<dyn Reviewer>,
+    events: mpsc::UnboundedSender<Msg>,
+    /// Tells the review's keeper that the reviewer failed (the booth goes out of service).
+    review_failures: mpsc::UnboundedSender<String>,
+    ui: Arc<dyn UiSink>,
+    standards: Arc<Mutex<BTreeMap<PhotoId, String>>>,
+    storage: Arc<Storage>,
+    wall_clock: WallClock,
+    /// The visit counter (`Shell::visit_epoch`) and its value when the review began.
+    epoch: Arc<Mutex<u64>>,
+    visit: u64,
+}
+
+impl ReviewJob {
+    fn run(self, captured: Option<Arc<Captured>>) {
+        let photo = self.photo;
+        let Some(captured) = captured else {
+            error!(?photo, "photo to review is gone");
+            let _ = self.events.send(Msg::Event(Event::ReviewFailed { photo }));
+            return;
+        };
+        let Captured { image, ticket_id, attempt, file } = &*captured;
+        if let Err(e) = self.storage.journal().photo_chosen(file, self.wall_clock.now().timestamp()) {
+            warn!(ticket = %ticket_id, attempt, error = %e, "choice of photo not recorded");
+        }
+        let started = std::time::Instant::now();
+        let review = match self.reviewer.review(image, self.mode) {
+            Ok(r) => r,
+            Err(e) => {
+                // The booth's own failure: the review's keeper takes it out of service, and the
+                // visit ends with the attempt given back.
+                error!(?photo, error = %e, "photo could not be reviewed");
+                let _ = self.review_failures.send(e.to_string());
+                return;
+            }
+        };
+        let ms = started.elapsed().as_millis() as u64;
+        // The visit may have ended meanwhile (the review's timeout, a device fault): then the
+        // result is nobody's. Checked and acted on under the lock the end of a visit takes, so
+        // a result is either wholly in its visit or wholly dropped.
+        let current = self.epoch.lock().unwrap_or_else(|e| e.into_inner());
+        if *current != self.visit {
+            info!(?photo, ms, "review finished after its visit ended; result dropped");
+            return;
+        }
+        self.keep(ticket_id, *attempt, review, ms);
+        drop(current);
+    }
+
+    /// Journals the result, stores the standard photo of a pass and shows it, and tells the machine.
+    fn keep(&self, ticket_id: &str, attempt: u8, review: crate::review::Review, ms: u64) {
+        let photo = self.photo;
+        let verdict = review.verdict;
+        let codes: Vec<_> = verdict.findings.iter().map(|f| f.code).collect();
+        let now = self.wall_clock.now().timestamp();
+        // Numbers only (no NaN): they go into the paid photo's manifest.
+        let measures: BTreeMap<&str, f32> =
+            review.measures.iter().filter(|(_, v)| v.is_finite()).map(|(k, v)| (*k, *v)).collect();
+        let measures = serde_json::to_string(&measures).unwrap_or_else(|_| "{}".into());
+        if let Err(e) = self.storage.journal().review(ticket_id, attempt, verdict.passed(), &codes, &measures, now) {
+            error!(ticket = %ticket_id, attempt, error = %e, "review result not recorded");
+        }
+        info!(?photo, passed = verdict.passed(), ?codes, ms, "photo reviewed");
+        if let Some(std) = review.standard {
+            info!(?photo, bytes = std.jpeg.bytes.len(), quality = std.jpeg.quality, "standard photo made");
+            if !std.jpeg.size_in_range {
+                warn!(?photo, bytes = std.jpeg.bytes.len(), "standard photo outside the configured size range");
+            }
+            // Kept (crash-safe) as what a payment pays for; without it there is nothing to pay for.
+            match self.storage.save_photo(ticket_id, attempt, PhotoKind::Standard, &std.jpeg.bytes, now) {
+                Ok(file) => {
+                    self.standards.lock().unwrap_or_else(|e| e.into_inner()).insert(photo, file);
+                }
+                Err(e) => {
+                    error!(ticket = %ticket_id, attempt, error = %e, "standard photo could not be stored");
+                    let _ = self.events.send(Msg::Event(Event::ReviewFailed { photo }));
+                    return;
+                }
+            }
+            // The graduate sees the standard photo before paying.
+            self.ui.send(UiMsg::Photo(Some(Arc::new(std.image))));
+        }
+        let _ = self.events.send(Msg::Event(Event::Reviewed { photo, verdict }));
+    }
+}
+
+/// The photo review as a part of the booth, like a device: checked at start-up and, while it
+/// cannot judge photos, every `REVIEW_RECHECK`; a review that failed for the booth's own
+/// reason counts as a failed check. `Fault(Part::Review)` is reported once, `Restored` once.
+async fn review_keeper(
+    reviewer: Arc<dyn Reviewer>,
+    events: mpsc::UnboundedSender<Msg>,
+    mut failures: mpsc::UnboundedReceiver<String>,
+) {
+    let report = |faulted: bool| {
+        let event = if faulted { Event::Fault(Part::Review) } else { Event::Restored(Part::Review) };
+        let _ = events.send(Msg::Event(event));
+    };
+    let mut faulted = false;
+    let mut check = true;
+    loop {
+        if check {
+            let r = reviewer.clone();
+            let result = tokio::task::spawn_blocking(move || r.check()).await;
+            match result.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
+                Ok(()) if faulted => {
+                    faulted = false;
+                    info!("photo review is back");
+                    report(false);
+                }
+                Ok(()) => {}
+                Err(e) => {
+                    if !faulted {
+                        faulted = true;
+                        error!(error = %e, "photo review unavailable; out of service");
+                        report(true);
+                    } else {
+                        debug!(error = %e, "photo review still unavailable");
+                    }
+                }
+            }
+        }
+        tokio::select! {
+            failure = failures.recv() => {
+                let Some(reason) = failure else { return };
+                if !faulted {
+                    faulted = true;
+                    error!(reason, "a photo review failed; out of service until the review answers again");
+                    report(true);
+                }
+                check = false;
+            }
+            _ = tokio::time::sleep(REVIEW_RECHECK), if faulted => check = true,
+        }
+    }
+}
+
 /// Makes an order, shows its code, then asks until it is paid (or the task is aborted: the
 /// code expired, the graduate left). Every change of the order's state is journaled first.
 struct Payer {
     checkout: Arc<Checkout>,
     clock: Clock,
     events: mpsc::UnboundedSender<Msg>,
+    pace: Pace,
 }
 
 impl Payer {
@@ -918,9 +1043,10 @@ impl Payer {
         let _ = self.events.send(Msg::Event(Event::Payment(u)));
     }
 
-    fn unreachable(&self, no: &str) {
+    /// No code for this order, and why (nothing was paid: it was never created).
+    fn no_code(&self, no: &str, why: NoCode) {
         self.checkout.record(no, JournalOrder::Unreachable);
-        self.send(PaymentUpdate::Unreachable);
+        self.send(PaymentUpdate::NoCode(why));
     }
 
     /// `shown_for`: how long the code is on screen (WeChat's own expiry is `PAY_GRACE` later).
@@ -940,12 +1066,12 @@ impl Payer {
                 let left = checkout::unknown(&settled);
                 if left > 0 {
                     warn!(ticket = %ticket_id, left, "an earlier order cannot be settled; no new one");
-                    return self.unreachable(no);
+                    return self.no_code(no, NoCode::EarlierUnsettled);
                 }
             }
             Err(e) => {
                 error!(error = %e, "earlier orders could not be read");
-                return self.unreachable(no);
+                return self.no_code(no, NoCode::NotRecorded);
             }
         }
         let mut tries = 0;
@@ -959,7 +1085,10 @@ impl Payer {
                 }
                 Err(e) => {
                     warn!(order = %no, error = %e, "could not create payment order");
-                    return self.unreachable(no);
+                    // Out of reach or busy: try again soon. Refused or untrustworthy: the booth's
+                    // keys or settings, which trying again does not mend.
+                    let why = if e.is_transient() { NoCode::Unreachable } else { NoCode::Refused };
+                    return self.no_code(no, why);
                 }
             }
         };
@@ -972,7 +1101,8 @@ impl Payer {
             expires_at: self.clock.now().after(shown_for),
             simulated: payment.simulated(),
         }));
-        let mut pause = PAYMENT_POLL;
+        let Pace { payment_poll, payment_poll_max, .. } = self.pace;
+        let mut pause = payment_poll;
         loop {
             tokio::time::sleep(pause).await;
             let answer = payment.query(no, request.amount_fen).await;
@@ -990,15 +1120,15 @@ impl Payer {
                     self.send(PaymentUpdate::Unconfirmed { out_trade_no: no.clone() });
                     return;
                 }
-                Some(Settlement::Unknown(_)) => pause = PAYMENT_POLL,
+                Some(Settlement::Unknown(_)) => pause = payment_poll,
                 None => match answer {
-                    Ok(_) => pause = PAYMENT_POLL,
+                    Ok(_) => pause = payment_poll,
                     Err(e @ PaymentError::Forged(_)) => {
                         error!(order = %no, error = %e, "a payment answer was refused");
-                        pause = PAYMENT_POLL;
+                        pause = payment_poll;
                     }
                     Err(e) => {
-                        pause = (pause * 2).min(PAYMENT_POLL_MAX);
+                        pause = (pause * 2).min(payment_poll_max);
                         warn!(order = %no, error = %e, retry_in_s = pause.as_secs(), "payment query failed; will ask again");
                     }
                 },
@@ -1015,7 +1145,7 @@ async fn run(
     clock: Clock,
     heartbeat: Arc<std::sync::atomic::AtomicU64>,
 ) {
-    let Parts { settings, devices, reviewer, payment, upload, wall_clock, storage, sandbox, .. } = parts;
+    let Parts { settings, devices, reviewer, payment, upload, wall_clock, storage, sandbox, pace, .. } = parts;
     let uploads = Arc::new(tokio::sync::Notify::new());
     let checkout = Arc::new(Checkout {
         payment,
@@ -1031,17 +1161,19 @@ async fn run(
     let background = [
         tokio::spawn(checkout.clone().run_settler(SETTLE_PERIOD)),
         tokio::spawn(
-            Uploader {
-                storage: storage.clone(),
-                target: upload,
-                booth_id: settings.file.booth.id.clone(),
+            Uploader::new(
+                storage.clone(),
+                upload,
+                settings.file.booth.id.clone(),
                 wall_clock,
-                wake: uploads,
-                backoff: crate::upload::Backoff::default(),
-            }
+                uploads,
+                crate::upload::Backoff::default(),
+            )
             .run(),
         ),
     ];
+    let (review_failures, failures) = mpsc::unbounded_channel();
+    let keeper = tokio::spawn(review_keeper(reviewer.clone(), tx.clone(), failures));
     let photos: PhotoStore = Arc::default();
     let photo_ids = Arc::new(AtomicU32::new(1));
     let (guide_tx, guide_rx) = std_mpsc::sync_channel(1);
@@ -1129,6 +1261,9 @@ async fn run(
         payment_task: None,
         camera_controls: None,
         photo_ids,
+        visit_epoch: Arc::default(),
+        review_failures,
+        pace,
     };
     // Start safe: motor stopped, lights idle.
     shell.run(Command::Chair(Motion::Stop));
@@ -1137,7 +1272,7 @@ async fn run(
     let mut booth = Booth::default();
     let mut last_view = None;
     let mut reading = CodeReading::Off;
-    let mut ticker = tokio::time::interval(TICK);
+    let mut ticker = tokio::time::interval(pace.tick);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut sweeper = tokio::time::interval(SWEEP);
     sweeper.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -1211,6 +1346,7 @@ async fn run(
     for t in background {
         t.abort();
     }
+    keeper.abort();
     shell.audit("booth", "stopped", "");
     drop(shell);
     drop(tx);
@@ -1233,8 +1369,8 @@ fn event_name(e: &Event) -> &'static str {
         Event::Reviewed { .. } => "reviewed",
         Event::ReviewFailed { .. } => "review_failed",
         Event::Payment(_) => "payment",
-        Event::DeviceFault(_) => "device_fault",
-        Event::DeviceRestored(_) => "device_restored",
+        Event::Fault(_) => "fault",
+        Event::Restored(_) => "restored",
         Event::Hours(_) => "hours",
     }
 }

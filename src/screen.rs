@@ -127,7 +127,7 @@ fn apply_view(a: &BoothAdapter<'_>, v: &View) {
     a.set_refusal(v.refusal.map_or("", |r| r.code()).into());
     a.set_notice(
         match v.notice {
-            Some(Notice::DeviceFault(d)) => d.code(),
+            Some(Notice::Fault(part)) => part.code(),
             Some(Notice::CaptureFailed) => "capture_failed",
             Some(Notice::ReviewUnavailable) => "review_unavailable",
             None => "",

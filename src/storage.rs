@@ -90,6 +90,11 @@ pub struct Storage {
     photos: PathBuf,
     outbox: PathBuf,
     unpaid_retention: Duration,
+    /// Held while a paid photo is sealed: the payment path and the minute-by-minute sweep may
+    /// both find an order "not sealed yet", and two writers would leave one's bytes on disk
+    /// and the other's hash in the journal (an upload refused for ever). One seal at a time
+    /// (a few milliseconds each) makes sealing single-flight for every order.
+    sealing: Mutex<()>,
 }
 
 /// The two sealed files of a paid photo.
@@ -132,7 +137,14 @@ impl Storage {
             Err(fs::TryLockError::Error(source)) => return Err(StorageError::File { path: lock_path, source }),
         }
         let journal = Journal::open_dir(data_dir)?;
-        let storage = Storage { _lock: lock, journal: Mutex::new(journal), photos, outbox, unpaid_retention };
+        let storage = Storage {
+            _lock: lock,
+            journal: Mutex::new(journal),
+            photos,
+            outbox,
+            unpaid_retention,
+            sealing: Mutex::new(()),
+        };
         let recovery = storage.recover(now)?;
         Ok((storage, recovery))
     }
@@ -166,6 +178,8 @@ impl Storage {
         out_trade_no: &str,
         now: i64,
     ) -> Result<bool, StorageError> {
+        // From "not sealed yet" to the journal's hash, nobody else seals.
+        let _single = self.sealing.lock().unwrap_or_else(|e| e.into_inner());
         let (entry, row) = {
             let j = self.journal();
             let entry = j.outbox_entry(out_trade_no)?;
@@ -228,6 +242,11 @@ impl Storage {
             .into_iter()
             .filter_map(|e| Some((e.out_trade_no, e.sealed_sha256?)))
             .collect())
+    }
+
+    /// The paid photos' way out, for the booth's health and its technician.
+    pub fn upload_health(&self) -> Result<crate::journal::UploadHealth, StorageError> {
+        Ok(self.journal().upload_health()?)
     }
 
     /// The store has confirmed both objects: journaled as sent, then the sealed files go.

@@ -268,12 +268,15 @@ pub fn generate_key() -> SigningKey {
 }
 
 /// The demo graduate (李明), as the simulated scanner and the scripted graduate present him.
+/// The demo graduate's full student number: the ticket carries it masked (`mask`).
+pub const DEMO_STUDENT_NO: &str = "2022123456";
+
 pub fn demo_claims(site: &str, now: i64) -> Claims {
     Claims {
         key_id: "sim".into(),
         id: "DEMO-0001".into(),
         name: "李明".into(),
-        student_no_masked: mask("2022123456"),
+        student_no_masked: mask(DEMO_STUDENT_NO),
         school: "上海电子信息职业技术学院".into(),
         photo_type: PHOTO_GRADUATE,
         site: site.into(),

@@ -160,13 +160,27 @@ impl Target for S3Target {
 }
 
 /// Sends the outbox; `wake` it when a photo has been sealed.
+///
+/// Each entry backs off on its own: one that fails (a sealed file that no longer matches its
+/// hash, an object the store holds with other bytes) waits, doubling from `backoff.first` to
+/// `backoff.max`, while the entries after it go. A refusal that sending again cannot mend is
+/// kept in the journal (`refused`, with the error) for the booth's health and a technician.
+/// A store that cannot be reached ends the pass: the rest would fail alike.
 pub struct Uploader {
-    pub storage: Arc<Storage>,
-    pub target: Arc<dyn Target>,
-    pub booth_id: String,
-    pub wall_clock: WallClock,
-    pub wake: Arc<Notify>,
-    pub backoff: Backoff,
+    storage: Arc<Storage>,
+    target: Arc<dyn Target>,
+    booth_id: String,
+    wall_clock: WallClock,
+    wake: Arc<Notify>,
+    backoff: Backoff,
+    /// Entries backing off: when each may be tried again, and its next wait.
+    retries: std::sync::Mutex<std::collections::HashMap<String, Retry>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Retry {
+    due: tokio::time::Instant,
+    wait: Duration,
 }
 
 /// Waits between passes: after a failure from `first`, doubling up to `max`; otherwise a look
@@ -184,23 +198,96 @@ impl Default for Backoff {
     }
 }
 
+impl Backoff {
+    /// The wait after `last` (none yet: `first`).
+    fn after(&self, last: Option<Duration>) -> Duration {
+        last.map_or(self.first, |w| (w * 2).min(self.max))
+    }
+}
+
+impl UploadError {
+    /// Sending the same entry again will not help: its sealed file is damaged or gone, or the
+    /// store holds other bytes under its key. A person must look (the journal keeps why).
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, UploadError::Corrupt(_) | UploadError::Conflict(_) | UploadError::Io { .. })
+    }
+
+    /// The store itself failed (out of reach, refusing every request): the rest of the pass
+    /// would fail alike.
+    fn is_the_store(&self) -> bool {
+        matches!(self, UploadError::Store(_))
+    }
+}
+
 impl Uploader {
-    /// Sends everything waiting, in the order it was paid; stops at the first failure (the rest
-    /// waits for the next pass). Returns how many photos went.
+    pub fn new(
+        storage: Arc<Storage>,
+        target: Arc<dyn Target>,
+        booth_id: String,
+        wall_clock: WallClock,
+        wake: Arc<Notify>,
+        backoff: Backoff,
+    ) -> Self {
+        Uploader { storage, target, booth_id, wall_clock, wake, backoff, retries: Default::default() }
+    }
+
+    fn retries(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Retry>> {
+        self.retries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sends every entry that is due, in the order they were paid; an entry that fails backs
+    /// off on its own and the others still go. Returns how many photos went, or the store's
+    /// error when the store itself failed (the pass ends there).
     pub async fn send_waiting(&self) -> Result<usize, UploadError> {
         let mut sent = 0;
+        let now = tokio::time::Instant::now();
         for (no, sha256) in self.storage.ready_to_send()? {
+            if self.retries().get(&no).is_some_and(|r| r.due > now) {
+                continue;
+            }
             match self.send_one(&no, &sha256).await {
-                Ok(()) => sent += 1,
-                Err(e) => {
-                    if let Err(j) = self.storage.journal().outbox_failed(&no) {
-                        warn!(order = %no, error = %j, "failed upload not recorded");
-                    }
+                Ok(()) => {
+                    self.retries().remove(&no);
+                    sent += 1;
+                }
+                // Not this entry's fault: the whole pass waits (`run`'s back-off).
+                Err(e) if e.is_the_store() => {
+                    self.failed(&no, &e, None);
                     return Err(e);
+                }
+                Err(e) => {
+                    let wait = self.backoff.after(self.retries().get(&no).map(|r| r.wait));
+                    self.retries().insert(no.clone(), Retry { due: tokio::time::Instant::now() + wait, wait });
+                    self.failed(&no, &e, Some(wait));
                 }
             }
         }
         Ok(sent)
+    }
+
+    /// A failed upload: journaled (a refusal is marked so), logged.
+    fn failed(&self, no: &str, e: &UploadError, retry_in: Option<Duration>) {
+        let retry_in_s = retry_in.map(|d| d.as_secs());
+        let refused = e.is_refusal();
+        let was_refused = match self.storage.journal().outbox_failed(no, &e.to_string(), refused) {
+            Ok(was) => was,
+            Err(j) => {
+                warn!(order = %no, error = %j, "failed upload not recorded");
+                false
+            }
+        };
+        match (refused, was_refused) {
+            (true, false) => {
+                error!(order = %no, error = %e, "upload refused; the photo is kept and a technician must look")
+            }
+            (true, true) => debug!(order = %no, error = %e, retry_in_s, "upload still refused"),
+            (false, _) => warn!(order = %no, error = %e, retry_in_s, "upload failed; will retry"),
+        }
+    }
+
+    /// When the next entry that is backing off may be tried.
+    fn next_due(&self) -> Option<tokio::time::Instant> {
+        self.retries().values().map(|r| r.due).min()
     }
 
     async fn send_one(&self, no: &str, sha256: &str) -> Result<(), UploadError> {
@@ -225,26 +312,29 @@ impl Uploader {
     pub async fn run(self) {
         info!(target = %self.target.describe(), "uploader started");
         let Backoff { first, max, idle } = self.backoff;
+        // The store's own back-off, for a store that cannot be reached.
         let mut wait = first;
         loop {
-            let failed = match self.send_waiting().await {
-                Ok(0) => false,
+            let store_failed = match self.send_waiting().await {
                 Ok(n) => {
-                    debug!(sent = n, "outbox sent");
+                    if n > 0 {
+                        debug!(sent = n, "outbox sent");
+                    }
                     false
                 }
                 Err(e) => {
-                    match &e {
-                        UploadError::Corrupt(_) | UploadError::Conflict(_) => {
-                            error!(error = %e, "upload refused; kept")
-                        }
-                        _ => warn!(error = %e, retry_in_s = wait.as_secs(), "upload failed; will retry"),
-                    }
+                    debug!(error = %e, retry_in_s = wait.as_secs(), "the store failed; the pass waits");
                     true
                 }
             };
-            let pause = if failed { wait } else { idle };
-            wait = if failed { (wait * 2).min(max) } else { first };
+            let pause = if store_failed {
+                wait
+            } else {
+                // An entry backing off is tried when it is due, not only at the next look.
+                let due = self.next_due().map(|d| d.saturating_duration_since(tokio::time::Instant::now()));
+                due.map_or(idle, |d| d.min(idle))
+            };
+            wait = if store_failed { (wait * 2).min(max) } else { first };
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(pause) => {}
@@ -272,5 +362,76 @@ mod tests {
         let err = t.put(key, Bytes::from_static(b"other")).await.unwrap_err();
         assert!(matches!(err, UploadError::Conflict(_)), "{err}");
         assert_eq!(std::fs::read(dir.path().join(key)).unwrap(), b"sealed");
+    }
+
+    /// `n` paid photos sealed in `storage`'s outbox, in the order paid; their order numbers.
+    fn sealed(storage: &Storage, centre: &crate::seal::Centre, n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| {
+                let ticket = format!("T{i}");
+                let j = || storage.journal();
+                j().ticket_seen(&ticket, 1).unwrap();
+                j().attempt_started(&ticket, 1, 1).unwrap();
+                let file = storage.save_photo(&ticket, 1, crate::journal::PhotoKind::Standard, b"jpeg", 1).unwrap();
+                let no = crate::payment::out_trade_no("booth", 1_748_916_000 + i as u64);
+                let order = crate::journal::NewOrder {
+                    out_trade_no: &no,
+                    ticket_id: &ticket,
+                    photo: Some(&file),
+                    amount_fen: 3000,
+                    expires_at: 0,
+                };
+                j().order_created(&order, 1 + i as i64).unwrap();
+                j().order_paid(&no, "4200", 2 + i as i64).unwrap();
+                j().visit_ended(&ticket, "paid", true, 2).unwrap();
+                storage.seal_paid(centre, "booth", &no, 3).unwrap();
+                no
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_refused_entry_backs_off_on_its_own_and_the_photos_after_it_still_go() {
+        let data = tempfile::tempdir().unwrap();
+        let store = tempfile::tempdir().unwrap();
+        let storage = Arc::new(Storage::open(data.path(), Duration::ZERO, 0).unwrap().0);
+        let centre: crate::seal::Centre = age::x25519::Identity::generate().to_public().to_string().parse().unwrap();
+        let nos = sealed(&storage, &centre, 4);
+        // The first is already in the store with other bytes; the second's sealed file was damaged.
+        let conflict = store.path().join(object_key("booth", &nos[0], SealedPart::Photo));
+        std::fs::create_dir_all(conflict.parent().unwrap()).unwrap();
+        std::fs::write(&conflict, b"someone else's photo").unwrap();
+        std::fs::write(storage.sealed_path(&nos[1], SealedPart::Photo), b"damaged").unwrap();
+        let backoff =
+            Backoff { first: Duration::from_millis(300), max: Duration::from_secs(8), idle: Duration::from_secs(60) };
+        let u = Uploader::new(
+            storage.clone(),
+            Arc::new(DirTarget::new(store.path())),
+            "booth".into(),
+            WallClock::System,
+            Arc::default(),
+            backoff,
+        );
+        assert_eq!(u.send_waiting().await.unwrap(), 2, "the two after the bad ones went");
+        let health = storage.upload_health().unwrap();
+        assert_eq!(health.waiting, 2);
+        let refused: Vec<&str> = health.refused.iter().map(|(no, _)| no.as_str()).collect();
+        assert_eq!(refused, [nos[0].as_str(), nos[1].as_str()], "visible as refused, for a technician");
+        assert!(health.refused[0].1.contains("other contents") && health.refused[1].1.contains("does not match"));
+        // Backing off: not tried again at once …
+        let tries = |no: &str| storage.journal().outbox_entry(no).unwrap().unwrap().tries;
+        assert_eq!(u.send_waiting().await.unwrap(), 0);
+        assert_eq!((tries(&nos[0]), tries(&nos[1])), (1, 1));
+        // … but when due; and once the store's copy is cleared up, the photo goes.
+        std::fs::remove_file(&conflict).unwrap();
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        assert_eq!(u.send_waiting().await.unwrap(), 1);
+        assert_eq!(tries(&nos[1]), 2);
+        let health = storage.upload_health().unwrap();
+        assert_eq!((health.waiting, health.refused.len()), (1, 1));
+        // The damaged one waits longer each time (600 ms now).
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        assert_eq!(u.send_waiting().await.unwrap(), 0);
+        assert_eq!(tries(&nos[1]), 2, "not due yet");
     }
 }

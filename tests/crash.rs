@@ -1,6 +1,7 @@
 //! The crash test: a booth process runs simulated visits — paying through the WeChat Pay
 //! sandbox with the real client, sealing paid photos and uploading them to a directory store —
-//! and is killed (SIGKILL) at a random moment; then the booth starts again on the same data
+//! and is killed (SIGKILL) at a random moment (every tenth round aimed at a payment screen,
+//! every tenth just after a photo reached the store); then the booth starts again on the same data
 //! directory, as start-up does: recovery, paid photos sealed, open orders settled with the
 //! sandbox. After every restart:
 //! - the journal opens and passes SQLite's integrity check; no ticket has more than three
@@ -12,7 +13,9 @@
 //!   objects, the photo's bytes those journaled when it was sealed), never both, never lost,
 //!   and the store holds nothing else.
 //!
-//! `cargo test --test crash` runs a short version; `GRADBOOTH_CRASH_ROUNDS=500` the long one.
+//! Every run, however short, must include a kill during a payment and a photo paid and
+//! uploaded, or it fails. `cargo test --test crash` runs 10 rounds; `GRADBOOTH_CRASH_ROUNDS=500`
+//! the long one.
 //! The same binary is the booth process: run with `GRADBOOTH_CRASH_CHILD=<data dir>` it drives
 //! visits (through the real runtime, journal, simulated devices, payment client and uploader)
 //! until it is killed. The sandbox and the store live in the parent, across kills.
@@ -114,14 +117,36 @@ fn crash_loop() {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("starting the booth process");
-        std::thread::sleep(Duration::from_millis(rng.below(MAX_LIFE_MS)));
+        // The booth process prints each screen it reaches; the last line read says where the
+        // kill fell.
+        let (screens, last) = watch_lines(child.stdout.take().unwrap());
+        match Target::of(round) {
+            Target::Random => std::thread::sleep(Duration::from_millis(rng.below(MAX_LIFE_MS))),
+            // So that every run, however short, kills a booth in the middle of a payment …
+            Target::Payment => {
+                wait_for_screen(&screens, "payment", round);
+                std::thread::sleep(Duration::from_millis(rng.below(300)));
+            }
+            // … and pays and uploads at least one photo before a kill.
+            Target::AfterUpload => {
+                let before = walk(&store).len();
+                let deadline = Instant::now() + TARGET_WITHIN;
+                while walk(&store).len() <= before {
+                    assert!(
+                        Instant::now() < deadline,
+                        "round {round}: no photo reached the store within {TARGET_WITHIN:?}"
+                    );
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                std::thread::sleep(Duration::from_millis(rng.below(1000)));
+            }
+        }
         child.kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
         let status = child.wait().unwrap();
-        let last = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok).last();
         let moment = match status.code() {
             // It ended by itself: only a failure inside the booth process does that.
             Some(code) => panic!("round {round}: the booth process exited with {code} before it was killed"),
-            None => last.unwrap_or_else(|| "starting".into()),
+            None => last.lock().unwrap().clone().unwrap_or_else(|| "starting".into()),
         };
         *killed_on.entry(moment).or_default() += 1;
         restart_and_check(round, &data, &store, &sandbox, &rt, &mut ledger);
@@ -157,12 +182,63 @@ fn crash_loop() {
         ledger.paid.len()
     );
     assert_eq!(refused, 0, "the sandbox refused a request's signature");
-    // The loop must have exercised the journal, not just started and killed idle booths.
-    if rounds >= 10 {
-        assert!(summary.attempts > 0 && summary.reviews > 0, "no visit got as far as a capture: {summary:?}");
-    }
+    // The loop must have exercised what it claims to, whatever the number of rounds: visits as
+    // far as a review, a kill in the middle of a payment, and photos paid and uploaded.
+    assert!(summary.attempts > 0 && summary.reviews > 0, "no visit got as far as a review: {summary:?}");
+    assert!(killed_on.get("payment").is_some_and(|&n| n > 0), "no kill fell on a payment: {killed_on:?}");
+    assert!(summary.paid_orders > 0 && summary.uploaded > 0, "no photo was paid for and uploaded: {summary:?}");
+    assert!(opened > 0, "no uploaded photo decrypted");
     if rounds >= 100 {
-        assert!(summary.paid_orders > 0 && summary.interrupted_visits > 0 && summary.uploaded > 0, "{summary:?}");
+        assert!(summary.interrupted_visits > 0, "{summary:?}");
+    }
+}
+
+/// Where a round's kill is aimed: most fall at a random moment; every tenth round waits for a
+/// payment screen, and every tenth (offset by five) for a photo to reach the store — so even
+/// the suite's ten rounds cover both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Random,
+    Payment,
+    AfterUpload,
+}
+
+impl Target {
+    fn of(round: u32) -> Self {
+        match round % 10 {
+            0 => Target::AfterUpload,
+            5 => Target::Payment,
+            _ => Target::Random,
+        }
+    }
+}
+
+/// The longest a targeted round waits for its moment before the booth counts as broken.
+const TARGET_WITHIN: Duration = Duration::from_secs(60);
+
+/// Reads the booth process's lines as they come: each on the channel, the last kept.
+fn watch_lines(out: std::process::ChildStdout) -> (mpsc::Receiver<String>, Arc<Mutex<Option<String>>>) {
+    let (tx, rx) = mpsc::channel();
+    let last = Arc::new(Mutex::new(None));
+    let keep = last.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            *keep.lock().unwrap() = Some(line.clone());
+            let _ = tx.send(line);
+        }
+    });
+    (rx, last)
+}
+
+fn wait_for_screen(screens: &mpsc::Receiver<String>, screen: &str, round: u32) {
+    let deadline = Instant::now() + TARGET_WITHIN;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match screens.recv_timeout(left) {
+            Ok(line) if line == screen => return,
+            Ok(_) => {}
+            Err(_) => panic!("round {round}: the booth never reached the {screen} screen within {TARGET_WITHIN:?}"),
+        }
     }
 }
 
@@ -348,7 +424,8 @@ fn booth_process(dir: PathBuf, seed: u64, sandbox_url: String, store: PathBuf) {
     let mut rng = Rng(seed);
     let mut out = std::io::stdout();
     let mut last_seen = None;
-    let dies_at = Instant::now() + Duration::from_millis(MAX_LIFE_MS * 4);
+    // Longer than any round waits for its moment (`TARGET_WITHIN`).
+    let dies_at = Instant::now() + TARGET_WITHIN * 2;
     while Instant::now() < dies_at {
         let Ok(UiMsg::View(v)) = rx.recv_timeout(Duration::from_millis(100)) else { continue };
         // Act once per change of what matters (not on every countdown second).

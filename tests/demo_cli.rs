@@ -58,7 +58,8 @@ fn a_scripted_visit_that_passes_is_paid_and_every_screen_is_saved() {
     // test centre and uploaded to the demo's store. `age` (the reference tool, not our code)
     // opens it with the test identity to the standard photo; no plain photo is left behind.
     let no = s["out_trade_no"].as_str().expect("an order number");
-    assert!(no.starts_with("fengxiand1-DEMO"), "{no}");
+    // The booth and its counter; nothing of the graduate (the ticket id is DEMO-…).
+    assert!(no.strip_prefix("fengxian-d108_").is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())), "{no}");
     assert_eq!(s["upload_key"].as_str().unwrap(), format!("fengxian-d108/{no}.jpg.age"));
     let sealed = dir.path().join(s["uploaded_photo"].as_str().expect("an uploaded photo"));
     let identity = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/test-centre.key");
@@ -84,7 +85,12 @@ fn a_scripted_visit_that_passes_is_paid_and_every_screen_is_saved() {
     assert!(sealed_text.starts_with(b"age-encryption.org/v1"));
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(log.contains("ticket accepted"), "the log was captured at debug level");
-    for personal in ["李明", "2022123456", "2022****56"] {
+    // Exactly what the demo ticket carries (the library's own demo claims), and the number it
+    // was masked from.
+    let demo = gradbooth::ticket::demo_claims("any site", 0);
+    assert_eq!(demo.student_no_masked, gradbooth::ticket::mask(gradbooth::ticket::DEMO_STUDENT_NO));
+    let carried = [demo.name.as_str(), &demo.student_no_masked, gradbooth::ticket::DEMO_STUDENT_NO, &demo.school];
+    for personal in carried {
         assert!(!log.contains(personal), "personal data {personal:?} reached the log");
     }
 }
@@ -156,4 +162,42 @@ fn a_photo_the_real_reviewer_passes_is_shown_as_the_standard_photo_before_paymen
     let px = standard.to_rgb8().get_pixel(10, 10).0;
     let blue = [100i32, 197, 255];
     assert!(px.iter().zip(blue).all(|(&a, b)| (a as i32 - b).abs() <= 6), "{px:?}");
+}
+
+#[test]
+fn a_demo_before_the_set_up_says_what_to_run() {
+    // As on a fresh clone before scripts/setup: the portrait the configuration names is not there.
+    let out = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/booth.toml")).unwrap();
+    let config = out.path().join("booth.toml");
+    std::fs::write(&config, text.replace("\"models/astronaut.png\"", "\"not-fetched-yet/astronaut.png\"")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_gradbooth"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("--config")
+        .arg(&config)
+        .args(["demo", "--out"])
+        .arg(out.path().join("demo"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("not-fetched-yet/astronaut.png") && err.contains("run scripts/setup"), "{err}");
+}
+
+#[test]
+fn the_demo_refuses_a_data_directory_rather_than_ignoring_it() {
+    let out = tempfile::tempdir().unwrap();
+    let booths_own = out.path().join("var-lib-gradbooth");
+    let output = Command::new(env!("CARGO_BIN_EXE_gradbooth"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("--data-dir")
+        .arg(&booths_own)
+        .args(["demo", "--scripted-review", "pass", "--out"])
+        .arg(out.path().join("demo"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("--data-dir") && err.contains("leave it out"), "{err}");
+    assert!(!booths_own.exists(), "nothing written where the booth keeps its journal");
 }

@@ -170,7 +170,7 @@ fn the_live_guidance_tells_a_graduate_sitting_too_far_to_come_closer_and_the_rea
     // wide: too far from the camera for the booth.
     let astronaut = image::open(gradbooth::review::models::default_dir().join("astronaut.png")).unwrap().to_rgb8();
     let settings = Settings::parse(include_str!("../config/booth.toml")).unwrap();
-    let reviewer = gradbooth::review::from_settings(&settings.review);
+    let reviewer = std::sync::Arc::new(gradbooth::review::BoothReviewer::new(&settings.review));
     let b = Booth::start_with(|_| {}, vec![astronaut], reviewer);
     to_lighting(&b);
     b.press("不戴眼镜");
@@ -294,7 +294,7 @@ fn pulling_the_camera_out_takes_the_booth_out_of_service_until_it_is_back() {
     b.wait_for("idle", SOON);
     b.booth.simulate("unplug_camera");
     b.wait_for("out_of_service", SOON);
-    assert!(b.shows("设备故障：相机。工作人员正在处理。"));
+    assert!(b.shows("相机出现故障，工作人员正在处理。"));
     b.booth.simulate("replug_camera");
     b.wait_for("idle", Duration::from_secs(10));
 }
@@ -362,7 +362,7 @@ fn a_scanner_plugged_back_in_reads_the_next_code() {
     b.wait_for("idle", SOON);
     b.booth.simulate("unplug_scanner");
     b.wait_for("out_of_service", SOON);
-    assert!(b.shows("设备故障：扫码器。工作人员正在处理。"), "the fault is named");
+    assert!(b.shows("扫码器出现故障，工作人员正在处理。"), "the fault is named");
     b.booth.simulate("replug_scanner");
     b.wait_for("idle", Duration::from_secs(10));
     b.press("准备拍摄");
@@ -415,7 +415,7 @@ fn the_pi_booth_without_its_devices_is_out_of_service_and_names_each_one() {
     b.wait_for("out_of_service", Duration::from_secs(10));
     // This machine is not a Raspberry Pi: its GPIO (chair, lights) cannot open either.
     for device in ["相机", "扫码器", "升降座椅", "灯光"] {
-        b.wait_until_shown(&format!("设备故障：{device}。工作人员正在处理。"));
+        b.wait_until_shown(&format!("{device}出现故障，工作人员正在处理。"));
     }
     assert!(b.booth.sim().is_none(), "no simulated devices on the Pi");
 }
@@ -447,4 +447,15 @@ fn a_graduate_who_could_not_pay_comes_back_and_pays_for_the_kept_photo_on_the_to
     b.press("F5 微信已支付 / pay");
     b.wait_for("done", SOON);
     assert_eq!(journal_attempts(&b), (1, 1), "paid without another attempt");
+}
+
+#[test]
+fn a_booth_without_its_face_models_says_photo_review_is_out_of_order() {
+    let models = tempfile::tempdir().unwrap();
+    let mut review = Settings::parse(include_str!("../config/booth.toml")).unwrap().review;
+    review.models = models.path().to_owned();
+    let b = Booth::start_with(|_| {}, vec![], Arc::new(gradbooth::review::BoothReviewer::new(&review)));
+    b.wait_for("out_of_service", SOON);
+    b.wait_until_shown("照片审核出现故障，工作人员正在处理。");
+    assert!(!b.shows("准备拍摄"), "no way into a visit whose photo could not be judged");
 }

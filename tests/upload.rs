@@ -172,7 +172,7 @@ fn paid_photos(storage: &Storage, centre: &Centre, n: usize) -> Vec<(String, Vec
             j().ticket_seen(&ticket, 1).unwrap();
             j().attempt_started(&ticket, 1, 1).unwrap();
             let file = storage.save_photo(&ticket, 1, PhotoKind::Standard, &plain, 1).unwrap();
-            let no = format!("fengxiand1-{ticket}-1");
+            let no = format!("{BOOTH}_{:04}", 1_748_916_000 + i);
             j().order_created(
                 &NewOrder {
                     out_trade_no: &no,
@@ -193,18 +193,14 @@ fn paid_photos(storage: &Storage, centre: &Centre, n: usize) -> Vec<(String, Vec
 }
 
 fn uploader(storage: &Arc<Storage>, target: Arc<dyn Target>) -> Uploader {
-    Uploader {
-        storage: storage.clone(),
+    Uploader::new(
+        storage.clone(),
         target,
-        booth_id: BOOTH.into(),
-        wall_clock: WallClock::System,
-        wake: Arc::default(),
-        backoff: Backoff {
-            first: Duration::from_millis(100),
-            max: Duration::from_secs(1),
-            idle: Duration::from_millis(500),
-        },
-    }
+        BOOTH.into(),
+        WallClock::System,
+        Arc::default(),
+        Backoff { first: Duration::from_millis(100), max: Duration::from_secs(1), idle: Duration::from_millis(500) },
+    )
 }
 
 fn expected_keys(photos: &[(String, Vec<u8>)]) -> Vec<String> {

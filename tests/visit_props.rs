@@ -16,9 +16,11 @@ enum Act {
     TicketRefused,
     Captured(bool),
     Reviewed(bool),
+    /// The booth could not finish the review of the photo.
+    ReviewFailed,
     OrderCreated,
     Paid,
-    PaymentDown,
+    PaymentDown(u8),
     OrderClosed,
     OrderUnconfirmed,
     Seat(u8),
@@ -38,14 +40,15 @@ fn act() -> impl Strategy<Value = Act> {
         1 => Just(Act::TicketRefused),
         2 => any::<bool>().prop_map(Act::Captured),
         2 => any::<bool>().prop_map(Act::Reviewed),
+        1 => Just(Act::ReviewFailed),
         1 => Just(Act::OrderCreated),
         1 => Just(Act::Paid),
-        1 => Just(Act::PaymentDown),
+        1 => (0u8..4).prop_map(Act::PaymentDown),
         1 => Just(Act::OrderClosed),
         1 => Just(Act::OrderUnconfirmed),
         1 => (0u8..3).prop_map(Act::Seat),
-        1 => (0u8..4).prop_map(Act::Fault),
-        1 => (0u8..4).prop_map(Act::Restore),
+        1 => (0u8..5).prop_map(Act::Fault),
+        1 => (0u8..5).prop_map(Act::Restore),
         1 => any::<bool>().prop_map(Act::Hours),
         3 => (0u32..200_000).prop_map(Act::Wait),
         10 => Just(Act::Forward),
@@ -150,6 +153,12 @@ impl World {
                 };
                 Event::Reviewed { photo, verdict: Verdict { findings, scripted: false } }
             }
+            Act::ReviewFailed => Event::ReviewFailed {
+                photo: match &self.booth.phase {
+                    Phase::Reviewing { photo, .. } => *photo,
+                    _ => PhotoId(self.next_photo),
+                },
+            },
             Act::OrderCreated => {
                 self.orders += 1;
                 Event::Payment(PaymentUpdate::Created(PaymentOrder {
@@ -161,7 +170,9 @@ impl World {
                 }))
             }
             Act::Paid => Event::Payment(PaymentUpdate::Paid { out_trade_no: format!("O{}", self.orders) }),
-            Act::PaymentDown => Event::Payment(PaymentUpdate::Unreachable),
+            Act::PaymentDown(why) => Event::Payment(PaymentUpdate::NoCode(
+                [NoCode::Unreachable, NoCode::Refused, NoCode::NotRecorded, NoCode::EarlierUnsettled][why as usize],
+            )),
             Act::OrderClosed => Event::Payment(PaymentUpdate::Closed { out_trade_no: format!("O{}", self.orders) }),
             Act::OrderUnconfirmed => {
                 Event::Payment(PaymentUpdate::Unconfirmed { out_trade_no: format!("O{}", self.orders) })
@@ -169,8 +180,8 @@ impl World {
             Act::Seat(i) => {
                 Event::SeatButton([SeatButton::UpPressed, SeatButton::DownPressed, SeatButton::Released][i as usize])
             }
-            Act::Fault(d) => Event::DeviceFault(DeviceKind::ALL[d as usize]),
-            Act::Restore(d) => Event::DeviceRestored(DeviceKind::ALL[d as usize]),
+            Act::Fault(p) => Event::Fault(Part::ALL[p as usize]),
+            Act::Restore(p) => Event::Restored(Part::ALL[p as usize]),
             Act::Hours(open) => Event::Hours((!open).then_some(Closed::OutsideHours)),
             Act::Forward => {
                 let next = match &self.booth.phase {
@@ -202,6 +213,9 @@ impl World {
 
     fn step(&mut self, e: Event) -> Result<(), TestCaseError> {
         let was_in_visit = self.booth.phase.in_visit();
+        // Only an attempt whose photo is not judged yet may be given back.
+        let unjudged =
+            matches!(self.booth.phase, Phase::Capturing { .. } | Phase::AttemptShown { .. } | Phase::Reviewing { .. });
         // The service says the order is closed: nobody can pay it any more.
         if let Event::Payment(PaymentUpdate::Closed { out_trade_no }) = &e
             && self.payable.as_ref() == Some(out_trade_no)
@@ -220,6 +234,7 @@ impl World {
                     *self.captures.entry(ticket_id.clone()).or_default() += 1;
                 }
                 Command::AttemptVoided { ticket_id, attempt } => {
+                    prop_assert!(unjudged, "attempt {attempt} given back from {:?}", self.booth.phase);
                     self.attempts.insert(ticket_id.clone(), attempt - 1);
                     *self.captures.entry(ticket_id.clone()).or_default() -= 1;
                 }
@@ -275,8 +290,8 @@ proptest! {
             w.step(e)?;
         }
         // The world calms down: devices back, the booth open, nobody touches anything.
-        for d in DeviceKind::ALL {
-            w.step(Event::DeviceRestored(d))?;
+        for p in Part::ALL {
+            w.step(Event::Restored(p))?;
         }
         w.step(Event::Hours(None))?;
         for _ in 0..20 {

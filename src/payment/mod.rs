@@ -91,36 +91,71 @@ pub trait PaymentGateway: Send + Sync {
     fn close<'a>(&'a self, out_trade_no: &'a str) -> BoxFuture<'a, Result<(), PaymentError>>;
 }
 
-/// `out_trade_no` from the booth, the ticket and the order's number within the visit, so the
-/// same visit asks for the same order again after a retry. 6–32 chars of `[0-9A-Za-z_-]`.
-pub fn out_trade_no(booth_id: &str, ticket_id: &str, seq: u32) -> String {
-    let clean = |s: &str| s.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>();
-    let mut ticket = clean(ticket_id);
-    let booth: String = clean(booth_id).chars().take(10).collect();
-    let suffix = format!("-{seq}");
-    let room = 32 - booth.len() - 1 - suffix.len();
-    if ticket.len() > room {
-        ticket = ticket[ticket.len() - room..].to_owned();
-    }
-    format!("{booth}-{ticket}{suffix}")
+/// The longest booth id: it starts every order number (16 + `_` + at least 4 digits, ≤ 32).
+pub const MAX_BOOTH_ID: usize = 16;
+
+/// Whether `id` may name a booth: 1–16 of `[a-z0-9-]`, starting with a letter or digit. It is
+/// the booth's name at WeChat Pay (order numbers, `device_id`) and at the collection centre
+/// (object keys), so it must be unique among the merchant's booths.
+pub fn valid_booth_id(id: &str) -> bool {
+    (1..=MAX_BOOTH_ID).contains(&id.len())
+        && id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// `out_trade_no`: the booth's id and the booth's own order counter (`Journal::next_order`),
+/// e.g. `fengxian-d108_1748916000`. Unique across the merchant's booths — booth ids are unique
+/// and hold no `_` — and never reused by one booth (the counter only grows); it says nothing
+/// about the graduate. A retry of an order uses the number journaled for it. Within WeChat's
+/// 6–32 characters of `[0-9A-Za-z_-|*]` for a valid booth id and `seq` below 10¹⁵.
+pub fn out_trade_no(booth_id: &str, seq: u64) -> String {
+    debug_assert!(valid_booth_id(booth_id) && seq < 1_000_000_000_000_000, "{booth_id} {seq}");
+    format!("{booth_id}_{seq:04}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use proptest::prelude::*;
+
+    /// WeChat Pay's rule for `out_trade_no`.
+    fn within_the_spec(no: &str) -> bool {
+        (6..=32).contains(&no.len()) && no.chars().all(|c| c.is_ascii_alphanumeric() || "_-|*".contains(c))
+    }
+
     #[test]
-    fn out_trade_numbers_are_stable_and_within_the_spec() {
-        let a = out_trade_no("fengxian-d108", "DEMO-0001", 1);
-        assert_eq!(a, out_trade_no("fengxian-d108", "DEMO-0001", 1));
-        assert_ne!(a, out_trade_no("fengxian-d108", "DEMO-0001", 2));
-        let long = out_trade_no("fengxian-d108", &"X".repeat(80), 12);
-        for s in [&a, &long] {
-            assert!((6..=32).contains(&s.len()), "{s}");
-            assert!(s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "{s}");
+    fn booth_ids_that_could_not_start_an_order_number_are_refused() {
+        for ok in ["fengxian-d108", "a", "0123456789abcdef", "d-1"] {
+            assert!(valid_booth_id(ok), "{ok}");
+        }
+        for bad in ["", "-d108", "Fengxian", "fengxian_d108", "fengxian d108", "0123456789abcdefg", "北校区"] {
+            assert!(!valid_booth_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn neighbouring_booths_get_different_order_numbers() {
+        // The old scheme kept the booth id's first 10 alphanumerics: both were "fengxiand1".
+        assert_ne!(out_trade_no("fengxian-d108", 1), out_trade_no("fengxian-d109", 1));
+        assert_ne!(out_trade_no("d1", 11), out_trade_no("d11", 1));
+        assert_eq!(out_trade_no("fengxian-d108", 1_748_916_000), "fengxian-d108_1748916000");
+        assert_eq!(out_trade_no("a", 1), "a_0001", "never shorter than WeChat's six characters");
+    }
+
+    proptest! {
+        /// Two booths, or two counter values, never share a number; every number is WeChat-valid.
+        #[test]
+        fn order_numbers_are_unique_across_booths_and_counters(
+            a in "[a-z0-9][a-z0-9-]{0,15}",
+            b in "[a-z0-9][a-z0-9-]{0,15}",
+            sa in 0u64..1_000_000_000_000_000,
+            sb in prop_oneof![0u64..1_000_000_000_000_000, 0u64..20_000],
+        ) {
+            let (na, nb) = (out_trade_no(&a, sa), out_trade_no(&b, sb));
+            prop_assert!(within_the_spec(&na), "{}", na);
+            prop_assert!(within_the_spec(&nb), "{}", nb);
+            prop_assert_eq!(na == nb, a == b && sa == sb, "{} / {}", na, nb);
         }
     }
 }
-
-#[cfg(test)]
-mod client_tests;

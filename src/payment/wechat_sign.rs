@@ -158,8 +158,9 @@ impl Verifier {
             return Err(Forged::OtherKey(serial.into()));
         }
         let t: i64 = ts.trim().parse().map_err(|_| Forged::BadSignature)?;
-        if (t - now).abs() > MAX_SKEW_S {
-            return Err(Forged::Stale(t - now));
+        // Any i64 may arrive in the header: a difference that cannot overflow.
+        if t.abs_diff(now) > MAX_SKEW_S.unsigned_abs() {
+            return Err(Forged::Stale(t.saturating_sub(now)));
         }
         let message = format!("{ts}\n{nonce}\n{}\n", r.body);
         if self.verify(message.as_bytes(), sig) { Ok(()) } else { Err(Forged::BadSignature) }
@@ -169,6 +170,7 @@ impl Verifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     /// The test key of WeChat Pay's Go SDK (`core/auth/signers/sha256withrsa_signer_test.go`),
     /// labelled TESTING KEY there and here so secret scanners leave it alone.
@@ -240,6 +242,72 @@ LpUtJm4QYVazzW7DFD27EpSQEqA8bX9+8m1rLg==";
         assert_eq!(r(&old.to_string(), Some(&sign(old, body)), "PUB_KEY_ID_TEST", body), Err(Forged::Stale(-301)));
         let late = now + 300;
         assert_eq!(r(&late.to_string(), Some(&sign(late, body)), "PUB_KEY_ID_TEST", body), Ok(()), "5 min is allowed");
+    }
+
+    #[test]
+    fn a_timestamp_at_either_end_of_the_range_is_stale_not_a_crash() {
+        let s = signer();
+        let v = Verifier::from_der(s.public_key_der(), "K");
+        for ts in [i64::MAX, i64::MIN, i64::MIN + 1] {
+            let t = ts.to_string();
+            let sig = s.sign(format!("{t}\nN\n{{}}\n").as_bytes()).unwrap();
+            let r = SignedResponse {
+                timestamp: Some(&t),
+                nonce: Some("N"),
+                signature: Some(&sig),
+                serial: Some("K"),
+                body: "{}",
+            };
+            for now in [0, 1_700_000_000, i64::MAX, i64::MIN] {
+                if ts.abs_diff(now) <= 300 {
+                    continue;
+                }
+                assert!(matches!(v.check_response(&r, now), Err(Forged::Stale(_))), "ts {ts}, now {now}");
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Whatever the headers hold, the checker answers (no panic), and it accepts only a
+        /// response signed by the key, for its body, within five minutes of now.
+        #[test]
+        fn the_response_checker_takes_any_header_values(
+            ts in proptest::option::of(prop_oneof![
+                any::<i64>().prop_map(|t| t.to_string()),
+                (-400i64..400).prop_map(|d| (1_700_000_000 + d).to_string()),
+                ".{0,24}",
+            ]),
+            nonce in proptest::option::of(".{0,40}"),
+            sig in proptest::option::of(prop_oneof![".{0,80}", "WECHATPAY/SIGNTEST/.{0,20}"]),
+            serial in proptest::option::of(prop_oneof![Just("K".to_string()), ".{0,12}"]),
+            body in ".{0,64}",
+            signed in any::<bool>(),
+            now in prop_oneof![Just(1_700_000_000i64), any::<i64>()],
+        ) {
+            let s = signer();
+            let v = Verifier::from_der(s.public_key_der(), "K");
+            // Half the time a genuine signature over these very headers, so acceptance is reached.
+            let genuine = match (&ts, &nonce) {
+                (Some(t), Some(n)) if signed => Some(s.sign(format!("{t}\n{n}\n{body}\n").as_bytes()).unwrap()),
+                _ => None,
+            };
+            let sig = genuine.clone().or(sig);
+            let r = SignedResponse {
+                timestamp: ts.as_deref(),
+                nonce: nonce.as_deref(),
+                signature: sig.as_deref(),
+                serial: serial.as_deref(),
+                body: &body,
+            };
+            if v.check_response(&r, now).is_ok() {
+                let t: i64 = ts.as_deref().unwrap().trim().parse().unwrap();
+                prop_assert!(t.abs_diff(now) <= 300);
+                prop_assert_eq!(serial.as_deref(), Some("K"));
+                prop_assert!(genuine.is_some() && genuine == sig, "accepted without the key's signature");
+            }
+        }
     }
 
     #[test]

@@ -48,6 +48,13 @@ pub trait Reviewer: Send + Sync {
     fn guide(&self, _frame: &RgbImage) -> Result<&'static str, ModelError> {
         Ok(guidance::OK)
     }
+
+    /// Whether photos can be judged now. The booth treats the review as one of its parts:
+    /// checked at start-up and, while it fails, again every 30 s; out of service (照片审核)
+    /// until it answers `Ok`.
+    fn check(&self) -> Result<(), ModelError> {
+        Ok(())
+    }
 }
 
 /// The booth's reviewer: face models, configured checks and the standard photo's spec.
@@ -175,26 +182,98 @@ impl Reviewer for ScriptedReviewer {
     }
 }
 
-/// Stands in when the models could not be loaded: every review fails, so the visit ends with
-/// 审核暂不可用 instead of an unreviewed photo; the reason is logged at start.
-pub struct UnavailableReviewer {
-    pub reason: String,
+/// The booth's reviewer as a part of the booth: the face models, loaded at start-up and again
+/// on `check` while they cannot be (a technician copies them in: the booth comes back by
+/// itself). A review that fails drops the loaded models, so the next check loads them afresh.
+/// Without models every call fails with the reason — never a verdict, never a live "OK".
+pub struct BoothReviewer {
+    models: std::path::PathBuf,
+    checks: Vec<Check>,
+    spec: StandardSpec,
+    loaded: std::sync::RwLock<Option<std::sync::Arc<FaceReviewer>>>,
 }
 
-impl Reviewer for UnavailableReviewer {
-    fn review(&self, _photo: &RgbImage, _mode: LightingMode) -> Result<Review, ModelError> {
-        Err(ModelError::Run { model: "reviewer", reason: self.reason.clone() })
+impl BoothReviewer {
+    /// Loads the models now; when they cannot be, the reason is logged and `check` says so.
+    pub fn new(s: &crate::config::ReviewSettings) -> Self {
+        let r = BoothReviewer {
+            models: s.models.clone(),
+            checks: s.checks.clone(),
+            spec: s.standard.clone(),
+            loaded: std::sync::RwLock::new(None),
+        };
+        if let Err(e) = r.load() {
+            tracing::error!(error = %e, "photo review unavailable: the booth stays out of service until it loads");
+        }
+        r
+    }
+
+    fn load(&self) -> Result<std::sync::Arc<FaceReviewer>, ModelError> {
+        let face = std::sync::Arc::new(FaceReviewer::load(&self.models, self.checks.clone(), self.spec.clone())?);
+        *self.loaded.write().unwrap_or_else(|e| e.into_inner()) = Some(face.clone());
+        Ok(face)
+    }
+
+    fn current(&self) -> Result<std::sync::Arc<FaceReviewer>, ModelError> {
+        let loaded = self.loaded.read().unwrap_or_else(|e| e.into_inner()).clone();
+        loaded.ok_or_else(|| ModelError::Unavailable {
+            reason: format!("the face models in {} are not loaded", self.models.display()),
+        })
+    }
+
+    /// A failed run: the models are loaded afresh by the next check.
+    fn forget(&self) {
+        *self.loaded.write().unwrap_or_else(|e| e.into_inner()) = None;
     }
 }
 
-/// The booth's reviewer from the configuration; when the models cannot be loaded, one that
-/// refuses every photo (the reason is logged now and each visit ends with 审核暂不可用).
-pub fn from_settings(s: &crate::config::ReviewSettings) -> std::sync::Arc<dyn Reviewer> {
-    match FaceReviewer::load(&s.models, s.checks.clone(), s.standard.clone()) {
-        Ok(r) => std::sync::Arc::new(r),
-        Err(e) => {
-            tracing::error!(error = %e, "photo review unavailable");
-            std::sync::Arc::new(UnavailableReviewer { reason: e.to_string() })
+impl Reviewer for BoothReviewer {
+    fn review(&self, photo: &RgbImage, mode: LightingMode) -> Result<Review, ModelError> {
+        let result = self.current()?.review(photo, mode);
+        if result.is_err() {
+            self.forget();
         }
+        result
+    }
+
+    fn guide(&self, frame: &RgbImage) -> Result<&'static str, ModelError> {
+        self.current()?.guide(frame)
+    }
+
+    fn check(&self) -> Result<(), ModelError> {
+        let face = match self.current() {
+            Ok(face) => face,
+            Err(_) => self.load()?,
+        };
+        // The networks must also run: the detector and the mesh on a plain frame.
+        face.light(&RgbImage::from_pixel(240, 320, image::Rgb([128, 128, 128])), false).map(|_| ()).inspect_err(|_| {
+            self.forget();
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_booths_reviewer_without_models_judges_nothing_and_comes_back_once_they_are_copied_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = crate::config::Settings::parse(include_str!("../../config/booth.toml")).unwrap().review;
+        settings.models = dir.path().to_owned();
+        let r = BoothReviewer::new(&settings);
+        let frame = RgbImage::from_pixel(640, 480, image::Rgb([120, 130, 140]));
+        assert!(matches!(r.check(), Err(ModelError::Missing { .. })), "the check names the missing model");
+        assert!(matches!(r.review(&frame, LightingMode::NoGlasses), Err(ModelError::Unavailable { .. })));
+        assert!(r.guide(&frame).is_err(), "no live 很好 from a reviewer that cannot see");
+        // A technician copies the models in: the next check loads them.
+        for entry in std::fs::read_dir(models::default_dir()).unwrap().flatten() {
+            if entry.path().extension().is_some_and(|e| e == "onnx") {
+                std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+            }
+        }
+        r.check().expect("loaded and answering");
+        let review = r.review(&frame, LightingMode::NoGlasses).expect("a verdict now");
+        assert!(!review.verdict.passed(), "a grey frame has no face");
     }
 }

@@ -17,6 +17,9 @@ pub enum ModelError {
     Load { path: PathBuf, reason: String },
     #[error("face model {model} failed to run: {reason}")]
     Run { model: &'static str, reason: String },
+    /// The booth's reviewer has no models loaded (see `BoothReviewer`).
+    #[error("photo review unavailable: {reason}")]
+    Unavailable { reason: String },
 }
 
 /// One network ready to run on a fixed input size.

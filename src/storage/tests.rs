@@ -232,3 +232,36 @@ fn a_photo_whose_order_is_not_settled_is_kept_until_it_is() {
     assert_eq!(s.sweep(5).unwrap(), 1);
     assert!(!s.photo_path(&standard).exists());
 }
+
+#[test]
+fn sealing_from_the_payment_and_from_the_sweep_at_once_seals_each_order_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _) = open(dir.path(), Duration::ZERO, 0);
+    let (identity, centre) = centre();
+    for round in 0..24 {
+        let ticket = format!("R{round}");
+        paid_visit(&s, &ticket, 5);
+        let no = format!("{ticket}-1");
+        let start = std::sync::Barrier::new(2);
+        // The payment path seals its order while the pending sweep finds it "not sealed yet".
+        let (paid, swept) = std::thread::scope(|sc| {
+            let paid = sc.spawn(|| {
+                start.wait();
+                s.seal_paid(&centre, "b", &no, 9)
+            });
+            let swept = sc.spawn(|| {
+                start.wait();
+                s.seal_pending(&centre, "b", 9)
+            });
+            (paid.join().unwrap(), swept.join().unwrap())
+        });
+        let paid = paid.unwrap_or_else(|e| panic!("round {round}: the payment path failed: {e}"));
+        let swept = swept.unwrap_or_else(|e| panic!("round {round}: the sweep failed: {e}"));
+        assert_eq!(usize::from(paid) + swept, 1, "round {round}: sealed exactly once");
+        // What is on disk is what the journal vouches for, so the uploader will send it.
+        let sealed = fs::read(s.sealed_path(&no, SealedPart::Photo)).unwrap();
+        let entry = s.journal().outbox_entry(&no).unwrap().unwrap();
+        assert_eq!(entry.sealed_sha256, Some(sha256_hex(&sealed)), "round {round}");
+        assert_eq!(age::decrypt(&identity, &sealed).unwrap(), b"standard");
+    }
+}

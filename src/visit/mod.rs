@@ -88,7 +88,7 @@ impl Phase {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Booth {
     pub phase: Phase,
-    pub faults: BTreeSet<DeviceKind>,
+    pub faults: BTreeSet<Part>,
     pub closed: Option<Closed>,
 }
 
@@ -188,18 +188,18 @@ fn transition(
 
     // Things that concern the booth rather than the screen.
     match event {
-        E::DeviceFault(device) => {
-            booth.faults.insert(device);
+        E::Fault(part) => {
+            booth.faults.insert(part);
             return if phase.in_visit() {
-                end_visit(booth, phase, VisitOutcome::Failed, Some(Notice::DeviceFault(device)), now, cmds)
+                booth_failed(booth, phase, Notice::Fault(part), now, cmds)
             } else if matches!(phase, Phase::Idle) {
                 Phase::OutOfService
             } else {
                 phase
             };
         }
-        E::DeviceRestored(device) => {
-            booth.faults.remove(&device);
+        E::Restored(part) => {
+            booth.faults.remove(&part);
             return if matches!(phase, Phase::OutOfService) { booth.resting_phase() } else { phase };
         }
         E::Hours(closed) => {
@@ -299,7 +299,9 @@ fn transition(
             cmds.push(Command::Lights(LightScene::Preview(visit.mode)));
             Phase::AttemptShown { visit, since: now, photo }
         }
-        (phase @ Phase::Capturing { .. }, E::PhotoCaptured(Err(_))) => capture_failed(booth, phase, now, cmds),
+        (phase @ Phase::Capturing { .. }, E::PhotoCaptured(Err(_))) => {
+            booth_failed(booth, phase, Notice::CaptureFailed, now, cmds)
+        }
         (Phase::AttemptShown { visit, photo, .. }, E::Intent(I::UsePhoto)) => {
             cmds.push(Command::Review { photo, mode: visit.mode });
             Phase::Reviewing { visit, since: now, photo }
@@ -313,7 +315,7 @@ fn transition(
             Phase::ReviewResult { visit, since: now, photo, verdict }
         }
         (phase @ Phase::Reviewing { photo, .. }, E::ReviewFailed { photo: failed }) if failed == photo => {
-            end_visit(booth, phase, VisitOutcome::Failed, Some(Notice::ReviewUnavailable), now, cmds)
+            booth_failed(booth, phase, Notice::ReviewUnavailable, now, cmds)
         }
         (Phase::ReviewResult { visit, photo, verdict, .. }, E::Intent(I::GoToPayment)) if verdict.passed() => {
             start_order(policy, visit, photo, now, cmds)
@@ -335,7 +337,7 @@ fn transition(
                 ) if *no == out_trade_no => {
                     end_visit(booth, Phase::Payment { visit, since, photo, stage }, VisitOutcome::Paid, None, now, cmds)
                 }
-                (PaymentStage::Creating, PaymentUpdate::Unreachable) => payment(visit, PaymentStage::Unreachable),
+                (PaymentStage::Creating, PaymentUpdate::NoCode(why)) => payment(visit, PaymentStage::NoCode(why)),
                 // Closed unpaid after the expiry …
                 (PaymentStage::Confirming { out_trade_no: no }, PaymentUpdate::Closed { out_trade_no })
                     if *no == out_trade_no =>
@@ -362,7 +364,7 @@ fn transition(
                 stage:
                     stage @ (PaymentStage::Expired
                     | PaymentStage::Failed
-                    | PaymentStage::Unreachable
+                    | PaymentStage::NoCode(_)
                     | PaymentStage::Unconfirmed { .. }),
                 ..
             },
@@ -406,11 +408,33 @@ fn start_order(policy: &Policy, visit: Visit, photo: PhotoId, now: Instant, cmds
     Phase::Payment { visit, since: now, photo, stage: PaymentStage::Creating }
 }
 
-fn capture_failed(booth: &Booth, phase: Phase, now: Instant, cmds: &mut Vec<Command>) -> Phase {
-    let Phase::Capturing { mut visit, since } = phase else { return phase };
-    cmds.push(Command::AttemptVoided { ticket_id: visit.ticket.id.clone(), attempt: visit.attempts_used });
-    visit.attempts_used -= 1;
-    end_visit(booth, Phase::Capturing { visit, since }, VisitOutcome::Failed, Some(Notice::CaptureFailed), now, cmds)
+/// The visit ends because the booth failed (a capture, a device, the review). An attempt whose
+/// photo was not judged yet — being taken, shown, or under review — is given back.
+fn booth_failed(booth: &Booth, phase: Phase, notice: Notice, now: Instant, cmds: &mut Vec<Command>) -> Phase {
+    let phase = match phase {
+        Phase::Capturing { mut visit, since } => {
+            give_back(&mut visit, cmds);
+            Phase::Capturing { visit, since }
+        }
+        Phase::AttemptShown { mut visit, since, photo } => {
+            give_back(&mut visit, cmds);
+            Phase::AttemptShown { visit, since, photo }
+        }
+        Phase::Reviewing { mut visit, since, photo } => {
+            give_back(&mut visit, cmds);
+            Phase::Reviewing { visit, since, photo }
+        }
+        other => other,
+    };
+    end_visit(booth, phase, VisitOutcome::Failed, Some(notice), now, cmds)
+}
+
+fn give_back(visit: &mut Visit, cmds: &mut Vec<Command>) {
+    // These phases always follow a counted attempt; nothing to give back otherwise.
+    if visit.attempts_used > 0 {
+        cmds.push(Command::AttemptVoided { ticket_id: visit.ticket.id.clone(), attempt: visit.attempts_used });
+        visit.attempts_used -= 1;
+    }
 }
 
 fn on_timeout(booth: &Booth, phase: Phase, now: Instant, cmds: &mut Vec<Command>) -> Phase {
@@ -422,10 +446,9 @@ fn on_timeout(booth: &Booth, phase: Phase, now: Instant, cmds: &mut Vec<Command>
             cmds.push(Command::Capture { ticket_id: visit.ticket.id.clone(), attempt });
             Phase::Capturing { visit, since: now }
         }
-        phase @ Phase::Capturing { .. } => capture_failed(booth, phase, now, cmds),
-        Phase::Reviewing { .. } => {
-            end_visit(booth, phase, VisitOutcome::Failed, Some(Notice::ReviewUnavailable), now, cmds)
-        }
+        phase @ Phase::Capturing { .. } => booth_failed(booth, phase, Notice::CaptureFailed, now, cmds),
+        // The review took too long: the booth's failure, not the graduate's.
+        phase @ Phase::Reviewing { .. } => booth_failed(booth, phase, Notice::ReviewUnavailable, now, cmds),
         Phase::Payment { visit, photo, stage: PaymentStage::Waiting(order), .. } => {
             // The code has expired: close the order, and find out whether it was paid after all.
             let out_trade_no = order.out_trade_no;

@@ -307,14 +307,14 @@ fn a_forged_or_contradicting_answer_while_waiting_shows_no_success() {
 fn a_camera_fault_mid_visit_ends_it_and_keeps_the_booth_out_of_service_until_restored() {
     let mut w = Walk::new();
     w.walk_to_seat(0);
-    w.send(Event::DeviceFault(DeviceKind::Camera));
+    w.send(Event::Fault(Part::Device(DeviceKind::Camera)));
     assert_eq!(w.screen(), Screen::Notice);
     assert!(w.hardware_safe());
     w.wait(w.policy.timeouts.notice);
     assert_eq!(w.screen(), Screen::OutOfService);
     w.tap(Intent::Prepare);
     assert_eq!(w.screen(), Screen::OutOfService);
-    w.send(Event::DeviceRestored(DeviceKind::Camera));
+    w.send(Event::Restored(Part::Device(DeviceKind::Camera)));
     assert_eq!(w.screen(), Screen::Idle);
 }
 
@@ -360,8 +360,61 @@ fn there_is_no_exit_while_the_photo_is_reviewed() {
     w.tap(Intent::UsePhoto);
     assert!(w.tap(Intent::Exit).is_empty());
     assert_eq!(w.screen(), Screen::Reviewing);
-    w.wait(w.policy.timeouts.review);
+    let c = w.wait(w.policy.timeouts.review);
     assert_eq!(view(&w.policy, &w.booth, w.now).notice, Some(Notice::ReviewUnavailable));
+    // Taking too long is the booth's failure: the attempt is given back.
+    assert!(c.contains(&Command::AttemptVoided { ticket_id: "T1".into(), attempt: 1 }), "{c:?}");
+}
+
+/// Through a capture to the review of attempt 1.
+fn under_review() -> Walk {
+    let mut w = Walk::new();
+    w.walk_to_seat(0);
+    w.capture(1);
+    w.tap(Intent::UsePhoto);
+    assert_eq!(w.screen(), Screen::Reviewing);
+    w
+}
+
+#[test]
+fn a_review_the_booth_could_not_finish_gives_the_attempt_back() {
+    let mut w = under_review();
+    let c = w.send(Event::ReviewFailed { photo: PhotoId(1) });
+    assert!(c.contains(&Command::AttemptVoided { ticket_id: "T1".into(), attempt: 1 }), "{c:?}");
+    assert_eq!(view(&w.policy, &w.booth, w.now).notice, Some(Notice::ReviewUnavailable));
+    assert!(w.hardware_safe());
+}
+
+#[test]
+fn the_photo_review_failing_takes_the_booth_out_of_service_by_name_and_gives_the_attempt_back() {
+    let mut w = under_review();
+    let c = w.send(Event::Fault(Part::Review));
+    assert!(c.contains(&Command::AttemptVoided { ticket_id: "T1".into(), attempt: 1 }), "{c:?}");
+    let v = view(&w.policy, &w.booth, w.now);
+    assert_eq!((v.screen, v.notice), (Screen::Notice, Some(Notice::Fault(Part::Review))));
+    w.tap(Intent::Finish);
+    let v = view(&w.policy, &w.booth, w.now);
+    assert_eq!((v.screen, v.faults), (Screen::OutOfService, vec![Part::Review]));
+    assert!(w.send(Event::QrScanned("code".into())).is_empty(), "no visit while photos cannot be judged");
+    w.send(Event::Restored(Part::Review));
+    assert_eq!(w.screen(), Screen::Idle);
+}
+
+#[test]
+fn a_device_failing_before_the_photo_is_judged_gives_the_attempt_back_but_not_after() {
+    let mut shown = Walk::new();
+    shown.walk_to_seat(0);
+    shown.capture(1);
+    assert_eq!(shown.screen(), Screen::AttemptShown);
+    let c = shown.send(Event::Fault(Part::Device(DeviceKind::Lights)));
+    assert!(c.contains(&Command::AttemptVoided { ticket_id: "T1".into(), attempt: 1 }), "{c:?}");
+    // Once judged, the attempt was used: a fault on the result screen ends the visit, no more.
+    let mut judged = under_review();
+    judged.send(Event::Reviewed { photo: PhotoId(1), verdict: Verdict { findings: vec![], scripted: false } });
+    assert_eq!(judged.screen(), Screen::ReviewResult);
+    let c = judged.send(Event::Fault(Part::Device(DeviceKind::Chair)));
+    assert!(!c.iter().any(|c| matches!(c, Command::AttemptVoided { .. })), "{c:?}");
+    assert_eq!(judged.screen(), Screen::Notice);
 }
 
 impl Walk {

@@ -6,6 +6,45 @@ pub use gradbooth_hal::{DeviceKind, Motion, SeatButton};
 
 use crate::config::{Closed, GlassesPolicy};
 
+/// A part of the booth whose failure takes it out of service: one of its devices, or the photo
+/// review (face models that cannot be loaded, a reviewer failing for the booth's own reason).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Part {
+    Device(DeviceKind),
+    Review,
+}
+
+impl Part {
+    pub const ALL: [Part; 5] = [
+        Part::Device(DeviceKind::Camera),
+        Part::Device(DeviceKind::QrScanner),
+        Part::Device(DeviceKind::Chair),
+        Part::Device(DeviceKind::Lights),
+        Part::Review,
+    ];
+
+    /// Stable code for logs and the UI's texts (a device's own code, or "review").
+    pub fn code(self) -> &'static str {
+        match self {
+            Part::Device(d) => d.code(),
+            Part::Review => "review",
+        }
+    }
+}
+
+impl From<DeviceKind> for Part {
+    fn from(d: DeviceKind) -> Self {
+        Part::Device(d)
+    }
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
 /// Monotonic booth time in milliseconds since start-up. The machine never reads a clock:
 /// the runtime hands it `now` with every event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
@@ -175,8 +214,8 @@ pub enum PaymentUpdate {
     Paid {
         out_trade_no: String,
     },
-    /// No code could be made: the service could not be reached or refused. Nothing was paid.
-    Unreachable,
+    /// No code could be made, for this reason. Nothing was paid.
+    NoCode(NoCode),
     /// The expired order is closed and was not paid.
     Closed {
         out_trade_no: String,
@@ -186,6 +225,35 @@ pub enum PaymentUpdate {
     Unconfirmed {
         out_trade_no: String,
     },
+}
+
+/// Why no payment code could be shown. Nothing was paid in any case; what the graduate can do
+/// differs, so each has its own message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoCode {
+    /// The payment service did not answer, or was busy: try again in a moment.
+    Unreachable,
+    /// The payment service refused the booth's order, or its answer could not be trusted: a
+    /// setting or key of the booth's is wrong, and trying again will not help — call for help.
+    Refused,
+    /// The booth could not record the order in its journal, and never shows a code it could
+    /// not account for: its own fault — try again, or call for help.
+    NotRecorded,
+    /// An earlier code of this ticket may have been paid and is still being confirmed: no
+    /// second code until it is, so nobody pays twice.
+    EarlierUnsettled,
+}
+
+impl NoCode {
+    /// The payment stage the UI shows for it.
+    pub fn code(self) -> &'static str {
+        match self {
+            NoCode::Unreachable => "unreachable",
+            NoCode::Refused => "refused",
+            NoCode::NotRecorded => "not_recorded",
+            NoCode::EarlierUnsettled => "earlier_unsettled",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -201,8 +269,8 @@ pub enum PaymentStage {
     Expired,
     /// The order was closed while on show (the payment failed on the phone): nothing was paid.
     Failed,
-    /// No code could be made; nothing was paid.
-    Unreachable,
+    /// No code could be made; nothing was paid. Each reason has its own message and advice.
+    NoCode(NoCode),
     /// A code was shown, but whether it was paid cannot be told now.
     Unconfirmed {
         out_trade_no: String,
@@ -213,8 +281,10 @@ pub enum PaymentStage {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Notice {
-    DeviceFault(DeviceKind),
+    /// A part of the booth failed (the booth is out of service until it is back).
+    Fault(Part),
     CaptureFailed,
+    /// The review of this photo did not finish (it failed, or took too long).
     ReviewUnavailable,
 }
 
@@ -253,13 +323,15 @@ pub enum Event {
         photo: PhotoId,
         verdict: Verdict,
     },
-    /// The reviewer could not judge the photo (models missing or failing).
+    /// The booth could not judge the photo (its review failed, or its result could not be
+    /// kept): the attempt is given back.
     ReviewFailed {
         photo: PhotoId,
     },
     Payment(PaymentUpdate),
-    DeviceFault(DeviceKind),
-    DeviceRestored(DeviceKind),
+    /// A part of the booth stopped working: out of service until it is `Restored`.
+    Fault(Part),
+    Restored(Part),
     /// Opening hours: `Some` while the booth is closed.
     Hours(Option<Closed>),
 }
@@ -286,7 +358,8 @@ pub enum Command {
         ticket_id: String,
         attempt: u8,
     },
-    /// The capture failed: the attempt is given back.
+    /// The attempt ended because the booth failed before its photo was judged (the capture,
+    /// a device, the review): it is given back.
     AttemptVoided {
         ticket_id: String,
         attempt: u8,

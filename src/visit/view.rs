@@ -66,8 +66,8 @@ impl Screen {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PaymentView {
-    /// "creating", "waiting", "confirming", "expired", "failed", "unreachable" or
-    /// "unconfirmed".
+    /// "creating", "waiting", "confirming", "expired", "failed", "unconfirmed", or why there
+    /// is no code (`NoCode::code`: "unreachable", "refused", "not_recorded", "earlier_unsettled").
     pub stage: &'static str,
     pub amount_fen: u32,
     pub code_url: Option<String>,
@@ -93,7 +93,7 @@ pub struct View {
     pub refusal: Option<TicketRefusal>,
     pub notice: Option<Notice>,
     pub closed: Option<Closed>,
-    pub faults: Vec<DeviceKind>,
+    pub faults: Vec<Part>,
     pub mode: Option<LightingMode>,
     pub chair: Motion,
     pub photo: Option<PhotoId>,
@@ -152,32 +152,27 @@ pub fn view(policy: &Policy, booth: &Booth, now: Instant) -> View {
         _ => None,
     };
     let payment = match phase {
-        Phase::Payment { stage, .. } => Some(match stage {
-            PaymentStage::Creating => {
-                PaymentView { stage: "creating", amount_fen: policy.price_fen, code_url: None, simulated: false }
-            }
-            PaymentStage::Waiting(order) => PaymentView {
-                stage: "waiting",
-                amount_fen: order.amount_fen,
-                code_url: Some(order.code_url.clone()),
-                simulated: order.simulated,
-            },
-            PaymentStage::Confirming { .. } => {
-                PaymentView { stage: "confirming", amount_fen: policy.price_fen, code_url: None, simulated: false }
-            }
-            PaymentStage::Expired => {
-                PaymentView { stage: "expired", amount_fen: policy.price_fen, code_url: None, simulated: false }
-            }
-            PaymentStage::Failed => {
-                PaymentView { stage: "failed", amount_fen: policy.price_fen, code_url: None, simulated: false }
-            }
-            PaymentStage::Unreachable => {
-                PaymentView { stage: "unreachable", amount_fen: policy.price_fen, code_url: None, simulated: false }
-            }
-            PaymentStage::Unconfirmed { .. } => {
-                PaymentView { stage: "unconfirmed", amount_fen: policy.price_fen, code_url: None, simulated: false }
-            }
-        }),
+        Phase::Payment { stage, .. } => {
+            let stage_code = match stage {
+                PaymentStage::Creating => "creating",
+                PaymentStage::Waiting(_) => "waiting",
+                PaymentStage::Confirming { .. } => "confirming",
+                PaymentStage::Expired => "expired",
+                PaymentStage::Failed => "failed",
+                PaymentStage::NoCode(why) => why.code(),
+                PaymentStage::Unconfirmed { .. } => "unconfirmed",
+            };
+            // Only a code on show has its own amount and image; otherwise the configured price.
+            Some(match stage {
+                PaymentStage::Waiting(order) => PaymentView {
+                    stage: stage_code,
+                    amount_fen: order.amount_fen,
+                    code_url: Some(order.code_url.clone()),
+                    simulated: order.simulated,
+                },
+                _ => PaymentView { stage: stage_code, amount_fen: policy.price_fen, code_url: None, simulated: false },
+            })
+        }
         _ => None,
     };
     View {
