@@ -103,6 +103,9 @@ fn sample(visits: usize, started: Instant, data: &Path, store: &Path) -> Sample 
 #[test]
 #[ignore = "a long run: GRADBOOTH_SOAK_VISITS=10000 cargo test --release --test soak -- --ignored --nocapture"]
 fn ten_thousand_visits_leave_memory_descriptors_and_disk_flat() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).try_init();
+    }
     let visits: usize = std::env::var("GRADBOOTH_SOAK_VISITS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
     let every = (visits / 20).max(50);
     let sandbox = SandboxProcess::start();
