@@ -684,7 +684,13 @@ impl Config {
             in_range("hardware.chair.max_run_ms", c.max_run_ms.min(u64::from(u32::MAX)) as u32, 1_000, 120_000)?;
         }
         if let Some(sc) = &self.hardware.scanner {
-            in_range("hardware.scanner.baud", sc.baud, 1_200, 921_600)?;
+            if !gradbooth_hal::serial_scanner::STANDARD_BAUDS.contains(&sc.baud) {
+                return Err(invalid(
+                    "hardware.scanner.baud",
+                    sc.baud,
+                    format!("a standard rate: {:?}", gradbooth_hal::serial_scanner::STANDARD_BAUDS),
+                ));
+            }
             in_range("hardware.scanner.max_line", sc.max_line.min(u32::MAX as usize) as u32, 64, 65_536)?;
         }
         if self.hardware.backend == Backend::Pi {
@@ -1052,6 +1058,13 @@ mod tests {
         assert!(refusal(&with("rules = 120", "rules = 1")).contains("timeouts.rules"));
         assert!(refusal(&with("days = [\"mon\",", "days = [\"moon\",")).contains("service.days"));
         assert!(refusal(&with("fill = 60,", "fill = 160,")).contains("lights.no_glasses.capture.fill"));
+    }
+
+    #[test]
+    fn a_scanner_baud_rate_termios_does_not_know_is_refused_with_the_rates_it_does() {
+        let msg = refusal(&with("baud = 9600", "baud = 10000"));
+        assert!(msg.contains("hardware.scanner.baud") && msg.contains("115200"), "{msg}");
+        assert!(Settings::parse(&with("baud = 9600", "baud = 115200")).is_ok());
     }
 
     #[test]

@@ -7,6 +7,12 @@
 //! a stable path (a udev symlink such as `/dev/gradbooth-scanner`): the kernel's own name
 //! (`ttyACM0`) may change on replug. The same code read again within `repeat_window` counts
 //! once (modules re-read a code held in front of them).
+//!
+//! The port is set up with POSIX termios (raw, 8N1, no flow control, a standard baud rate)
+//! rather than serialport's own `open`, whose Linux path uses the `termios2` ioctls
+//! (TCGETS2/TCSETS2) for arbitrary baud rates: qemu-user cannot emulate those, so the Pi's
+//! tests under emulation (`scripts/test-pi`) could not open a port at all. Reading is
+//! serialport's `TTYPort` (poll with a timeout, then read).
 
 use std::collections::VecDeque;
 use std::io::Read;
@@ -45,9 +51,71 @@ fn default_repeat_ms() -> u64 {
     2000
 }
 
+/// The baud rates a scanner may use: POSIX termios's standard rates.
+pub const STANDARD_BAUDS: [u32; 13] =
+    [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 500000, 576000, 921600];
+
+fn baud_rate(baud: u32) -> Option<nix::sys::termios::BaudRate> {
+    use nix::sys::termios::BaudRate as B;
+    Some(match baud {
+        1200 => B::B1200,
+        2400 => B::B2400,
+        4800 => B::B4800,
+        9600 => B::B9600,
+        19200 => B::B19200,
+        38400 => B::B38400,
+        57600 => B::B57600,
+        115200 => B::B115200,
+        230400 => B::B230400,
+        460800 => B::B460800,
+        500000 => B::B500000,
+        576000 => B::B576000,
+        921600 => B::B921600,
+        _ => return None,
+    })
+}
+
+/// Opens `path` as a raw 8N1 tty at `baud`, without flow control, for reading with `timeout`.
+fn open_raw(path: &str, baud: u32, timeout: Duration) -> Result<serialport::TTYPort, String> {
+    use std::os::fd::{FromRawFd, IntoRawFd};
+    use std::os::unix::fs::OpenOptionsExt;
+
+    use nix::fcntl::{FcntlArg, OFlag, fcntl};
+    use nix::sys::termios::{self, ControlFlags, InputFlags, SetArg};
+    use serialport::SerialPort;
+
+    let speed = baud_rate(baud).ok_or_else(|| format!("{baud} is not a standard baud rate"))?;
+    // Not our controlling terminal; not blocking on a modem line while opening.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(nix::libc::O_NOCTTY | nix::libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| e.to_string())?;
+    let fd = file.into_raw_fd();
+    // Owned from here: closed on every way out.
+    let port = unsafe { serialport::TTYPort::from_raw_fd(fd) };
+    let setup = || -> nix::Result<()> {
+        let mut t = termios::tcgetattr(fd)?;
+        termios::cfmakeraw(&mut t);
+        t.control_flags |= ControlFlags::CLOCAL | ControlFlags::CREAD;
+        t.control_flags &= !(ControlFlags::CRTSCTS | ControlFlags::CSTOPB | ControlFlags::PARENB);
+        t.input_flags &= !(InputFlags::IXON | InputFlags::IXOFF | InputFlags::IXANY);
+        termios::cfsetspeed(&mut t, speed)?;
+        termios::tcsetattr(fd, SetArg::TCSANOW, &t)?;
+        // Reads wait in poll (the timeout), then read what is there.
+        fcntl(fd, FcntlArg::F_SETFL(OFlag::empty()))?;
+        Ok(())
+    };
+    setup().map_err(|e| e.desc().to_owned())?;
+    let mut port = port;
+    port.set_timeout(timeout).map_err(|e| e.to_string())?;
+    Ok(port)
+}
+
 pub struct SerialScanner {
     config: SerialScannerConfig,
-    port: Option<Box<dyn serialport::SerialPort>>,
+    port: Option<serialport::TTYPort>,
     decoder: LineDecoder,
     pending: VecDeque<String>,
     repeats: RepeatFilter,
@@ -70,10 +138,7 @@ impl SerialScanner {
 
     fn open(&mut self) -> Result<(), DeviceError> {
         if self.port.is_none() {
-            let port = serialport::new(&self.config.path, self.config.baud)
-                .timeout(READ_SLICE)
-                .open()
-                .map_err(|e| self.disconnected(e))?;
+            let port = open_raw(&self.config.path, self.config.baud, READ_SLICE).map_err(|e| self.disconnected(e))?;
             info!(path = %self.config.path, baud = self.config.baud, "QR scanner opened");
             // Whatever was half-sent before is not a scan.
             self.decoder.reset();

@@ -106,3 +106,18 @@ fn an_unplugged_scanner_is_reported_and_picked_up_again_when_plugged_back() {
     module.send(b"GBT1:TWO\r");
     assert_eq!(s.next_text(WAIT).unwrap().as_deref(), Some("GBT1:TWO"), "the half code was not glued to it");
 }
+
+#[test]
+fn a_baud_rate_termios_does_not_know_is_named_not_guessed() {
+    let (_d, link) = link();
+    let _module = Module::plug(&link);
+    let mut s = SerialScanner::new(SerialScannerConfig {
+        path: link.to_string_lossy().into_owned(),
+        baud: 10_000,
+        terminator: Terminator::Any,
+        max_line: 64,
+        repeat_window_ms: 0,
+    });
+    let err = s.next_text(Duration::from_millis(60)).unwrap_err();
+    assert!(err.to_string().contains("10000 is not a standard baud rate"), "{err}");
+}
