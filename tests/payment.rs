@@ -293,7 +293,7 @@ fn an_earlier_code_still_unconfirmed_is_named_as_such_and_no_second_code_is_show
 fn a_journal_that_cannot_record_the_order_is_named_and_no_code_is_shown() {
     let w = World::new();
     let mut b = w.start(&|_| {});
-    b.to_review_result();
+    b.walk_to_review_result();
     // The journal breaks under the booth (another connection takes the order counter away).
     let journal = rusqlite::Connection::open(w.data.path().join("journal.sqlite3")).unwrap();
     journal.execute_batch("ALTER TABLE counters RENAME TO counters_gone").unwrap();

@@ -69,7 +69,7 @@ fn a_booth_whose_face_models_cannot_be_loaded_is_out_of_service_naming_the_revie
 fn a_review_failing_for_the_booths_own_reason_gives_the_attempt_back_and_takes_the_booth_out_of_service() {
     let w = World::new();
     let mut b = w.start_reviewing(&|_| {}, Arc::new(BreaksOnFirstReview::default()));
-    b.to_photo_shown();
+    b.walk_to_photo_shown();
     assert_eq!(attempts_used(&b), 1);
     b.handle().intent(Intent::UsePhoto);
     let v = b.screen(Screen::Notice);
@@ -90,7 +90,7 @@ fn a_review_finishing_after_its_visit_ended_is_dropped_with_its_photo() {
         },
         Arc::new(SlowReviewer(Duration::from_secs(3))),
     );
-    b.to_photo_shown();
+    b.walk_to_photo_shown();
     b.handle().intent(Intent::UsePhoto);
     // The review takes longer than the booth waits: the visit ends, the attempt given back.
     let v = b.screen(Screen::Notice);

@@ -121,19 +121,19 @@ impl Booth {
 
     /// Through a visit to a passing review, and a tap on 去支付.
     pub fn ask_to_pay(&mut self) {
-        self.to_review_result();
+        self.walk_to_review_result();
         self.handle().intent(Intent::GoToPayment);
     }
 
     /// Through a visit to the review's result on screen.
-    pub fn to_review_result(&mut self) {
-        self.to_photo_shown();
+    pub fn walk_to_review_result(&mut self) {
+        self.walk_to_photo_shown();
         self.handle().intent(Intent::UsePhoto);
         self.screen(Screen::ReviewResult);
     }
 
     /// Through a visit to the first photo on screen, not yet sent to review.
-    pub fn to_photo_shown(&mut self) {
+    pub fn walk_to_photo_shown(&mut self) {
         self.screen(Screen::Idle);
         self.handle().intent(Intent::Prepare);
         self.screen(Screen::Scan);
