@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, Weekday};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Weekday};
 use gradbooth_hal::LightLevels;
+pub use gradbooth_visit::{Closed, GlassesPolicy, Schedule};
 use serde::Deserialize;
 
 #[derive(Debug, thiserror::Error)]
@@ -192,14 +193,6 @@ pub enum UploadTarget {
 pub struct UploadSettings {
     pub centre: std::sync::Arc<crate::seal::Centre>,
     pub target: UploadTarget,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GlassesPolicy {
-    Allowed,
-    Discouraged,
-    Forbidden,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -856,71 +849,6 @@ impl UploadFile {
             }
         };
         Ok(UploadSettings { centre: std::sync::Arc::new(centre), target })
-    }
-}
-
-/// When the booth serves graduates.
-#[derive(Debug, Clone)]
-pub struct Schedule {
-    pub period_start: NaiveDate,
-    pub period_end: NaiveDate,
-    pub days: Vec<Weekday>,
-    pub opens: NaiveTime,
-    pub closes: NaiveTime,
-    pub holidays: Vec<NaiveDate>,
-    pub offset: FixedOffset,
-}
-
-/// Why the booth is closed right now; the UI shows the matching text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Closed {
-    BeforePeriod,
-    AfterPeriod,
-    Holiday,
-    ClosedDay,
-    OutsideHours,
-}
-
-impl Closed {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::BeforePeriod => "before_period",
-            Self::AfterPeriod => "after_period",
-            Self::Holiday => "holiday",
-            Self::ClosedDay => "closed_day",
-            Self::OutsideHours => "outside_hours",
-        }
-    }
-}
-
-impl Schedule {
-    /// `Ok` when the booth is open at `now`, otherwise why not.
-    pub fn check(&self, now: DateTime<FixedOffset>) -> Result<(), Closed> {
-        let local = now.with_timezone(&self.offset).naive_local();
-        let day = local.date();
-        if day < self.period_start {
-            Err(Closed::BeforePeriod)
-        } else if day > self.period_end {
-            Err(Closed::AfterPeriod)
-        } else if self.holidays.contains(&day) {
-            Err(Closed::Holiday)
-        } else if !self.days.contains(&day.weekday()) {
-            Err(Closed::ClosedDay)
-        } else if local.time() < self.opens || local.time() >= self.closes {
-            Err(Closed::OutsideHours)
-        } else {
-            Ok(())
-        }
-    }
-
-    /// "09:00–16:30" for the screens.
-    pub fn hours_text(&self) -> String {
-        format!("{}–{}", self.opens.format("%H:%M"), self.closes.format("%H:%M"))
-    }
-
-    /// "2025-05-30 – 2025-06-30".
-    pub fn period_text(&self) -> String {
-        format!("{} – {}", self.period_start, self.period_end)
     }
 }
 

@@ -21,8 +21,10 @@ pub mod storage;
 pub mod ticket;
 pub mod ticket_cmd;
 pub mod upload;
-pub mod visit;
 pub mod wiring;
+
+/// The visit's state machine: its own crate (`visit/`), so that the compiler keeps it free of I/O.
+pub use gradbooth_visit as visit;
 
 /// The Slint UI compiled from `ui/app.slint` by build.rs.
 pub mod ui {

@@ -5,9 +5,9 @@
 //! Drivers report faults as [`DeviceError`], which says whether retrying can help.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::time::Duration;
 
+pub use gradbooth_vocab::{DeviceKind, Motion, SeatButton};
 pub use image::RgbImage;
 
 pub mod camera_qr;
@@ -19,36 +19,6 @@ pub mod rpi;
 pub mod serial_scanner;
 pub mod sim;
 pub mod uvc_camera;
-
-/// Which device a fault or status belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeviceKind {
-    Camera,
-    QrScanner,
-    Chair,
-    Lights,
-}
-
-impl DeviceKind {
-    pub const ALL: [DeviceKind; 4] = [Self::Camera, Self::QrScanner, Self::Chair, Self::Lights];
-
-    /// Stable code used in logs and by the UI to pick its text.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Camera => "camera",
-            Self::QrScanner => "qr_scanner",
-            Self::Chair => "chair",
-            Self::Lights => "lights",
-        }
-    }
-}
-
-impl fmt::Display for DeviceKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeviceError {
@@ -104,24 +74,6 @@ pub trait Camera: Send {
 pub trait QrScanner: Send {
     /// The next decoded text, or `None` if nothing was read within `timeout`.
     fn next_text(&mut self, timeout: Duration) -> Result<Option<String>, DeviceError>;
-}
-
-/// Which way the chair motor runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Motion {
-    Up,
-    Down,
-    #[default]
-    Stop,
-}
-
-/// The seat's own button (lower right of the seat), as the graduate presses it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SeatButton {
-    UpPressed,
-    DownPressed,
-    Released,
 }
 
 /// What the chair reports on each poll.

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-pub use gradbooth_hal::{DeviceKind, Motion, SeatButton};
+pub use gradbooth_vocab::{DeviceKind, Motion, SeatButton};
 
-use crate::config::{Closed, GlassesPolicy};
+use crate::Closed;
 
 /// A part of the booth whose failure takes it out of service: one of its devices, or the photo
 /// review (face models that cannot be loaded, a reviewer failing for the booth's own reason).
@@ -57,6 +57,15 @@ impl Instant {
     pub fn since(self, earlier: Instant) -> Duration {
         Duration::from_millis(self.0.saturating_sub(earlier.0))
     }
+}
+
+/// Whether a school lets graduates wear glasses in the photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GlassesPolicy {
+    Allowed,
+    Discouraged,
+    Forbidden,
 }
 
 /// How long each screen waits for an abandoned visit before returning to idle.

@@ -4,15 +4,15 @@
 //! The arms of `step` read like the flow in shared/docs/booth.md. Every way out of a visit
 //! goes through `end_visit`, which stops the chair, idles the lights and forgets the visit.
 
+mod hours;
 mod types;
 mod view;
 
 use std::collections::BTreeSet;
 
+pub use hours::{Closed, Schedule};
 pub use types::*;
 pub use view::{PaymentView, Screen, View, view};
-
-use crate::config::{Closed, GlassesPolicy};
 
 /// The visit in progress: who, which lighting, which attempts and photos.
 #[derive(Debug, Clone, PartialEq)]

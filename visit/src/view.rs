@@ -182,7 +182,7 @@ pub fn view(policy: &Policy, booth: &Booth, now: Instant) -> View {
         school,
         attempts_used: visit.map_or(0, |v| v.attempts_used),
         attempts_max: policy.max_attempts,
-        kept_photo: matches!(phase, Phase::Confirm { visit: crate::visit::Visit { kept: Some(_), .. }, .. }),
+        kept_photo: matches!(phase, Phase::Confirm { visit: crate::Visit { kept: Some(_), .. }, .. }),
         countdown,
         seconds_left,
         checking_ticket,

@@ -1,10 +1,32 @@
 //! The visit, screen by screen, as a specification.
 
-use super::*;
-use crate::config::Settings;
+use std::time::Duration;
 
+use super::*;
+
+/// The Fengxian booth's rules (config/booth.toml's `[policy]`, `[timeouts]` and price).
 fn policy() -> Policy {
-    Settings::parse(include_str!("../../config/booth.toml")).unwrap().policy
+    let s = Duration::from_secs;
+    Policy {
+        max_attempts: 3,
+        glasses: GlassesPolicy::Discouraged,
+        countdown: s(3),
+        timeouts: Timeouts {
+            scan: s(90),
+            confirm: s(90),
+            lighting: s(90),
+            rules: s(120),
+            seat: s(180),
+            attempt_shown: s(90),
+            review: s(20),
+            review_result: s(120),
+            payment: s(300),
+            done: s(20),
+            notice: s(15),
+            capture: s(10),
+        },
+        price_fen: 3000,
+    }
 }
 
 fn ticket(id: &str) -> Ticket {
