@@ -7,7 +7,7 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use gradbooth::payment::wechat_sign::{Signer, Verifier, request_message};
 use gradbooth::payment::{OrderRequest, PaymentGateway, Sandbox, WechatPay};
-use gradbooth::seal::{Centre, Manifest};
+use gradbooth::upload::seal::{Centre, Manifest};
 
 fn signatures(c: &mut Criterion) {
     let sandbox = Sandbox::start().unwrap();

@@ -2,7 +2,7 @@
 //! camera-based QR reader (a frame with a phone's code held up, and one without).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use gradbooth::preview::{PREVIEW_HEIGHT, PREVIEW_WIDTH, preview_image};
+use gradbooth::screen::preview::{PREVIEW_HEIGHT, PREVIEW_WIDTH, preview_image};
 use gradbooth_hal::Camera;
 use gradbooth_hal::sim::{SimCamera, SimControls};
 

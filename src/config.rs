@@ -191,7 +191,7 @@ pub enum UploadTarget {
 
 #[derive(Debug, Clone)]
 pub struct UploadSettings {
-    pub centre: std::sync::Arc<crate::seal::Centre>,
+    pub centre: std::sync::Arc<crate::upload::seal::Centre>,
     pub target: UploadTarget,
 }
 
@@ -806,9 +806,10 @@ impl PaymentFile {
 
 impl UploadFile {
     fn validate(&self, real: bool) -> Result<UploadSettings, ConfigError> {
-        let centre: crate::seal::Centre = self.recipient.parse().map_err(|e: crate::seal::SealError| {
-            invalid("upload.recipient", format!("{:?}", self.recipient), e.to_string())
-        })?;
+        let centre: crate::upload::seal::Centre =
+            self.recipient.parse().map_err(|e: crate::upload::seal::SealError| {
+                invalid("upload.recipient", format!("{:?}", self.recipient), e.to_string())
+            })?;
         if real && self.recipient.trim() == TEST_CENTRE {
             return Err(invalid(
                 "upload.recipient",

@@ -138,7 +138,7 @@ enum TicketCmd {
 }
 
 fn ticket_cmd(config: &std::path::Path, cmd: TicketCmd) -> anyhow::Result<()> {
-    use gradbooth::{ticket, ticket_cmd};
+    use gradbooth::ticket::{self, cmd as ticket_cmd};
     let out = &mut std::io::stdout().lock();
     match cmd {
         TicketCmd::Keygen { out: file, key_id } => ticket_cmd::keygen(&file, &key_id, out),
@@ -192,7 +192,7 @@ fn main() -> anyhow::Result<()> {
                     dir.display()
                 );
             }
-            let session = gradbooth::demo::run(gradbooth::demo::DemoArgs {
+            let session = gradbooth::tools::demo::run(gradbooth::tools::demo::DemoArgs {
                 config: cli.config,
                 out: out.clone(),
                 sitters,
@@ -212,8 +212,8 @@ fn main() -> anyhow::Result<()> {
             let settings = Settings::load(&cli.config).with_context(|| format!("loading {}", cli.config.display()))?;
             let r = &settings.review;
             let reviewer = gradbooth::review::FaceReviewer::load(&r.models, r.checks.clone(), r.standard.clone())?;
-            let args = gradbooth::review_cmd::ReviewArgs { files, json, glasses, standardize };
-            let all_ok = gradbooth::review_cmd::run(&reviewer, &args, &mut std::io::stdout().lock())?;
+            let args = gradbooth::review::cmd::ReviewArgs { files, json, glasses, standardize };
+            let all_ok = gradbooth::review::cmd::run(&reviewer, &args, &mut std::io::stdout().lock())?;
             if !all_ok {
                 std::process::exit(2);
             }
@@ -222,11 +222,11 @@ fn main() -> anyhow::Result<()> {
         Cmd::Ticket { cmd } => ticket_cmd(&cli.config, cmd),
         Cmd::Wiring => {
             let settings = Settings::load(&cli.config).with_context(|| format!("loading {}", cli.config.display()))?;
-            print!("{}", gradbooth::wiring::table(&settings.file.hardware));
+            print!("{}", gradbooth::devices::wiring::table(&settings.file.hardware));
             Ok(())
         }
         Cmd::Gallery { out } => {
-            let files = gradbooth::gallery::run(&cli.config, &out)?;
+            let files = gradbooth::tools::gallery::run(&cli.config, &out)?;
             println!("gallery: {} screens written to {}", files.len(), out.display());
             Ok(())
         }
@@ -361,7 +361,8 @@ fn load_and_open(
 ) -> anyhow::Result<()> {
     let s = load_settings(config, data_dir, hardware)?;
     let now = chrono::Utc::now().timestamp();
-    gradbooth::storage::Storage::open(&s.data_dir, s.unpaid_retention, now).context("opening the data directory")?;
+    gradbooth::journal::storage::Storage::open(&s.data_dir, s.unpaid_retention, now)
+        .context("opening the data directory")?;
     Ok(())
 }
 

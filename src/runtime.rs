@@ -20,14 +20,14 @@ use gradbooth_hal::{
 use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
 
-use crate::checkout::{self, Checkout, Settlement};
 use crate::config::Settings;
+use crate::journal::storage::Storage;
 use crate::journal::{NewOrder, OrderState as JournalOrder, PhotoKind};
+use crate::payment::checkout::{self, Checkout, Settlement};
 use crate::payment::{OrderRequest, PaymentError, PaymentGateway, Sandbox, out_trade_no};
-use crate::preview::{PREVIEW_HEIGHT, PREVIEW_WIDTH, preview_image};
 use crate::review::Reviewer;
+use crate::screen::preview::{PREVIEW_HEIGHT, PREVIEW_WIDTH, preview_image};
 use crate::screen::{UiMsg, UiSink};
-use crate::storage::Storage;
 use crate::ticket;
 use crate::upload::{Target, Uploader};
 use crate::visit::{

@@ -30,13 +30,13 @@ use std::time::{Duration, Instant};
 
 use std::sync::Mutex;
 
-use gradbooth::checkout::Checkout;
 use gradbooth::config::{Gateway, Settings, UploadTarget};
 use gradbooth::journal::OrderState;
+use gradbooth::journal::storage::{SealedPart, Storage, sha256_hex};
+use gradbooth::payment::checkout::Checkout;
 use gradbooth::payment::{Sandbox, WechatPay};
 use gradbooth::review::{Review, Reviewer, ScriptedReviewer};
 use gradbooth::screen::UiMsg;
-use gradbooth::storage::{SealedPart, Storage, sha256_hex};
 use gradbooth::ticket;
 use gradbooth::visit::{Intent, LightingMode, Screen, View};
 use gradbooth::{devices, runtime, upload};
@@ -283,10 +283,10 @@ fn restart_and_check(
     let sealed = storage.seal_pending(&checkout.centre, &booth_id, now()).unwrap();
     *ledger.found.entry("paid photos sealed at start-up").or_default() += sealed;
     let settled = rt.block_on(checkout.settle_all(None)).unwrap();
-    let left = gradbooth::checkout::unknown(&settled);
+    let left = gradbooth::payment::checkout::unknown(&settled);
     assert_eq!(left, 0, "round {round}: orders left unsettled with the sandbox up: {settled:?}");
     *ledger.found.entry("orders found paid at start-up").or_default() +=
-        settled.iter().filter(|(_, s)| matches!(s, gradbooth::checkout::Settlement::Paid { .. })).count();
+        settled.iter().filter(|(_, s)| matches!(s, gradbooth::payment::checkout::Settlement::Paid { .. })).count();
     // As the settler does: photos kept while their orders could be paid go once they are settled.
     *ledger.found.entry("photos of settled orders deleted").or_default() += storage.sweep(now()).unwrap();
 

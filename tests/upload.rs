@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use gradbooth::journal::storage::{SealedPart, Storage};
 use gradbooth::journal::{NewOrder, PhotoKind};
 use gradbooth::runtime::WallClock;
-use gradbooth::seal::Centre;
-use gradbooth::storage::{SealedPart, Storage};
+use gradbooth::upload::seal::Centre;
 use gradbooth::upload::{Backoff, S3Settings, S3Target, Target, Uploader, object_key};
 
 const BOOTH: &str = "fengxian-d108";

@@ -9,6 +9,8 @@
 //!   fail, expire, rate-limit, break or hang. The simulated booth talks to it through the real
 //!   client, so development exercises the code a real booth runs.
 
+pub mod checkout;
+
 pub mod sandbox;
 pub mod wechat;
 pub mod wechat_api;

@@ -6,6 +6,8 @@
 //! `checks` holds every check (measure, limit, severity, code) and judges; `standard` makes
 //! the 480 × 640 JPEG of a passing photo; `guidance` picks the one live hint.
 
+pub mod cmd;
+
 pub mod checks;
 mod detect;
 pub mod face;

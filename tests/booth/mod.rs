@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 
 use gradbooth::config::{Gateway, Settings, UploadTarget};
 use gradbooth::journal::OrderState;
+use gradbooth::journal::storage::Storage;
 use gradbooth::payment::Sandbox;
 use gradbooth::review::{Reviewer, ScriptedReviewer};
 use gradbooth::runtime::{self, BoothHandle};
 use gradbooth::screen::UiMsg;
-use gradbooth::storage::Storage;
 use gradbooth::visit::{Intent, LightingMode, Screen, View};
 use gradbooth::{devices, upload};
 
@@ -69,7 +69,7 @@ impl World {
     }
 
     pub fn uploaded(&self, no: &str) -> bool {
-        let key = upload::object_key("fengxian-d108", no, gradbooth::storage::SealedPart::Manifest);
+        let key = upload::object_key("fengxian-d108", no, gradbooth::journal::storage::SealedPart::Manifest);
         self.store.path().join(key).exists()
     }
 }

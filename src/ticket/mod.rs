@@ -6,6 +6,8 @@
 //! and expires-at (Unix seconds). The booth verifies offline against the issuer keys in its
 //! configuration (several, for rotation); every way a code can be wrong has its own refusal.
 
+pub mod cmd;
+
 use std::collections::BTreeMap;
 
 use data_encoding::BASE32_NOPAD;

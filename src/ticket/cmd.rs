@@ -55,7 +55,8 @@ pub fn issue(key_file: &Path, claims: &Claims, png: Option<&Path>, w: &mut dyn W
     let key = load_key(key_file)?;
     let text = ticket::issue(&key, claims);
     if let Some(path) = png {
-        let img = crate::qr::render(&text, qrcode::EcLevel::M, 8).context("the ticket does not fit a QR code")?;
+        let img =
+            crate::screen::qr::render(&text, qrcode::EcLevel::M, 8).context("the ticket does not fit a QR code")?;
         img.save(path).with_context(|| format!("writing {}", path.display()))?;
     }
     writeln!(w, "{text}")?;

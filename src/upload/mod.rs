@@ -8,6 +8,8 @@
 //! object with the same bytes: harmless. The photo goes first; a manifest in the store means
 //! its photo is there.
 
+pub mod seal;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,9 +20,9 @@ use object_store::{ClientOptions, ObjectStoreExt, PutPayload, RetryConfig};
 use tokio::sync::Notify;
 use tracing::{debug, error, info, warn};
 
+use crate::journal::storage::{SealedPart, Storage, StorageError, sha256_hex};
 use crate::payment::BoxFuture;
 use crate::runtime::WallClock;
-use crate::storage::{SealedPart, Storage, StorageError, sha256_hex};
 
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
@@ -83,7 +85,7 @@ impl DirTarget {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(&tmp)(e)),
             _ => {}
         }
-        crate::storage::write_durably(&dir, &name, bytes)?;
+        crate::journal::storage::write_durably(&dir, &name, bytes)?;
         Ok(())
     }
 }
@@ -365,7 +367,7 @@ mod tests {
     }
 
     /// `n` paid photos sealed in `storage`'s outbox, in the order paid; their order numbers.
-    fn sealed(storage: &Storage, centre: &crate::seal::Centre, n: usize) -> Vec<String> {
+    fn sealed(storage: &Storage, centre: &crate::upload::seal::Centre, n: usize) -> Vec<String> {
         (0..n)
             .map(|i| {
                 let ticket = format!("T{i}");
@@ -395,7 +397,8 @@ mod tests {
         let data = tempfile::tempdir().unwrap();
         let store = tempfile::tempdir().unwrap();
         let storage = Arc::new(Storage::open(data.path(), Duration::ZERO, 0).unwrap().0);
-        let centre: crate::seal::Centre = age::x25519::Identity::generate().to_public().to_string().parse().unwrap();
+        let centre: crate::upload::seal::Centre =
+            age::x25519::Identity::generate().to_public().to_string().parse().unwrap();
         let nos = sealed(&storage, &centre, 4);
         // The first is already in the store with other bytes; the second's sealed file was damaged.
         let conflict = store.path().join(object_key("booth", &nos[0], SealedPart::Photo));

@@ -61,8 +61,8 @@ const DEADLINE: Duration = Duration::from_secs(120);
 pub fn run(args: DemoArgs) -> anyhow::Result<Session> {
     let settings = Settings::load(&args.config)?;
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    let window = crate::headless::install()?;
-    crate::headless::resize(&window, 1920, 1080, 1.0);
+    let window = crate::screen::headless::install()?;
+    crate::screen::headless::resize(&window, 1920, 1080, 1.0);
 
     // --sitter images, else the configuration's (hardware.simulated.sitter_images).
     let sitters = if args.sitters.is_empty() {
@@ -235,11 +235,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Session> {
     let sent = storage.journal().outbox_entries()?.into_iter().find(|e| e.sent);
     if let Some(e) = sent {
         let booth_id = &settings.file.booth.id;
-        let key = crate::upload::object_key(booth_id, &e.out_trade_no, crate::storage::SealedPart::Photo);
+        let key = crate::upload::object_key(booth_id, &e.out_trade_no, crate::journal::storage::SealedPart::Photo);
         session.uploaded_photo = Some(format!("data/uploaded/{key}"));
         session.uploaded_manifest = Some(format!(
             "data/uploaded/{}",
-            crate::upload::object_key(booth_id, &e.out_trade_no, crate::storage::SealedPart::Manifest)
+            crate::upload::object_key(booth_id, &e.out_trade_no, crate::journal::storage::SealedPart::Manifest)
         ));
         session.upload_key = Some(key);
         session.out_trade_no = Some(e.out_trade_no);
@@ -262,7 +262,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Session> {
 
 fn shoot(app: &AppWindow, args: &DemoArgs, session: &mut Session, view: &View) -> anyhow::Result<()> {
     let name = format!("{:02}-{}.png", session.screenshots.len() + 1, view.screen.code());
-    crate::headless::save_png(app, &args.out.join(&name))?;
+    crate::screen::headless::save_png(app, &args.out.join(&name))?;
     session.screenshots.push(name);
     Ok(())
 }

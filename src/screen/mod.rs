@@ -1,6 +1,10 @@
 //! The thin glue between the booth and its Slint UI: applying a `View` (and camera images)
 //! to the `BoothAdapter` global, and turning the UI's intents back into events.
 
+pub mod headless;
+pub mod preview;
+pub mod qr;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -9,7 +13,6 @@ use gradbooth_hal::{Motion, RgbImage};
 use slint::{ComponentHandle, Image, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
 
 use crate::config::Settings;
-use crate::preview;
 use crate::ui::{AppWindow, BoothAdapter, Finding};
 use crate::visit::{Intent, LightingMode, Notice, View};
 
@@ -194,7 +197,7 @@ fn qr_image(url: &str) -> Image {
         {
             return img.clone();
         }
-        let img = match crate::qr::render(url, qrcode::EcLevel::M, 1) {
+        let img = match crate::screen::qr::render(url, qrcode::EcLevel::M, 1) {
             Ok(grey) => {
                 let rgb = image::DynamicImage::ImageLuma8(grey).to_rgb8();
                 Image::from_rgb8(SharedPixelBuffer::clone_from_slice(rgb.as_raw(), rgb.width(), rgb.height()))

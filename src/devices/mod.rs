@@ -5,6 +5,8 @@
 //! Without `[hardware.scanner]` the booth has no scanner module and reads codes with its
 //! camera (`Devices::scanner` is `None`; the runtime runs the camera-based reader).
 
+pub mod wiring;
+
 use std::sync::Arc;
 
 use gradbooth_hal::opening::Opening;
@@ -13,10 +15,10 @@ use gradbooth_hal::uvc_camera::{NokhwaSource, ThreadedCamera, UvcConfig};
 use gradbooth_hal::{QrScanner, RgbImage, rpi};
 
 use crate::config::{Gateway, Settings, UploadTarget};
+use crate::journal::storage::{Storage, StorageError};
 use crate::payment::{PaymentGateway, Sandbox, WechatPay, sandbox};
 use crate::review::Reviewer;
 use crate::runtime::{Devices, Parts, SandboxLink, WallClock};
-use crate::storage::{Storage, StorageError};
 use crate::ticket;
 use crate::upload::{DirTarget, S3Target, Target};
 

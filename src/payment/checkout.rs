@@ -19,11 +19,11 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tracing::{error, info, warn};
 
+use crate::journal::storage::{Storage, StorageError};
 use crate::journal::{OpenOrder, OrderState as Journaled};
 use crate::payment::{OrderState, PaymentError, PaymentGateway};
 use crate::runtime::WallClock;
-use crate::seal::Centre;
-use crate::storage::{Storage, StorageError};
+use crate::upload::seal::Centre;
 
 /// How many of `settled` are still unknown.
 pub fn unknown(settled: &[(String, Settlement)]) -> usize {

@@ -4,6 +4,8 @@
 //! review results, how visits ended, order numbers — and an audit log. It never holds a name,
 //! a student number or a photo: tickets are known by their id only.
 
+pub mod storage;
+
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};

@@ -62,10 +62,10 @@ mod tests {
 
     #[test]
     fn the_readme_wiring_table_is_the_default_configurations() {
-        let settings = Settings::parse(include_str!("../config/booth.toml")).unwrap();
+        let settings = Settings::parse(include_str!("../../config/booth.toml")).unwrap();
         let table = table(&settings.file.hardware);
         assert!(table.contains("| 11 | 17 | chair motor up"), "{table}");
-        let readme = include_str!("../README.md");
+        let readme = include_str!("../../README.md");
         assert!(
             readme.contains(&table),
             "README.md's wiring table differs from config/booth.toml; paste `gradbooth wiring`:\n{table}"

@@ -2,7 +2,7 @@ use std::os::unix::fs::PermissionsExt;
 
 use super::*;
 use crate::journal::{NewOrder, OrderState};
-use crate::seal::Manifest;
+use crate::upload::seal::Manifest;
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -164,7 +164,7 @@ fn a_second_booth_on_the_same_data_directory_is_refused() {
     assert!(Storage::open(dir.path(), Duration::ZERO, 0).is_ok(), "free again once the first is gone");
 }
 
-fn centre() -> (age::x25519::Identity, crate::seal::Centre) {
+fn centre() -> (age::x25519::Identity, crate::upload::seal::Centre) {
     let identity = age::x25519::Identity::generate();
     let centre = identity.to_public().to_string().parse().unwrap();
     (identity, centre)

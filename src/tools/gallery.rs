@@ -9,7 +9,7 @@ use gradbooth_hal::sim::{SimCamera, SimControls};
 use gradbooth_hal::{Camera, DeviceKind};
 
 use crate::config::{Closed, Settings};
-use crate::preview::{PREVIEW_HEIGHT, PREVIEW_WIDTH, preview_image};
+use crate::screen::preview::{PREVIEW_HEIGHT, PREVIEW_WIDTH, preview_image};
 use crate::screen::{self, UiMsg};
 use crate::ui::AppWindow;
 use crate::visit::*;
@@ -200,7 +200,7 @@ pub fn examples(policy: &Policy) -> Vec<Example> {
 /// Render the gallery into `out/{zh,en}/NN-name.png` and `out/1280x800/…`; returns the files.
 pub fn run(config: &Path, out: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
     let settings = Settings::load(config)?;
-    let window = crate::headless::install()?;
+    let window = crate::screen::headless::install()?;
     let app = AppWindow::new()?;
     screen::apply_settings(&app, &settings);
 
@@ -225,13 +225,13 @@ pub fn run(config: &Path, out: &Path) -> anyhow::Result<Vec<std::path::PathBuf>>
     let sizes: [(&str, u32, u32, f32, bool); 3] =
         [("zh", 1920, 1080, 1.0, false), ("en", 1920, 1080, 1.0, true), ("1280x800", 1280, 800, 2.0 / 3.0, false)];
     for (dir, w, h, scale, english) in sizes {
-        crate::headless::resize(&window, w, h, scale);
+        crate::screen::headless::resize(&window, w, h, scale);
         screen::set_language(&app, english);
         for (i, ex) in examples(&settings.policy).iter().enumerate() {
             let view = view(&settings.policy, &ex.booth, Instant(0));
             screen::apply(&app, UiMsg::View(Box::new(view)));
             let path = out.join(dir).join(format!("{:02}-{}.png", i + 1, ex.name));
-            crate::headless::save_png(&app, &path)?;
+            crate::screen::headless::save_png(&app, &path)?;
             written.push(path);
         }
         let n = examples(&settings.policy).len();
@@ -243,7 +243,7 @@ pub fn run(config: &Path, out: &Path) -> anyhow::Result<Vec<std::path::PathBuf>>
             view(&settings.policy, &at(Phase::Scan { since: Instant(0), checking: false, refusal: None }), Instant(0));
         screen::apply(&app, UiMsg::View(Box::new(scan)));
         let path = out.join(dir).join(format!("{:02}-scan-by-camera.png", n + 1));
-        crate::headless::save_png(&app, &path)?;
+        crate::screen::headless::save_png(&app, &path)?;
         written.push(path);
         adapter.set_codes_by_camera(false);
         screen::apply(&app, UiMsg::Preview(preview_image(&frame, PREVIEW_WIDTH, PREVIEW_HEIGHT)));
@@ -253,7 +253,7 @@ pub fn run(config: &Path, out: &Path) -> anyhow::Result<Vec<std::path::PathBuf>>
             "loading /etc/gradbooth/booth.toml: tickets.issuers = {}: the real booth needs at least one issuer key (gradbooth ticket keygen prints one)",
         );
         let path = out.join(dir).join(format!("{:02}-cannot_start.png", n + 2));
-        crate::headless::save_png(&app, &path)?;
+        crate::screen::headless::save_png(&app, &path)?;
         written.push(path);
         adapter.set_startup_error("".into());
     }

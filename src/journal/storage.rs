@@ -33,7 +33,7 @@ use std::time::Duration;
 use tracing::{error, info, warn};
 
 use crate::journal::{Journal, JournalError, PhotoKind, PhotoRow};
-use crate::seal::{Centre, Manifest, SealError};
+use crate::upload::seal::{Centre, Manifest, SealError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
