@@ -1,6 +1,8 @@
 //! gradbooth: the software of a self-service diploma e-registration photo booth.
 //! See ARCHITECTURE.md for the map; `visit` is the heart, `runtime` the hands.
 
+pub mod bus;
+pub mod clock;
 pub mod config;
 pub mod devices;
 pub mod journal;
@@ -12,6 +14,7 @@ pub mod screen;
 pub mod ticket;
 pub mod tools;
 pub mod upload;
+pub mod validate;
 
 /// The visit's state machine: its own crate (`visit/`), so that the compiler keeps it free of I/O.
 pub use gradbooth_visit as visit;

@@ -290,7 +290,7 @@ fn load_settings(
 
 /// The booth's parts from its configuration, the window set up for them.
 fn assemble(app: &AppWindow, settings: Settings, debug_panel: bool) -> anyhow::Result<gradbooth::runtime::Parts> {
-    screen::apply_settings(app, &settings);
+    screen::apply_facts(app, &settings.facts());
     screen::set_language(app, settings.file.ui.language == "en");
     let reviewer: Arc<dyn gradbooth::review::Reviewer> =
         Arc::new(gradbooth::review::BoothReviewer::new(&settings.review));
@@ -300,10 +300,10 @@ fn assemble(app: &AppWindow, settings: Settings, debug_panel: bool) -> anyhow::R
             let sitters = gradbooth::devices::sitters(
                 &settings.file.hardware.simulated.sitter_images,
                 "hardware.simulated.sitter_images",
-            )?;
-            gradbooth::devices::simulated(settings, sitters, reviewer)?.0
+            ).map_err(anyhow::Error::msg)?;
+            gradbooth::runtime::simulated(settings, sitters, reviewer)?.0
         }
-        Backend::Pi => gradbooth::devices::pi(settings, reviewer)?,
+        Backend::Pi => gradbooth::runtime::pi(settings, reviewer)?,
     })
 }
 

@@ -12,3 +12,6 @@ pub fn init() {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
 }
+
+/// A boxed future, as the service seams (`PaymentGateway`, `upload::Target`) return them.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;

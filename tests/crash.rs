@@ -39,7 +39,7 @@ use gradbooth::review::{Review, Reviewer, ScriptedReviewer};
 use gradbooth::screen::UiMsg;
 use gradbooth::ticket;
 use gradbooth::visit::{Intent, LightingMode, Screen, View};
-use gradbooth::{devices, runtime, upload};
+use gradbooth::{runtime, upload};
 use gradbooth_hal::RgbImage;
 
 const CHILD: &str = "GRADBOOTH_CRASH_CHILD";
@@ -275,12 +275,12 @@ fn restart_and_check(
         storage: storage.clone(),
         centre: settings.upload.centre.clone(),
         booth_id: booth_id.clone(),
-        wall_clock: runtime::WallClock::System,
+        wall_clock: gradbooth::clock::WallClock::System,
         uploads: Arc::default(),
         live: Mutex::new(None),
         retry_pause: Duration::from_millis(50),
     };
-    let sealed = storage.seal_pending(&checkout.centre, &booth_id, now()).unwrap();
+    let sealed = storage.seal_pending(&*checkout.centre, &booth_id, now()).unwrap();
     *ledger.found.entry("paid photos sealed at start-up").or_default() += sealed;
     let settled = rt.block_on(checkout.settle_all(None)).unwrap();
     let left = gradbooth::payment::checkout::unknown(&settled);
@@ -416,7 +416,7 @@ fn booth_process(dir: PathBuf, seed: u64, sandbox_url: String, store: PathBuf) {
     let site = settings.file.tickets.site.clone();
     let sitter = RgbImage::from_pixel(960, 540, image::Rgb([128, 150, 170]));
     let reviewer = Arc::new(CoinReviewer(AtomicU64::new(seed)));
-    let (parts, _lights) = devices::simulated(settings, vec![sitter], reviewer).unwrap();
+    let (parts, _lights) = runtime::simulated(settings, vec![sitter], reviewer).unwrap();
     let (storage, wall_clock) = (parts.storage.clone(), parts.wall_clock);
     let (tx, rx) = mpsc::channel();
     let booth = runtime::start(parts, Arc::new(tx));

@@ -119,7 +119,7 @@ fn ten_thousand_visits_leave_memory_descriptors_and_disk_flat() {
     settings.issuers.insert("soak", key.verifying_key());
     let site = settings.file.tickets.site.clone();
     let (mut parts, _lights) =
-        gradbooth::devices::simulated(settings, vec![], Arc::new(ScriptedReviewer { pass: true })).unwrap();
+        gradbooth::runtime::simulated(settings, vec![], Arc::new(ScriptedReviewer { pass: true })).unwrap();
     parts.pace = Pace { tick: Duration::from_millis(10), payment_poll: Duration::from_millis(20), ..Pace::default() };
     let wall_clock = parts.wall_clock;
     let storage = parts.storage.clone();

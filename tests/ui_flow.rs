@@ -6,7 +6,6 @@ use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use gradbooth::config::Settings;
-use gradbooth::devices;
 use gradbooth::review::ScriptedReviewer;
 use gradbooth::runtime::{self, BoothHandle};
 use gradbooth::screen::{self, UiMsg};
@@ -40,12 +39,12 @@ impl Booth {
         tune(&mut settings);
         let app = AppWindow::new().unwrap();
         app.window().set_size(slint::PhysicalSize::new(1920, 1080));
-        screen::apply_settings(&app, &settings);
+        screen::apply_facts(&app, &settings.facts());
         let (tx, rx) = mpsc::channel();
         // Each booth its own journal.
         let data = tempfile::tempdir().unwrap();
         settings.data_dir = data.path().to_owned();
-        let (parts, lights) = devices::simulated(settings.clone(), sitters, reviewer).unwrap();
+        let (parts, lights) = runtime::simulated(settings.clone(), sitters, reviewer).unwrap();
         let booth = Rc::new(runtime::start(parts, Arc::new(tx)));
         screen::connect(&app, booth.clone());
         Booth { app, rx, booth, lights, settings, _data: data }
@@ -58,11 +57,11 @@ impl Booth {
         settings.file.hardware.backend = gradbooth::config::Backend::Pi;
         tune(&mut settings);
         let app = AppWindow::new().unwrap();
-        screen::apply_settings(&app, &settings);
+        screen::apply_facts(&app, &settings.facts());
         let (tx, rx) = mpsc::channel();
         let data = tempfile::tempdir().unwrap();
         settings.data_dir = data.path().to_owned();
-        let parts = devices::pi(settings.clone(), Arc::new(ScriptedReviewer { pass: true })).unwrap();
+        let parts = runtime::pi(settings.clone(), Arc::new(ScriptedReviewer { pass: true })).unwrap();
         let booth = Rc::new(runtime::start(parts, Arc::new(tx)));
         screen::connect(&app, booth.clone());
         // No simulated lights on the Pi: these stay untouched.
@@ -423,7 +422,7 @@ fn the_pi_booth_without_its_devices_is_out_of_service_and_names_each_one() {
 #[test]
 fn a_graduate_who_could_not_pay_comes_back_and_pays_for_the_kept_photo_on_the_touchscreen() {
     let b = Booth::start(|s| s.unpaid_retention = Duration::from_secs(30 * 60));
-    let Some(runtime::SandboxLink::Local(sandbox)) = b.booth.sandbox().cloned() else { panic!("a local sandbox") };
+    let Some(gradbooth::payment::SandboxLink::Local(sandbox)) = b.booth.sandbox().cloned() else { panic!("a local sandbox") };
     sandbox.set_faults(gradbooth::payment::sandbox::Faults { server_errors: 100, ..Default::default() });
     to_seat(&b);
     shoot_and_use(&b);

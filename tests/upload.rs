@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use gradbooth::journal::storage::{SealedPart, Storage};
 use gradbooth::journal::{NewOrder, PhotoKind};
-use gradbooth::runtime::WallClock;
+use gradbooth::clock::{Backoff, WallClock};
 use gradbooth::upload::seal::Centre;
-use gradbooth::upload::{Backoff, S3Settings, S3Target, Target, Uploader, object_key};
+use gradbooth::upload::{Pace, S3Settings, S3Target, Target, Uploader, object_key};
 
 const BOOTH: &str = "fengxian-d108";
 const BUCKET: &str = "graduate-photos";
@@ -179,7 +179,6 @@ fn paid_photos(storage: &Storage, centre: &Centre, n: usize) -> Vec<(String, Vec
                     ticket_id: &ticket,
                     photo: Some(&file),
                     amount_fen: 3000,
-                    expires_at: 0,
                 },
                 1,
             )
@@ -199,7 +198,7 @@ fn uploader(storage: &Arc<Storage>, target: Arc<dyn Target>) -> Uploader {
         BOOTH.into(),
         WallClock::System,
         Arc::default(),
-        Backoff { first: Duration::from_millis(100), max: Duration::from_secs(1), idle: Duration::from_millis(500) },
+        Pace { retry: Backoff { first: Duration::from_millis(100), max: Duration::from_secs(1) }, idle: Duration::from_millis(500) },
     )
 }
 

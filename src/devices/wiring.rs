@@ -2,7 +2,7 @@
 //! generated from the configuration (`gradbooth wiring`), so the README's table and the
 //! booth's pins cannot drift apart (a test compares them).
 
-use crate::config::Hardware;
+use super::settings::Hardware;
 
 /// BCM GPIO number → physical pin of the 40-pin header.
 fn header_pin(bcm: u8) -> Option<u8> {

@@ -22,7 +22,7 @@
 //! crash-safe, the hash in the journal, then the plain file deleted) and the sealed files wait
 //! in `outbox/` until the store has confirmed them (`upload_done`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -33,7 +33,27 @@ use std::time::Duration;
 use tracing::{error, info, warn};
 
 use crate::journal::{Journal, JournalError, PhotoKind, PhotoRow};
-use crate::upload::seal::{Centre, Manifest, SealError};
+
+/// What the collection centre learns about a photo besides the photo itself. No name and no
+/// student number: the ticket id links it to the graduate at the centre.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Manifest {
+    pub ticket_id: String,
+    pub booth_id: String,
+    /// Unix seconds.
+    pub captured_at: i64,
+    pub paid_at: i64,
+    pub out_trade_no: String,
+    pub transaction_id: String,
+    /// The review's measures of the capture (names as in `review::measures`).
+    pub measures: BTreeMap<String, f32>,
+}
+
+/// What seals a paid photo and its manifest for the collection centre (`upload::seal::Centre`):
+/// (`….jpg.age`, `….json.age`).
+pub trait Sealer {
+    fn seal_photo(&self, jpeg: &[u8], manifest: &Manifest) -> Result<(Vec<u8>, Vec<u8>), String>;
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -44,7 +64,7 @@ pub enum StorageError {
     #[error("{path} is in use by another gradbooth process (one booth, one data directory)")]
     InUse { path: PathBuf },
     #[error("sealing the paid photo of order {out_trade_no}: {source}")]
-    Seal { out_trade_no: String, source: SealError },
+    Seal { out_trade_no: String, source: Box<dyn std::error::Error + Send + Sync> },
     #[error("the paid photo of order {0} is not in the journal")]
     NotPaid(String),
 }
@@ -173,7 +193,7 @@ impl Storage {
     /// can be done again (start-up does: `seal_pending`).
     pub fn seal_paid(
         &self,
-        centre: &Centre,
+        centre: &dyn Sealer,
         booth_id: &str,
         out_trade_no: &str,
         now: i64,
@@ -202,7 +222,7 @@ impl Storage {
             transaction_id: row.transaction_id,
             measures: serde_json::from_str(&row.measures_json).unwrap_or_default(),
         };
-        let seal_err = |source| StorageError::Seal { out_trade_no: out_trade_no.into(), source };
+        let seal_err = |e: String| StorageError::Seal { out_trade_no: out_trade_no.into(), source: e.into() };
         let (photo, json) = centre.seal_photo(&jpeg, &manifest).map_err(seal_err)?;
         // A file left by an earlier try that never reached the journal is replaced.
         for (part, bytes) in [(SealedPart::Photo, &photo), (SealedPart::Manifest, &json)] {
@@ -217,7 +237,7 @@ impl Storage {
     }
 
     /// Seals every paid photo that is not sealed yet; returns how many.
-    pub fn seal_pending(&self, centre: &Centre, booth_id: &str, now: i64) -> Result<usize, StorageError> {
+    pub fn seal_pending(&self, centre: &dyn Sealer, booth_id: &str, now: i64) -> Result<usize, StorageError> {
         let pending: Vec<String> = self
             .journal()
             .waiting_outbox()?

@@ -20,9 +20,9 @@ use tokio::sync::Notify;
 use tracing::{error, info, warn};
 
 use crate::journal::storage::{Storage, StorageError};
-use crate::journal::{OpenOrder, OrderState as Journaled};
-use crate::payment::{OrderState, PaymentError, PaymentGateway};
-use crate::runtime::WallClock;
+use crate::journal::{OpenOrder, OrderState};
+use crate::payment::{PaymentError, PaymentGateway, TradeState};
+use crate::clock::WallClock;
 use crate::upload::seal::Centre;
 
 /// How many of `settled` are still unknown.
@@ -77,7 +77,7 @@ impl Checkout {
         let now = self.now();
         self.storage.journal().order_paid(out_trade_no, transaction_id, now)?;
         info!(order = %out_trade_no, "payment received and journaled");
-        match self.storage.seal_paid(&self.centre, &self.booth_id, out_trade_no, now) {
+        match self.storage.seal_paid(&*self.centre, &self.booth_id, out_trade_no, now) {
             Ok(_) => self.uploads.notify_one(),
             Err(e) => error!(order = %out_trade_no, error = %e, "paid photo not sealed yet; will try again"),
         }
@@ -85,36 +85,36 @@ impl Checkout {
     }
 
     /// An order's new state, journaled (a failure is logged: the order is asked about again).
-    pub fn record(&self, out_trade_no: &str, state: Journaled) {
+    pub fn record(&self, out_trade_no: &str, state: OrderState) {
         if let Err(e) = self.storage.journal().order_state(out_trade_no, state, self.now()) {
             error!(order = %out_trade_no, ?state, error = %e, "order state not recorded");
         }
     }
 
     /// Acts on one trustworthy answer about order `no`: paid, closed or disputed.
-    pub fn on_answer(&self, no: &str, answer: &Result<OrderState, PaymentError>) -> Option<Settlement> {
+    pub fn on_answer(&self, no: &str, answer: &Result<TradeState, PaymentError>) -> Option<Settlement> {
         match answer {
-            Ok(OrderState::Paid { transaction_id }) => match self.paid(no, transaction_id) {
+            Ok(TradeState::Paid { transaction_id }) => match self.paid(no, transaction_id) {
                 Ok(()) => Some(Settlement::Paid { transaction_id: transaction_id.clone() }),
                 Err(e) => {
                     error!(order = %no, error = %e, "paid order not recorded; will ask again");
                     Some(Settlement::Unknown(e.to_string()))
                 }
             },
-            Ok(OrderState::Closed | OrderState::NotFound) => {
-                self.record(no, Journaled::Closed);
+            Ok(TradeState::Closed | TradeState::NotFound) => {
+                self.record(no, OrderState::Closed);
                 Some(Settlement::Closed)
             }
             Err(PaymentError::Mismatch(why)) => {
                 error!(order = %no, why, "WeChat Pay's answer contradicts the order; marked disputed");
-                self.record(no, Journaled::Disputed);
+                self.record(no, OrderState::Disputed);
                 let detail = format!("order {no}: {why}");
                 if let Err(e) = self.storage.journal().audit("booth", "payment disputed", &detail, self.now()) {
                     error!(error = %e, "audit entry not recorded");
                 }
                 Some(Settlement::Disputed(why.clone()))
             }
-            Ok(OrderState::NotPaid) | Err(_) => None,
+            Ok(TradeState::NotPaid) | Err(_) => None,
         }
     }
 
@@ -143,8 +143,8 @@ impl Checkout {
         match (self.on_answer(no, &last), &last, &closed) {
             (Some(s), ..) => s,
             // Closed (or refused as closed) and still not paid: done with it.
-            (None, Ok(OrderState::NotPaid), Ok(())) => {
-                self.record(no, Journaled::Closed);
+            (None, Ok(TradeState::NotPaid), Ok(())) => {
+                self.record(no, OrderState::Closed);
                 Settlement::Closed
             }
             (None, Ok(_), Err(e)) => Settlement::Unknown(e.to_string()),
@@ -165,8 +165,8 @@ impl Checkout {
             (state, open)
         };
         match (state, open) {
-            (Ok(Some(Journaled::Paid)), _) => Settlement::Paid { transaction_id: String::new() },
-            (Ok(Some(Journaled::Disputed)), _) => Settlement::Disputed("disputed earlier".into()),
+            (Ok(Some(OrderState::Paid)), _) => Settlement::Paid { transaction_id: String::new() },
+            (Ok(Some(OrderState::Disputed)), _) => Settlement::Disputed("disputed earlier".into()),
             (_, Ok(Some(order))) => self.settle(&order).await,
             (Ok(_), Ok(None)) => Settlement::Closed,
             (Err(e), _) | (_, Err(e)) => Settlement::Unknown(e.to_string()),
@@ -189,7 +189,7 @@ impl Checkout {
     /// Start-up and after: seals what was paid but not sealed, then settles the open orders,
     /// again every `period` while any is left. Runs until dropped.
     pub async fn run_settler(self: Arc<Self>, period: Duration) {
-        match self.storage.seal_pending(&self.centre, &self.booth_id, self.now()) {
+        match self.storage.seal_pending(&*self.centre, &self.booth_id, self.now()) {
             Ok(0) => {}
             Ok(n) => {
                 info!(sealed = n, "paid photos sealed at start-up");
@@ -214,7 +214,7 @@ impl Checkout {
                 Err(e) => error!(error = %e, "unsettled orders could not be read"),
             }
             tokio::time::sleep(period).await;
-            if let Err(e) = self.storage.seal_pending(&self.centre, &self.booth_id, self.now()) {
+            if let Err(e) = self.storage.seal_pending(&*self.centre, &self.booth_id, self.now()) {
                 error!(error = %e, "paid photos could not be sealed; will try again");
             }
         }

@@ -31,10 +31,10 @@ async fn an_order_is_created_paid_and_found_paid_and_a_retry_gets_the_same_code(
     let o = s.order("booth-T1-1").unwrap();
     assert_eq!((o.amount_fen, o.device_id.as_str()), (3000, BOOTH));
     assert!(o.expires_at > wechat::unix_now() + 250, "time_expire a few minutes ahead");
-    assert_eq!(c.query("booth-T1-1", 3000).await.unwrap(), OrderState::NotPaid);
+    assert_eq!(c.query("booth-T1-1", 3000).await.unwrap(), TradeState::NotPaid);
     assert_eq!(s.pay_code(&code).unwrap(), "booth-T1-1");
     let paid = c.query("booth-T1-1", 3000).await.unwrap();
-    let OrderState::Paid { transaction_id } = paid else { panic!("{paid:?}") };
+    let TradeState::Paid { transaction_id } = paid else { panic!("{paid:?}") };
     assert_eq!(transaction_id.len(), 28);
     assert_eq!(c.close("booth-T1-1").await.unwrap_err().refusal(), Some("ORDERPAID"));
     assert_eq!(s.pay_code(&code), Err(PayRefused::NotPayable("SUCCESS".into())), "paid once only");
@@ -48,14 +48,14 @@ async fn a_closed_or_expired_code_cannot_be_paid_and_an_unknown_order_is_not_fou
     let c = client(&s, Duration::from_secs(5));
     let code = c.create(&order("booth-T2-1")).await.unwrap();
     c.close("booth-T2-1").await.unwrap();
-    assert_eq!(c.query("booth-T2-1", 3000).await.unwrap(), OrderState::Closed);
+    assert_eq!(c.query("booth-T2-1", 3000).await.unwrap(), TradeState::Closed);
     assert_eq!(s.pay_code(&code), Err(PayRefused::NotPayable("CLOSED".into())));
     assert_eq!(c.create(&order("booth-T2-1")).await.unwrap_err().refusal(), Some("ORDER_CLOSED"));
     let short = OrderRequest { valid_for: Duration::from_secs(1), ..order("booth-T2-2") };
     let code = c.create(&short).await.unwrap();
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_eq!(s.pay_code(&code), Err(PayRefused::Expired));
-    assert_eq!(c.query("booth-T9-1", 3000).await.unwrap(), OrderState::NotFound);
+    assert_eq!(c.query("booth-T9-1", 3000).await.unwrap(), TradeState::NotFound);
 }
 
 #[tokio::test]
@@ -83,7 +83,7 @@ async fn answers_that_do_not_verify_are_never_believed() {
         assert!(matches!(err, PaymentError::Forged(_)), "{err}");
         assert!(!err.is_transient());
     }
-    assert!(matches!(c.query("booth-T4-1", 3000).await, Ok(OrderState::Paid { .. })));
+    assert!(matches!(c.query("booth-T4-1", 3000).await, Ok(TradeState::Paid { .. })));
     // A booth that trusts another WeChat Pay key believes none of the sandbox's answers.
     let mut config = s.client_config(BOOTH, Duration::from_secs(5));
     config.public_key_pem = include_str!("testdata/wechatpay-go-signer-test.pub.pem").into();
@@ -140,5 +140,5 @@ async fn paying_at_the_last_second_makes_closing_answer_orderpaid() {
     c.create(&order("booth-T8-1")).await.unwrap();
     s.set_faults(Faults { pay_on_close: true, ..Faults::default() });
     assert_eq!(c.close("booth-T8-1").await.unwrap_err().refusal(), Some("ORDERPAID"));
-    assert!(matches!(c.query("booth-T8-1", 3000).await, Ok(OrderState::Paid { .. })));
+    assert!(matches!(c.query("booth-T8-1", 3000).await, Ok(TradeState::Paid { .. })));
 }

@@ -10,8 +10,9 @@
 //!   client, so development exercises the code a real booth runs.
 
 pub mod checkout;
-
+pub mod payer;
 pub mod sandbox;
+pub mod settings;
 pub mod wechat;
 pub mod wechat_api;
 pub mod wechat_sign;
@@ -19,11 +20,9 @@ pub mod wechat_sign;
 pub use sandbox::Sandbox;
 pub use wechat::{WechatConfig, WechatPay};
 
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub use crate::net::BoxFuture;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderRequest {
@@ -35,7 +34,7 @@ pub struct OrderRequest {
 
 /// What the payment service says of an order (after its answer was verified and checked).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OrderState {
+pub enum TradeState {
     /// Not paid (yet).
     NotPaid,
     Paid {
@@ -88,7 +87,7 @@ pub trait PaymentGateway: Send + Sync {
     /// again with the same order number and contents gives the same code.
     fn create<'a>(&'a self, order: &'a OrderRequest) -> BoxFuture<'a, Result<String, PaymentError>>;
     /// The order's state; a `SUCCESS` is believed only for this merchant, order and amount.
-    fn query<'a>(&'a self, out_trade_no: &'a str, amount_fen: u32) -> BoxFuture<'a, Result<OrderState, PaymentError>>;
+    fn query<'a>(&'a self, out_trade_no: &'a str, amount_fen: u32) -> BoxFuture<'a, Result<TradeState, PaymentError>>;
     /// Closes an unpaid order (`ORDERPAID` is refused: ask `query`).
     fn close<'a>(&'a self, out_trade_no: &'a str) -> BoxFuture<'a, Result<(), PaymentError>>;
 }
@@ -160,4 +159,49 @@ mod tests {
             prop_assert_eq!(na == nb, a == b && sa == sb, "{} / {}", na, nb);
         }
     }
+}
+
+/// The sandbox a simulated booth pays through: its own, or one running elsewhere.
+#[derive(Clone)]
+pub enum SandboxLink {
+    Local(std::sync::Arc<Sandbox>),
+    Remote(String),
+}
+
+impl SandboxLink {
+    /// The graduate's phone: scans `code_url` and pays.
+    pub async fn pay(&self, code_url: &str) -> Result<String, String> {
+        match self {
+            SandboxLink::Local(s) => s.pay_code(code_url).map_err(|e| e.to_string()),
+            SandboxLink::Remote(url) => {
+                crate::net::init();
+                let http =
+                    reqwest::Client::builder().timeout(Duration::from_secs(5)).build().map_err(|e| e.to_string())?;
+                sandbox::pay_remote(&http, url, code_url).await
+            }
+        }
+    }
+}
+
+/// The WeChat Pay client the booth pays with, and the sandbox behind it when it is one (the
+/// booth's own, started here, or one at `payment.sandbox_url`).
+pub fn connect(
+    settings: &settings::PaymentSettings,
+    booth_id: &str,
+) -> Result<(std::sync::Arc<dyn PaymentGateway>, Option<SandboxLink>), String> {
+    use std::sync::Arc;
+    let timeout = settings.request_timeout;
+    let bad = |e: wechat_sign::SignError| e.to_string();
+    Ok(match &settings.gateway {
+        settings::Gateway::Sandbox { url: None } => {
+            let sb = Arc::new(Sandbox::start().map_err(|e| format!("starting the sandbox: {e}"))?);
+            let client = WechatPay::new(sb.client_config(booth_id, timeout)).map_err(bad)?;
+            (Arc::new(client), Some(SandboxLink::Local(sb)))
+        }
+        settings::Gateway::Sandbox { url: Some(url) } => {
+            let client = WechatPay::new(sandbox::client_config(url, booth_id, timeout)).map_err(bad)?;
+            (Arc::new(client), Some(SandboxLink::Remote(url.clone())))
+        }
+        settings::Gateway::WechatPay(config) => (Arc::new(WechatPay::new((**config).clone()).map_err(bad)?), None),
+    })
 }

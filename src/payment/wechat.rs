@@ -15,7 +15,7 @@ use tracing::debug;
 
 use super::wechat_api::{self, Amount, NativeCreated, NativeOrder, SceneInfo, Settled, Transaction};
 use super::wechat_sign::{SignError, SignedResponse, Signer, Verifier, nonce};
-use super::{BoxFuture, OrderRequest, OrderState, PaymentError, PaymentGateway};
+use super::{BoxFuture, OrderRequest, TradeState, PaymentError, PaymentGateway};
 
 /// Answers larger than this are not read (a query answer is ~1 KB).
 const MAX_ANSWER: usize = 64 * 1024;
@@ -206,13 +206,13 @@ impl PaymentGateway for WechatPay {
         })
     }
 
-    fn query<'a>(&'a self, out_trade_no: &'a str, amount_fen: u32) -> BoxFuture<'a, Result<OrderState, PaymentError>> {
+    fn query<'a>(&'a self, out_trade_no: &'a str, amount_fen: u32) -> BoxFuture<'a, Result<TradeState, PaymentError>> {
         Box::pin(async move {
             let path = wechat_api::query_path(out_trade_no, &self.config.mchid);
             let (status, text) = self.call(Method::GET, &path, None).await?;
             if status == StatusCode::NOT_FOUND {
                 return match refused(status, &text) {
-                    PaymentError::Refused { code, .. } if code == "ORDER_NOT_EXIST" => Ok(OrderState::NotFound),
+                    PaymentError::Refused { code, .. } if code == "ORDER_NOT_EXIST" => Ok(TradeState::NotFound),
                     other => Err(other),
                 };
             }
@@ -222,9 +222,9 @@ impl PaymentGateway for WechatPay {
             let t: Transaction =
                 serde_json::from_str(&text).map_err(|e| PaymentError::Mismatch(format!("query answer: {e}")))?;
             match wechat_api::settle(&t, &self.config.mchid, out_trade_no, amount_fen) {
-                Ok(Settled::Paid { transaction_id }) => Ok(OrderState::Paid { transaction_id }),
-                Ok(Settled::Waiting) => Ok(OrderState::NotPaid),
-                Ok(Settled::Closed) => Ok(OrderState::Closed),
+                Ok(Settled::Paid { transaction_id }) => Ok(TradeState::Paid { transaction_id }),
+                Ok(Settled::Waiting) => Ok(TradeState::NotPaid),
+                Ok(Settled::Closed) => Ok(TradeState::Closed),
                 Err(m) => Err(PaymentError::Mismatch(m.to_string())),
             }
         })

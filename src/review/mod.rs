@@ -13,8 +13,10 @@ mod detect;
 pub mod face;
 pub mod geometry;
 pub mod guidance;
+pub mod job;
 pub mod measures;
 pub mod models;
+pub mod settings;
 pub mod standard;
 
 use std::path::Path;
@@ -197,7 +199,7 @@ pub struct BoothReviewer {
 
 impl BoothReviewer {
     /// Loads the models now; when they cannot be, the reason is logged and `check` says so.
-    pub fn new(s: &crate::config::ReviewSettings) -> Self {
+    pub fn new(s: &settings::ReviewSettings) -> Self {
         let r = BoothReviewer {
             models: s.models.clone(),
             checks: s.checks.clone(),

@@ -7,64 +7,52 @@ pub mod qr;
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Arc;
 
-use gradbooth_hal::{Motion, RgbImage};
-use slint::{ComponentHandle, Image, ModelRc, Rgb8Pixel, SharedPixelBuffer, SharedString, VecModel};
 
-use crate::config::Settings;
+use gradbooth_hal::Motion;
+use slint::{ComponentHandle, Image, ModelRc, SharedPixelBuffer, SharedString, VecModel};
+
 use crate::ui::{AppWindow, BoothAdapter, Finding};
-use crate::visit::{Intent, LightingMode, Notice, View};
+use crate::visit::{GlassesPolicy, Intent, LightingMode, Notice, View};
 
-/// What the runtime sends to the UI thread.
-#[derive(Clone)]
-pub enum UiMsg {
-    View(Box<View>),
-    /// A live preview frame, already cropped and scaled.
-    Preview(SharedPixelBuffer<Rgb8Pixel>),
-    /// The photo just captured (full resolution) or its standard version after a passing
-    /// review, or `None` to clear it when a visit ends.
-    Photo(Option<Arc<RgbImage>>),
-    /// The live hint (a code for `Texts.hint`), empty to clear.
-    Hint(&'static str),
-    Chair {
-        height_percent: Option<u8>,
-        fault: Option<String>,
-    },
-}
-
-/// Where the runtime sends UI messages: the Slint event loop, or a channel (demo, tests).
-pub trait UiSink: Send + Sync + 'static {
-    fn send(&self, msg: UiMsg);
-}
-
-impl UiSink for std::sync::mpsc::Sender<UiMsg> {
-    fn send(&self, msg: UiMsg) {
-        // The receiver is gone only while shutting down; nothing to show then.
-        let _ = std::sync::mpsc::Sender::send(self, msg);
-    }
-}
+pub use crate::bus::{UiMsg, UiSink};
 
 /// Facts from the configuration that every screen may show.
-pub fn apply_settings(app: &AppWindow, settings: &Settings) {
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub photo_type: String,
+    pub location: String,
+    pub location_en: String,
+    /// "09:00–16:30".
+    pub hours: String,
+    pub period: String,
+    pub help_phone: String,
+    pub data_phone: String,
+    pub price_fen: u32,
+    pub attempts_max: u8,
+    pub kept_minutes: u32,
+    pub codes_by_camera: bool,
+    pub glasses: GlassesPolicy,
+}
+
+pub fn apply_facts(app: &AppWindow, f: &Facts) {
     let a = app.global::<BoothAdapter>();
-    let f = &settings.file;
-    a.set_photo_type(f.booth.photo_type.as_str().into());
-    a.set_location(f.booth.location.as_str().into());
-    a.set_location_en(f.booth.location_en.as_str().into());
-    a.set_hours(settings.schedule.hours_text().into());
-    a.set_period(settings.schedule.period_text().into());
-    a.set_help_phone(f.help.booth_phone.as_str().into());
-    a.set_data_phone(f.help.data_phone.as_str().into());
-    a.set_price(yuan(settings.price_fen).into());
-    a.set_attempts_max(settings.policy.max_attempts as i32);
-    a.set_kept_minutes((settings.unpaid_retention.as_secs() / 60) as i32);
-    a.set_codes_by_camera(f.hardware.scanner.is_none());
+    a.set_photo_type(f.photo_type.as_str().into());
+    a.set_location(f.location.as_str().into());
+    a.set_location_en(f.location_en.as_str().into());
+    a.set_hours(f.hours.as_str().into());
+    a.set_period(f.period.as_str().into());
+    a.set_help_phone(f.help_phone.as_str().into());
+    a.set_data_phone(f.data_phone.as_str().into());
+    a.set_price(yuan(f.price_fen).into());
+    a.set_attempts_max(f.attempts_max as i32);
+    a.set_kept_minutes(f.kept_minutes as i32);
+    a.set_codes_by_camera(f.codes_by_camera);
     a.set_glasses_policy(
-        match settings.policy.glasses {
-            crate::config::GlassesPolicy::Allowed => "allowed",
-            crate::config::GlassesPolicy::Discouraged => "discouraged",
-            crate::config::GlassesPolicy::Forbidden => "forbidden",
+        match f.glasses {
+            GlassesPolicy::Allowed => "allowed",
+            GlassesPolicy::Discouraged => "discouraged",
+            GlassesPolicy::Forbidden => "forbidden",
         }
         .into(),
     );
@@ -235,8 +223,17 @@ pub fn parse_intent(name: &str) -> Option<Intent> {
     })
 }
 
+/// What the screen can ask of a running booth (`runtime::BoothHandle`).
+pub trait Controls {
+    fn intent(&self, intent: Intent);
+    /// The seat's own button (the simulated chair's, from the keyboard).
+    fn seat_button(&self, button: gradbooth_hal::SeatButton);
+    /// A debug-panel action of the simulated booth.
+    fn simulate(&self, action: &str);
+}
+
 /// Connect the window's callbacks to a running booth.
-pub fn connect(app: &AppWindow, booth: Rc<crate::runtime::BoothHandle>) {
+pub fn connect(app: &AppWindow, booth: Rc<dyn Controls>) {
     let a = app.global::<BoothAdapter>();
     let b = booth.clone();
     a.on_intent(move |name| match parse_intent(&name) {

@@ -7,6 +7,7 @@
 //! configuration (several, for rotation); every way a code can be wrong has its own refusal.
 
 pub mod cmd;
+pub mod settings;
 
 use std::collections::BTreeMap;
 

@@ -66,9 +66,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Session> {
 
     // --sitter images, else the configuration's (hardware.simulated.sitter_images).
     let sitters = if args.sitters.is_empty() {
-        crate::devices::sitters(&settings.file.hardware.simulated.sitter_images, "hardware.simulated.sitter_images")?
+        crate::devices::sitters(&settings.file.hardware.simulated.sitter_images, "hardware.simulated.sitter_images").map_err(anyhow::Error::msg)?
     } else {
-        crate::devices::sitters(&args.sitters, "--sitter")?
+        crate::devices::sitters(&args.sitters, "--sitter").map_err(anyhow::Error::msg)?
     };
     let reviewer: Arc<dyn Reviewer> = match args.scripted_review {
         Some(pass) => Arc::new(ScriptedReviewer { pass }),
@@ -78,20 +78,20 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Session> {
         }
     };
     let mut settings = settings;
-    if settings.sim_clock_start.is_none() {
+    if settings.sim.clock_start.is_none() {
         bail!("the demo needs hardware.simulated.clock_start in the configuration (an open service day)");
     }
     // The scripted graduate pays at once; keep the demo's payment poll short.
     settings.policy.timeouts.done = Duration::from_secs(3);
 
     let app = AppWindow::new()?;
-    screen::apply_settings(&app, &settings);
+    screen::apply_facts(&app, &settings.facts());
     screen::set_language(&app, args.english);
     let (tx, rx) = mpsc::channel::<UiMsg>();
     // The demo keeps its journal, photos and store with its output: a demo is self-contained.
     settings.data_dir = args.out.join("data");
     settings.upload.target = crate::config::UploadTarget::Dir(None);
-    let (parts, lights) = crate::devices::simulated(settings.clone(), sitters, reviewer)?;
+    let (parts, lights) = crate::runtime::simulated(settings.clone(), sitters, reviewer)?;
     let storage = parts.storage.clone();
     let booth = std::rc::Rc::new(crate::runtime::start(parts, Arc::new(tx)));
     screen::connect(&app, booth.clone());

@@ -202,7 +202,7 @@ pub fn run(config: &Path, out: &Path) -> anyhow::Result<Vec<std::path::PathBuf>>
     let settings = Settings::load(config)?;
     let window = crate::screen::headless::install()?;
     let app = AppWindow::new()?;
-    screen::apply_settings(&app, &settings);
+    screen::apply_facts(&app, &settings.facts());
 
     let mut camera = SimCamera::new(SimControls::new(), 1920, 1080, 1000);
     let frame = camera.preview_frame(Duration::from_secs(1))?;

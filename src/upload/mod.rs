@@ -9,6 +9,7 @@
 //! its photo is there.
 
 pub mod seal;
+pub mod settings;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,8 +22,8 @@ use tokio::sync::Notify;
 use tracing::{debug, error, info, warn};
 
 use crate::journal::storage::{SealedPart, Storage, StorageError, sha256_hex};
-use crate::payment::BoxFuture;
-use crate::runtime::WallClock;
+use crate::clock::{Backoff, WallClock};
+use crate::net::BoxFuture;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
@@ -164,8 +165,8 @@ impl Target for S3Target {
 /// Sends the outbox; `wake` it when a photo has been sealed.
 ///
 /// Each entry backs off on its own: one that fails (a sealed file that no longer matches its
-/// hash, an object the store holds with other bytes) waits, doubling from `backoff.first` to
-/// `backoff.max`, while the entries after it go. A refusal that sending again cannot mend is
+/// hash, an object the store holds with other bytes) waits, doubling from `pace.retry.first` to
+/// `pace.retry.max`, while the entries after it go. A refusal that sending again cannot mend is
 /// kept in the journal (`refused`, with the error) for the booth's health and a technician.
 /// A store that cannot be reached ends the pass: the rest would fail alike.
 pub struct Uploader {
@@ -174,7 +175,7 @@ pub struct Uploader {
     booth_id: String,
     wall_clock: WallClock,
     wake: Arc<Notify>,
-    backoff: Backoff,
+    pace: Pace,
     /// Entries backing off: when each may be tried again, and its next wait.
     retries: std::sync::Mutex<std::collections::HashMap<String, Retry>>,
 }
@@ -185,25 +186,21 @@ struct Retry {
     wait: Duration,
 }
 
-/// Waits between passes: after a failure from `first`, doubling up to `max`; otherwise a look
-/// every `idle` (and at once when woken).
+/// The uploader's rhythm: after a failure it backs off (`retry`: an entry on its own, and the
+/// whole pass when the store itself fails); otherwise a look every `idle` (and at once when
+/// woken).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backoff {
-    pub first: Duration,
-    pub max: Duration,
+pub struct Pace {
+    pub retry: Backoff,
     pub idle: Duration,
 }
 
-impl Default for Backoff {
+impl Default for Pace {
     fn default() -> Self {
-        Backoff { first: Duration::from_secs(1), max: Duration::from_secs(300), idle: Duration::from_secs(60) }
-    }
-}
-
-impl Backoff {
-    /// The wait after `last` (none yet: `first`).
-    fn after(&self, last: Option<Duration>) -> Duration {
-        last.map_or(self.first, |w| (w * 2).min(self.max))
+        Pace {
+            retry: Backoff { first: Duration::from_secs(1), max: Duration::from_secs(300) },
+            idle: Duration::from_secs(60),
+        }
     }
 }
 
@@ -228,9 +225,9 @@ impl Uploader {
         booth_id: String,
         wall_clock: WallClock,
         wake: Arc<Notify>,
-        backoff: Backoff,
+        pace: Pace,
     ) -> Self {
-        Uploader { storage, target, booth_id, wall_clock, wake, backoff, retries: Default::default() }
+        Uploader { storage, target, booth_id, wall_clock, wake, pace, retries: Default::default() }
     }
 
     fn retries(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Retry>> {
@@ -258,7 +255,7 @@ impl Uploader {
                     return Err(e);
                 }
                 Err(e) => {
-                    let wait = self.backoff.after(self.retries().get(&no).map(|r| r.wait));
+                    let wait = self.pace.retry.after(self.retries().get(&no).map(|r| r.wait));
                     self.retries().insert(no.clone(), Retry { due: tokio::time::Instant::now() + wait, wait });
                     self.failed(&no, &e, Some(wait));
                 }
@@ -313,9 +310,9 @@ impl Uploader {
     /// Runs until the task is dropped.
     pub async fn run(self) {
         info!(target = %self.target.describe(), "uploader started");
-        let Backoff { first, max, idle } = self.backoff;
+        let Pace { retry, idle } = self.pace;
         // The store's own back-off, for a store that cannot be reached.
-        let mut wait = first;
+        let mut wait = retry.first;
         loop {
             let store_failed = match self.send_waiting().await {
                 Ok(n) => {
@@ -336,13 +333,23 @@ impl Uploader {
                 let due = self.next_due().map(|d| d.saturating_duration_since(tokio::time::Instant::now()));
                 due.map_or(idle, |d| d.min(idle))
             };
-            wait = if store_failed { (wait * 2).min(max) } else { first };
+            wait = if store_failed { retry.after(Some(wait)) } else { retry.first };
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(pause) => {}
             }
         }
     }
+}
+
+/// Where paid photos go, from `[upload]` (a directory defaults to `<data_dir>/uploaded`).
+pub fn target(settings: &settings::UploadSettings, data_dir: &Path) -> Result<Arc<dyn Target>, UploadError> {
+    Ok(match &settings.target {
+        settings::UploadTarget::Dir(dir) => {
+            Arc::new(DirTarget::new(dir.clone().unwrap_or_else(|| data_dir.join("uploaded"))))
+        }
+        settings::UploadTarget::S3(s3) => Arc::new(S3Target::new(s3)?),
+    })
 }
 
 #[cfg(test)]
@@ -381,7 +388,6 @@ mod tests {
                     ticket_id: &ticket,
                     photo: Some(&file),
                     amount_fen: 3000,
-                    expires_at: 0,
                 };
                 j().order_created(&order, 1 + i as i64).unwrap();
                 j().order_paid(&no, "4200", 2 + i as i64).unwrap();
@@ -405,15 +411,17 @@ mod tests {
         std::fs::create_dir_all(conflict.parent().unwrap()).unwrap();
         std::fs::write(&conflict, b"someone else's photo").unwrap();
         std::fs::write(storage.sealed_path(&nos[1], SealedPart::Photo), b"damaged").unwrap();
-        let backoff =
-            Backoff { first: Duration::from_millis(300), max: Duration::from_secs(8), idle: Duration::from_secs(60) };
+        let pace = Pace {
+            retry: Backoff { first: Duration::from_millis(300), max: Duration::from_secs(8) },
+            idle: Duration::from_secs(60),
+        };
         let u = Uploader::new(
             storage.clone(),
             Arc::new(DirTarget::new(store.path())),
             "booth".into(),
             WallClock::System,
             Arc::default(),
-            backoff,
+            pace,
         );
         assert_eq!(u.send_waiting().await.unwrap(), 2, "the two after the bad ones went");
         let health = storage.upload_health().unwrap();
@@ -438,3 +446,4 @@ mod tests {
         assert_eq!(tries(&nos[1]), 2, "not due yet");
     }
 }
+

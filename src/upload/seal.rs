@@ -3,10 +3,7 @@
 //! (and what rests in its outbox) is only ever the sealed form; `age -d -i centre.key` opens
 //! the photo file to the standard JPEG.
 
-use std::collections::BTreeMap;
 use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SealError {
@@ -16,20 +13,7 @@ pub enum SealError {
     Encrypt(String),
 }
 
-/// What the collection centre learns about a photo besides the photo itself. No name and no
-/// student number: the ticket id links it to the graduate at the centre.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Manifest {
-    pub ticket_id: String,
-    pub booth_id: String,
-    /// Unix seconds.
-    pub captured_at: i64,
-    pub paid_at: i64,
-    pub out_trade_no: String,
-    pub transaction_id: String,
-    /// The review's measures of the capture (names as in `review::measures`).
-    pub measures: BTreeMap<String, f32>,
-}
+pub use crate::journal::storage::Manifest;
 
 /// The collection centre's public key, from `age1…` text.
 #[derive(Clone, PartialEq, Eq)]
@@ -58,6 +42,12 @@ impl Centre {
     pub fn seal_photo(&self, jpeg: &[u8], manifest: &Manifest) -> Result<(Vec<u8>, Vec<u8>), SealError> {
         let json = serde_json::to_vec_pretty(manifest).map_err(|e| SealError::Encrypt(e.to_string()))?;
         Ok((self.seal(jpeg)?, self.seal(&json)?))
+    }
+}
+
+impl crate::journal::storage::Sealer for Centre {
+    fn seal_photo(&self, jpeg: &[u8], manifest: &Manifest) -> Result<(Vec<u8>, Vec<u8>), String> {
+        Centre::seal_photo(self, jpeg, manifest).map_err(|e| e.to_string())
     }
 }
 

@@ -16,7 +16,7 @@ use gradbooth::review::{Reviewer, ScriptedReviewer};
 use gradbooth::runtime::{self, BoothHandle};
 use gradbooth::screen::UiMsg;
 use gradbooth::visit::{Intent, LightingMode, Screen, View};
-use gradbooth::{devices, upload};
+use gradbooth::upload;
 
 pub struct Booth {
     pub booth: Option<BoothHandle>,
@@ -61,7 +61,7 @@ impl World {
     /// A booth whose photos `reviewer` judges.
     pub fn start_reviewing(&self, tune: &dyn Fn(&mut Settings), reviewer: Arc<dyn Reviewer>) -> Booth {
         let settings = self.settings(tune);
-        let (parts, _lights) = devices::simulated(settings, vec![], reviewer).unwrap();
+        let (parts, _lights) = runtime::simulated(settings, vec![], reviewer).unwrap();
         let storage = parts.storage.clone();
         let (tx, rx) = mpsc::channel();
         let booth = runtime::start(parts, Arc::new(tx));

@@ -5,6 +5,7 @@
 //! goes through `end_visit`, which stops the chair, idles the lights and forgets the visit.
 
 mod hours;
+pub mod settings;
 mod types;
 mod view;
 
@@ -124,6 +125,14 @@ pub fn code_reading(booth: &Booth) -> CodeReading {
         Phase::Idle => CodeReading::Unseen,
         Phase::Scan { checking: false, .. } => CodeReading::Shown,
         _ => CodeReading::Off,
+    }
+}
+
+/// The payment code on screen, if one is.
+pub fn payment_code(booth: &Booth) -> Option<&str> {
+    match &booth.phase {
+        Phase::Payment { stage: PaymentStage::Waiting(order), .. } => Some(&order.code_url),
+        _ => None,
     }
 }
 

@@ -345,6 +345,26 @@ pub enum Event {
     Hours(Option<Closed>),
 }
 
+impl Event {
+    /// The event's kind, for the log (never its personal content).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Tick => "tick",
+            Event::Intent(_) => "intent",
+            Event::QrScanned(_) => "qr_scanned",
+            Event::TicketChecked(_) => "ticket_checked",
+            Event::SeatButton(_) => "seat_button",
+            Event::PhotoCaptured(_) => "photo_captured",
+            Event::Reviewed { .. } => "reviewed",
+            Event::ReviewFailed { .. } => "review_failed",
+            Event::Payment(_) => "payment",
+            Event::Fault(_) => "fault",
+            Event::Restored(_) => "restored",
+            Event::Hours(_) => "hours",
+        }
+    }
+}
+
 /// How a visit ended, for the journal and for what happens to its photos.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -353,6 +373,18 @@ pub enum VisitOutcome {
     Exited,
     Abandoned,
     Failed,
+}
+
+impl VisitOutcome {
+    /// Its name in the journal (`visits.outcome`).
+    pub fn code(self) -> &'static str {
+        match self {
+            VisitOutcome::Paid => "paid",
+            VisitOutcome::Exited => "exited",
+            VisitOutcome::Abandoned => "abandoned",
+            VisitOutcome::Failed => "failed",
+        }
+    }
 }
 
 /// Everything the machine asks the runtime to do.

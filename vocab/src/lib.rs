@@ -1,6 +1,7 @@
-//! The few words the booth's visit and its devices share: which device, which way the chair
-//! runs, what the seat's button did. Pure data, so the visit machine can use them without
-//! depending on any driver.
+//! The few words the booth's crates share: which device, which way the chair runs, what the
+//! seat's button did (the visit machine and the devices), and a refused setting (`Invalid`:
+//! every section of `booth.toml` is checked by the crate that owns it). Pure data, so the
+//! visit machine can use them without depending on any driver.
 
 use std::fmt;
 
@@ -50,4 +51,34 @@ pub enum SeatButton {
     UpPressed,
     DownPressed,
     Released,
+}
+
+/// A setting refused: the key that holds it, its value, and what would be allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub key: String,
+    pub value: String,
+    pub allowed: String,
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "config key `{}` = {}: {}", self.key, self.value, self.allowed)
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+/// `key = value` refused: `allowed` says what would do.
+pub fn invalid(key: &str, value: impl fmt::Display, allowed: impl Into<String>) -> Invalid {
+    Invalid { key: key.into(), value: value.to_string(), allowed: allowed.into() }
+}
+
+/// `value` when it lies in `lo..=hi`.
+pub fn in_range(key: &str, value: u32, lo: u32, hi: u32) -> Result<u32, Invalid> {
+    if (lo..=hi).contains(&value) {
+        Ok(value)
+    } else {
+        Err(invalid(key, value, format!("allowed range is {lo}..={hi}")))
+    }
 }

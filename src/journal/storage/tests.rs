@@ -2,7 +2,7 @@ use std::os::unix::fs::PermissionsExt;
 
 use super::*;
 use crate::journal::{NewOrder, OrderState};
-use crate::upload::seal::Manifest;
+use crate::journal::storage::Manifest;
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -18,7 +18,7 @@ fn visit(s: &Storage, ticket: &str, now: i64) {
 }
 
 fn order<'a>(no: &'a str, ticket: &'a str, photo: &'a str) -> NewOrder<'a> {
-    NewOrder { out_trade_no: no, ticket_id: ticket, photo: Some(photo), amount_fen: 3000, expires_at: 0 }
+    NewOrder { out_trade_no: no, ticket_id: ticket, photo: Some(photo), amount_fen: 3000 }
 }
 
 /// A paid visit: capture, standard photo, order paid. Returns the standard photo's file.

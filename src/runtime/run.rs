@@ -1,0 +1,197 @@
+//! The loop: events in, `visit::step`, commands out, the view to the screen. It starts the
+//! background services (the settler, the uploader, the review's keeper) and the device
+//! threads, starts and ends with the hardware safe, and stops on `Msg::Shutdown`.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use gradbooth_hal::Motion;
+use tokio::sync::mpsc;
+use tracing::{debug, info, warn};
+
+use super::shell::Shell;
+use super::{Msg, Parts};
+use crate::bus::{UiMsg, UiSink};
+use crate::clock::{Backoff, Clock};
+use crate::devices::workers::{self, CameraCmd, CameraContext};
+use crate::payment::checkout::Checkout;
+use crate::payment::payer::{CREATE_RETRY, Orders};
+use crate::review::job::{PhotoStore, review_keeper};
+use crate::upload::Uploader;
+use crate::visit::{self, Booth, CodeReading, Command, Event, LightScene};
+
+/// How often orders left unsettled (a restart, a cut network) are asked about again.
+const SETTLE_PERIOD: Duration = Duration::from_secs(60);
+/// How often photos past their time are looked for (they normally go when their visit ends).
+const SWEEP: Duration = Duration::from_secs(60);
+
+pub(super) struct Queues {
+    pub events_tx: mpsc::UnboundedSender<Event>,
+    pub events: mpsc::UnboundedReceiver<Event>,
+    pub control: mpsc::UnboundedReceiver<Msg>,
+}
+
+pub(super) async fn run(parts: Parts, ui: Arc<dyn UiSink>, queues: Queues, clock: Clock, heartbeat: Arc<AtomicU64>) {
+    let Parts { settings, devices, reviewer, payment, upload, wall_clock, storage, sandbox, pace, .. } = parts;
+    let Queues { events_tx: tx, events: mut rx, mut control } = queues;
+    let uploads = Arc::new(tokio::sync::Notify::new());
+    let checkout = Arc::new(Checkout {
+        payment,
+        storage: storage.clone(),
+        centre: settings.upload.centre.clone(),
+        booth_id: settings.file.booth.id.clone(),
+        wall_clock,
+        uploads: uploads.clone(),
+        live: Mutex::new(None),
+        retry_pause: CREATE_RETRY,
+    });
+    // Paid photos sealed and open orders settled (at once, then every minute), the outbox sent.
+    let background = [
+        tokio::spawn(checkout.clone().run_settler(SETTLE_PERIOD)),
+        tokio::spawn(
+            Uploader::new(
+                storage.clone(),
+                upload,
+                settings.file.booth.id.clone(),
+                wall_clock,
+                uploads,
+                crate::upload::Pace::default(),
+            )
+            .run(),
+        ),
+    ];
+    let (review_failures, failures) = mpsc::unbounded_channel();
+    let keeper = tokio::spawn(review_keeper(reviewer.clone(), tx.clone(), failures));
+    let photos: PhotoStore = Arc::default();
+    let photo_ids = Arc::new(AtomicU32::new(1));
+    let (links, threads) = workers::spawn(
+        devices,
+        CameraContext {
+            events: tx.clone(),
+            ui: ui.clone(),
+            photos: photos.clone(),
+            storage: storage.clone(),
+            wall_clock,
+            capture_timeout: settings.policy.timeouts.capture,
+            photo_ids: photo_ids.clone(),
+            reviewer: reviewer.clone(),
+        },
+    );
+    let reads_codes_by_camera = links.reads_codes_by_camera;
+
+    let policy = settings.policy.clone();
+    let schedule = settings.schedule.clone();
+    let poll = Backoff { first: pace.payment_poll, max: pace.payment_poll_max };
+    let orders = Orders::new(checkout, clock, tx.clone(), poll, settings.file.booth.photo_type.clone());
+    let mut shell = Shell {
+        settings,
+        wall_clock,
+        events: tx.clone(),
+        ui: ui.clone(),
+        devices: links,
+        photos,
+        standards: Arc::default(),
+        reviewer,
+        orders,
+        storage,
+        attempt_unrecorded: false,
+        camera_controls: None,
+        photo_ids,
+        visit_epoch: Arc::default(),
+        review_failures,
+    };
+    // Start safe: motor stopped, lights idle.
+    shell.run(Command::Chair(Motion::Stop));
+    shell.run(Command::Lights(LightScene::Idle));
+
+    let mut booth = Booth::default();
+    let mut last_view = None;
+    let mut reading = CodeReading::Off;
+    let mut ticker = tokio::time::interval(pace.tick);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut sweeper = tokio::time::interval(SWEEP);
+    sweeper.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    info!(booth = %shell.settings.file.booth.id, "booth started");
+    shell.audit("booth", "started", &format!("booth {}", shell.settings.file.booth.id));
+    loop {
+        let event = tokio::select! {
+            biased;
+            msg = control.recv() => match msg {
+                Some(Msg::Audit { actor, action }) => {
+                    shell.audit(actor, &action, "");
+                    continue;
+                }
+                Some(Msg::SandboxPay) => {
+                    match (visit::payment_code(&booth), &sandbox) {
+                        (Some(code), Some(link)) => {
+                            let (link, code) = (link.clone(), code.to_owned());
+                            tokio::spawn(async move {
+                                match link.pay(&code).await {
+                                    Ok(no) => info!(order = %no, "sandbox: the graduate paid"),
+                                    Err(e) => warn!(error = %e, "sandbox: payment refused"),
+                                }
+                            });
+                        }
+                        (_, None) => warn!("no sandbox to pay: the booth takes real payments"),
+                        _ => info!("sandbox: no payment code on screen"),
+                    }
+                    continue;
+                }
+                Some(Msg::Shutdown) | None => break,
+            },
+            event = rx.recv() => match event {
+                Some(e) => e,
+                None => break,
+            },
+            _ = sweeper.tick() => {
+                shell.sweep();
+                continue;
+            }
+            _ = ticker.tick() => {
+                let closed = schedule.check(wall_clock.now()).err();
+                if closed != booth.closed { Event::Hours(closed) } else { Event::Tick }
+            }
+        };
+        if !matches!(event, Event::Tick) {
+            debug!(event = event.name(), "event");
+        }
+        let now = clock.now();
+        heartbeat.store(now.0, Ordering::Relaxed);
+        let (next, cmds) = visit::step(&policy, booth, event, now);
+        booth = next;
+        for cmd in cmds {
+            shell.run(cmd);
+        }
+        if reads_codes_by_camera && visit::code_reading(&booth) != reading {
+            reading = visit::code_reading(&booth);
+            let _ = shell.devices.camera.send(CameraCmd::ReadCodes(reading));
+        }
+        let v = visit::view(&policy, &booth, now);
+        if last_view.as_ref() != Some(&v) {
+            if last_view.as_ref().is_none_or(|l: &visit::View| l.screen != v.screen) {
+                info!(screen = v.screen.code(), "screen");
+            }
+            ui.send(UiMsg::View(Box::new(v.clone())));
+            last_view = Some(v);
+        }
+    }
+    // Every way out leaves the hardware safe.
+    shell.run(Command::Chair(Motion::Stop));
+    shell.run(Command::Preview(false));
+    shell.run(Command::Lights(LightScene::Idle));
+    shell.orders.stop();
+    for t in background {
+        t.abort();
+    }
+    keeper.abort();
+    shell.audit("booth", "stopped", "");
+    drop(shell);
+    drop(tx);
+    rx.close();
+    control.close();
+    for t in threads {
+        let _ = t.join();
+    }
+    info!("booth stopped");
+}
