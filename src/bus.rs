@@ -40,4 +40,3 @@ impl UiSink for std::sync::mpsc::Sender<UiMsg> {
         let _ = std::sync::mpsc::Sender::send(self, msg);
     }
 }
-

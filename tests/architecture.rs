@@ -52,9 +52,10 @@ const LAYERS: &[(&str, &[&str])] = &[
 ];
 
 fn layer_of(module: &str) -> usize {
-    LAYERS.iter().position(|(_, ms)| ms.contains(&module)).unwrap_or_else(|| {
-        panic!("src/{module} is in no layer of tests/architecture.rs: say where it belongs")
-    })
+    LAYERS
+        .iter()
+        .position(|(_, ms)| ms.contains(&module))
+        .unwrap_or_else(|| panic!("src/{module} is in no layer of tests/architecture.rs: say where it belongs"))
 }
 
 /// The code of a file without its test module (tests may reach anywhere).
@@ -161,7 +162,8 @@ fn the_modules_use_each_other_downwards_only_and_the_capabilities_without_a_cycl
 
 #[test]
 fn the_import_check_finds_uses_cycles_and_upward_uses() {
-    let uses = crate_uses("use crate::journal::storage::Storage;\nlet c = gradbooth_crate::x; crate::upload::target(..)");
+    let uses =
+        crate_uses("use crate::journal::storage::Storage;\nlet c = gradbooth_crate::x; crate::upload::target(..)");
     assert_eq!(uses.into_iter().collect::<Vec<_>>(), ["journal", "upload"]);
     assert_eq!(without_tests("fn a() {}\n#[cfg(test)]\nmod tests { use crate::runtime; }"), "fn a() {}\n");
     let graph = |edges: &[(&str, &str)]| {

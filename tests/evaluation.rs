@@ -77,8 +77,7 @@ fn table(tally: &BTreeMap<&str, Tally>) -> String {
 fn reviewer_agrees_with_the_labelled_set_on_both_sides_of_every_check() {
     let settings =
         Settings::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/booth.toml"))).unwrap();
-    let r = &settings.review;
-    let reviewer = FaceReviewer::load(&r.models, r.checks.clone(), r.standard.clone()).expect("models load");
+    let reviewer = FaceReviewer::from_settings(&settings.review).expect("models load");
     let base = eval::base(&FaceModels::load(&models::default_dir()).unwrap());
     let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("eval");
     std::fs::create_dir_all(&out).unwrap();

@@ -422,7 +422,9 @@ fn the_pi_booth_without_its_devices_is_out_of_service_and_names_each_one() {
 #[test]
 fn a_graduate_who_could_not_pay_comes_back_and_pays_for_the_kept_photo_on_the_touchscreen() {
     let b = Booth::start(|s| s.unpaid_retention = Duration::from_secs(30 * 60));
-    let Some(gradbooth::payment::SandboxLink::Local(sandbox)) = b.booth.sandbox().cloned() else { panic!("a local sandbox") };
+    let Some(gradbooth::payment::SandboxLink::Local(sandbox)) = b.booth.sandbox().cloned() else {
+        panic!("a local sandbox")
+    };
     sandbox.set_faults(gradbooth::payment::sandbox::Faults { server_errors: 100, ..Default::default() });
     to_seat(&b);
     shoot_and_use(&b);

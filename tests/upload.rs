@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use gradbooth::clock::{Backoff, WallClock};
 use gradbooth::journal::storage::{SealedPart, Storage};
 use gradbooth::journal::{NewOrder, PhotoKind};
-use gradbooth::clock::{Backoff, WallClock};
 use gradbooth::upload::seal::Centre;
 use gradbooth::upload::{Pace, S3Settings, S3Target, Target, Uploader, object_key};
 
@@ -174,12 +174,7 @@ fn paid_photos(storage: &Storage, centre: &Centre, n: usize) -> Vec<(String, Vec
             let file = storage.save_photo(&ticket, 1, PhotoKind::Standard, &plain, 1).unwrap();
             let no = format!("{BOOTH}_{:04}", 1_748_916_000 + i);
             j().order_created(
-                &NewOrder {
-                    out_trade_no: &no,
-                    ticket_id: &ticket,
-                    photo: Some(&file),
-                    amount_fen: 3000,
-                },
+                &NewOrder { out_trade_no: &no, ticket_id: &ticket, photo: Some(&file), amount_fen: 3000 },
                 1,
             )
             .unwrap();
@@ -198,7 +193,10 @@ fn uploader(storage: &Arc<Storage>, target: Arc<dyn Target>) -> Uploader {
         BOOTH.into(),
         WallClock::System,
         Arc::default(),
-        Pace { retry: Backoff { first: Duration::from_millis(100), max: Duration::from_secs(1) }, idle: Duration::from_millis(500) },
+        Pace {
+            retry: Backoff { first: Duration::from_millis(100), max: Duration::from_secs(1) },
+            idle: Duration::from_millis(500),
+        },
     )
 }
 

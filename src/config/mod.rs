@@ -8,9 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-pub use crate::devices::settings::{
-    Backend, CameraFile, Hardware, LightsFile, ModeLights, SimSettings, SimulatedFile,
-};
+pub use crate::devices::settings::{Backend, CameraFile, Hardware, LightsFile, ModeLights, SimSettings, SimulatedFile};
 use crate::journal::settings::StorageFile;
 pub use crate::payment::settings::{Gateway, PaymentFile, PaymentSettings, parse_price_fen};
 pub use crate::review::settings::{ReviewFile, ReviewSettings};

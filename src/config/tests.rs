@@ -28,8 +28,7 @@ fn the_pi_runs_the_shared_file_once_it_trusts_an_issuer_and_has_its_pins() {
     let msg = Settings::parse_on(DEFAULT, pi).expect_err("no issuer").to_string();
     assert!(msg.contains("tickets.issuers") && msg.contains("keygen"), "{msg}");
     let public = crate::ticket::generate_key().verifying_key();
-    let key =
-        format!("[tickets.issuers]\nfengxian-2025 = \"{}\"", data_encoding::HEXLOWER.encode(public.as_bytes()));
+    let key = format!("[tickets.issuers]\nfengxian-2025 = \"{}\"", data_encoding::HEXLOWER.encode(public.as_bytes()));
     let keyed = with("[tickets.issuers]", &key);
     // The sandbox takes no real money: a real booth refuses it and names the section.
     let msg = Settings::parse_on(&keyed, pi).expect_err("sandbox").to_string();

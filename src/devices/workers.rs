@@ -11,7 +11,9 @@ use std::thread;
 use std::time::Duration;
 
 use gradbooth_hal::camera_qr::CodeReader;
-use gradbooth_hal::{Camera, CameraControls, Chair, DeviceError, DeviceKind, LightLevels, Lights, Motion, QrScanner, RgbImage};
+use gradbooth_hal::{
+    Camera, CameraControls, Chair, DeviceError, DeviceKind, LightLevels, Lights, Motion, QrScanner, RgbImage,
+};
 use tracing::{debug, error, info, warn};
 
 use crate::bus::{Events, UiMsg, UiSink};
@@ -264,12 +266,7 @@ fn scanner_worker(mut scanner: Box<dyn QrScanner>, events: Events) {
     }
 }
 
-fn chair_worker(
-    mut chair: Box<dyn Chair>,
-    cmds: std_mpsc::Receiver<Motion>,
-    events: Events,
-    ui: Arc<dyn UiSink>,
-) {
+fn chair_worker(mut chair: Box<dyn Chair>, cmds: std_mpsc::Receiver<Motion>, events: Events, ui: Arc<dyn UiSink>) {
     let mut health = Health::new(DeviceKind::Chair, events.clone());
     let mut last_shown = None;
     loop {
@@ -312,11 +309,7 @@ fn chair_worker(
     }
 }
 
-fn lights_worker(
-    mut lights: Box<dyn Lights>,
-    cmds: std_mpsc::Receiver<LightLevels>,
-    events: Events,
-) {
+fn lights_worker(mut lights: Box<dyn Lights>, cmds: std_mpsc::Receiver<LightLevels>, events: Events) {
     let mut health = Health::new(DeviceKind::Lights, events);
     while let Ok(levels) = cmds.recv() {
         match lights.apply(&levels) {

@@ -28,7 +28,6 @@ pub enum JournalError {
     Dir { path: PathBuf, source: std::io::Error },
 }
 
-
 /// What a photo file holds: the camera's still, or the standard 480×640 photo made from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PhotoKind {

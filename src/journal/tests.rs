@@ -94,8 +94,7 @@ fn a_kept_photo_is_the_last_passing_unpaid_standard_photo_within_its_time() {
     photo("a3.jpg", 3, 600);
     j.review("T1", 3, true, &[], "{}", 601).unwrap();
     assert_eq!(kept(700), Some(("a3.jpg".into(), 3)));
-    let order =
-        NewOrder { out_trade_no: "O1", ticket_id: "T1", photo: Some("a3.jpg"), amount_fen: 3000 };
+    let order = NewOrder { out_trade_no: "O1", ticket_id: "T1", photo: Some("a3.jpg"), amount_fen: 3000 };
     j.order_created(&order, 700).unwrap();
     j.order_state("O1", OrderState::Disputed, 701).unwrap();
     assert_eq!(kept(702), None, "not one whose payment is disputed");

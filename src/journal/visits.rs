@@ -58,7 +58,6 @@ impl Journal {
         Ok(rows)
     }
 
-
     /// Records that a ticket was scanned (once) and returns what is known of it.
     pub fn ticket_seen(&self, id: &str, now: i64) -> Result<TicketState, JournalError> {
         self.conn.execute("INSERT OR IGNORE INTO tickets (id, first_seen) VALUES (?1, ?2)", params![id, now])?;

@@ -19,10 +19,10 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tracing::{error, info, warn};
 
+use crate::clock::WallClock;
 use crate::journal::storage::{Storage, StorageError};
 use crate::journal::{OpenOrder, OrderState};
 use crate::payment::{PaymentError, PaymentGateway, TradeState};
-use crate::clock::WallClock;
 use crate::upload::seal::Centre;
 
 /// How many of `settled` are still unknown.

@@ -157,4 +157,3 @@ impl PaymentFile {
         Ok(PaymentSettings { gateway, request_timeout: timeout })
     }
 }
-

@@ -15,7 +15,7 @@ use tracing::debug;
 
 use super::wechat_api::{self, Amount, NativeCreated, NativeOrder, SceneInfo, Settled, Transaction};
 use super::wechat_sign::{SignError, SignedResponse, Signer, Verifier, nonce};
-use super::{BoxFuture, OrderRequest, TradeState, PaymentError, PaymentGateway};
+use super::{BoxFuture, OrderRequest, PaymentError, PaymentGateway, TradeState};
 
 /// Answers larger than this are not read (a query answer is ~1 KB).
 const MAX_ANSWER: usize = 64 * 1024;

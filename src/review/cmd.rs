@@ -11,11 +11,19 @@ use anyhow::Context;
 use crate::review::{FaceReviewer, Review, Reviewer};
 use crate::visit::{LightingMode, Severity};
 
+#[derive(clap::Args)]
 pub struct ReviewArgs {
-    pub files: Vec<PathBuf>,
+    /// One JSON object per line: file, verdict, reasons, measures, ms.
+    #[arg(long)]
     pub json: bool,
+    /// Judge as in the glasses lighting mode (adds the reflection check).
+    #[arg(long)]
     pub glasses: bool,
+    /// Write the standard 480×640 photo of each passing image into this directory.
+    #[arg(long, value_name = "DIR")]
     pub standardize: Option<PathBuf>,
+    #[arg(required = true, value_name = "IMAGE")]
+    pub files: Vec<PathBuf>,
 }
 
 /// Reviews every file, writing one line (text or JSON) each to `out`; returns whether all

@@ -126,11 +126,7 @@ impl ReviewJob {
 /// The photo review as a part of the booth, like a device: checked at start-up and, while it
 /// cannot judge photos, every `REVIEW_RECHECK`; a review that failed for the booth's own
 /// reason counts as a failed check. `Fault(Part::Review)` is reported once, `Restored` once.
-pub async fn review_keeper(
-    reviewer: Arc<dyn Reviewer>,
-    events: Events,
-    mut failures: mpsc::UnboundedReceiver<String>,
-) {
+pub async fn review_keeper(reviewer: Arc<dyn Reviewer>, events: Events, mut failures: mpsc::UnboundedReceiver<String>) {
     let report = |faulted: bool| {
         let event = if faulted { Event::Fault(Part::Review) } else { Event::Restored(Part::Review) };
         let _ = events.send(event);

@@ -73,6 +73,11 @@ impl FaceReviewer {
         Ok(FaceReviewer { models: FaceModels::load(dir)?, checks, spec })
     }
 
+    /// The reviewer `[review]` describes: its models, checks and standard photo.
+    pub fn from_settings(s: &settings::ReviewSettings) -> Result<Self, ModelError> {
+        Self::load(&s.models, s.checks.clone(), s.standard.clone())
+    }
+
     /// Detector and mesh only: what the live guidance and the first part of a review share.
     fn light(&self, img: &RgbImage, refine: bool) -> Result<(Measures, Option<face::Mesh>), ModelError> {
         let faces = self.models.detect(img)?;

@@ -108,4 +108,3 @@ impl ReviewFile {
         Ok(ReviewSettings { models, checks, standard })
     }
 }
-

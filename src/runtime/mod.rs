@@ -195,7 +195,11 @@ pub fn start(parts: Parts, ui: Arc<dyn UiSink>) -> BoothHandle {
         events: events_tx,
         heartbeat,
         started: clock.started(),
-        sim, sandbox, sim_issuer, thread: Mutex::new(Some(thread)) }
+        sim,
+        sandbox,
+        sim_issuer,
+        thread: Mutex::new(Some(thread)),
+    }
 }
 
 impl crate::screen::Controls for BoothHandle {

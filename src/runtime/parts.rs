@@ -60,8 +60,7 @@ fn services(settings: &Settings, wall_clock: WallClock) -> Result<Services, Star
     let (storage, _recovery) = Storage::open(&settings.data_dir, settings.unpaid_retention, wall_clock.now_s())?;
     let (payment, sandbox) =
         payment::connect(&settings.payment, &settings.file.booth.id).map_err(StartError::Payment)?;
-    let upload =
-        upload::target(&settings.upload, &settings.data_dir).map_err(|e| StartError::Upload(e.to_string()))?;
+    let upload = upload::target(&settings.upload, &settings.data_dir).map_err(|e| StartError::Upload(e.to_string()))?;
     Ok(Services { storage: Arc::new(storage), payment, sandbox, upload })
 }
 

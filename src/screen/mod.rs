@@ -8,7 +8,6 @@ pub mod qr;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-
 use gradbooth_hal::Motion;
 use slint::{ComponentHandle, Image, ModelRc, SharedPixelBuffer, SharedString, VecModel};
 

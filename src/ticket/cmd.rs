@@ -3,12 +3,98 @@
 //! with mode 0600; public keys are printed as the `[tickets.issuers]` line they belong in.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use ed25519_dalek::SigningKey;
 
 use crate::ticket::{self, Checkpoint, Claims, Keyring};
+
+/// `gradbooth ticket …`.
+#[derive(clap::Subcommand)]
+pub enum TicketCmd {
+    /// Make an issuer key pair: the secret into --out (mode 0600), the public key printed.
+    Keygen {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// The key id tickets will name (printed in the config line).
+        #[arg(long, default_value = "issuer")]
+        key_id: String,
+    },
+    /// Issue a ticket: prints the QR text; --png also writes the code as an image.
+    Issue {
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        #[arg(long, default_value = "issuer")]
+        key_id: String,
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// The full student number; the ticket carries it masked (2022****56).
+        #[arg(long)]
+        student_no: String,
+        #[arg(long)]
+        school: String,
+        /// The site it is valid at (default: this configuration's `tickets.site`).
+        #[arg(long)]
+        site: Option<String>,
+        /// Valid from (RFC 3339; default now).
+        #[arg(long)]
+        issued: Option<chrono::DateTime<chrono::FixedOffset>>,
+        /// Valid until (RFC 3339; default 30 days after --issued).
+        #[arg(long)]
+        expires: Option<chrono::DateTime<chrono::FixedOffset>>,
+        #[arg(long, value_name = "FILE")]
+        png: Option<PathBuf>,
+    },
+    /// Verify a ticket's text as this booth would (exit 2 when refused).
+    Verify {
+        text: String,
+        /// The moment to check at (RFC 3339; default now).
+        #[arg(long)]
+        at: Option<chrono::DateTime<chrono::FixedOffset>>,
+    },
+}
+
+/// Runs `cmd`; `booth` gives this booth's ticket settings (its site and trusted issuers) when
+/// the command needs them.
+pub fn run(cmd: TicketCmd, booth: impl FnOnce() -> anyhow::Result<(String, Keyring)>) -> anyhow::Result<()> {
+    let out = &mut std::io::stdout().lock();
+    match cmd {
+        TicketCmd::Keygen { out: file, key_id } => keygen(&file, &key_id, out),
+        TicketCmd::Issue { key, key_id, id, name, student_no, school, site, issued, expires, png } => {
+            let site = match site {
+                Some(s) => s,
+                None => booth()?.0,
+            };
+            let issued = issued.map_or_else(|| chrono::Utc::now().timestamp(), |t| t.timestamp());
+            let expires = expires.map_or(issued + 30 * 86400, |t| t.timestamp());
+            let secs = |t: i64| u32::try_from(t).context("times must lie between 1970 and 2106");
+            let claims = ticket::Claims {
+                key_id,
+                id,
+                name,
+                student_no_masked: ticket::mask(&student_no),
+                school,
+                photo_type: ticket::PHOTO_GRADUATE,
+                site,
+                issued_at: secs(issued)?,
+                expires_at: secs(expires)?,
+            };
+            claims.check().map_err(anyhow::Error::msg)?;
+            issue(&key, &claims, png.as_deref(), out).map(|_| ())
+        }
+        TicketCmd::Verify { text, at } => {
+            let (site, issuers) = booth()?;
+            let now = at.map_or_else(|| chrono::Utc::now().timestamp(), |t| t.timestamp());
+            if !verify(&text, &issuers, &site, now, out)? {
+                std::process::exit(2);
+            }
+            Ok(())
+        }
+    }
+}
 
 pub fn keygen(out: &Path, key_id: &str, w: &mut dyn Write) -> anyhow::Result<()> {
     if out.exists() {

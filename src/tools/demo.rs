@@ -10,7 +10,6 @@ use anyhow::{Context, bail};
 use slint::ComponentHandle;
 use tracing::info;
 
-use crate::config::Settings;
 use crate::review::{FaceReviewer, Reviewer, ScriptedReviewer};
 use crate::screen::{self, UiMsg};
 use crate::ui::{AppWindow, BoothAdapter};
@@ -59,23 +58,21 @@ pub struct ReviewRecord {
 const DEADLINE: Duration = Duration::from_secs(120);
 
 pub fn run(args: DemoArgs) -> anyhow::Result<Session> {
-    let settings = Settings::load(&args.config)?;
+    let settings = super::cli::load(&args.config)?;
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let window = crate::screen::headless::install()?;
     crate::screen::headless::resize(&window, 1920, 1080, 1.0);
 
     // --sitter images, else the configuration's (hardware.simulated.sitter_images).
     let sitters = if args.sitters.is_empty() {
-        crate::devices::sitters(&settings.file.hardware.simulated.sitter_images, "hardware.simulated.sitter_images").map_err(anyhow::Error::msg)?
+        crate::devices::sitters(&settings.file.hardware.simulated.sitter_images, "hardware.simulated.sitter_images")
+            .map_err(anyhow::Error::msg)?
     } else {
         crate::devices::sitters(&args.sitters, "--sitter").map_err(anyhow::Error::msg)?
     };
     let reviewer: Arc<dyn Reviewer> = match args.scripted_review {
         Some(pass) => Arc::new(ScriptedReviewer { pass }),
-        None => {
-            let r = &settings.review;
-            Arc::new(FaceReviewer::load(&r.models, r.checks.clone(), r.standard.clone())?)
-        }
+        None => Arc::new(FaceReviewer::from_settings(&settings.review)?),
     };
     let mut settings = settings;
     if settings.sim.clock_start.is_none() {

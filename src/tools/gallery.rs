@@ -8,7 +8,7 @@ use std::time::Duration;
 use gradbooth_hal::sim::{SimCamera, SimControls};
 use gradbooth_hal::{Camera, DeviceKind};
 
-use crate::config::{Closed, Settings};
+use crate::config::Closed;
 use crate::screen::preview::{PREVIEW_HEIGHT, PREVIEW_WIDTH, preview_image};
 use crate::screen::{self, UiMsg};
 use crate::ui::AppWindow;
@@ -199,7 +199,7 @@ pub fn examples(policy: &Policy) -> Vec<Example> {
 
 /// Render the gallery into `out/{zh,en}/NN-name.png` and `out/1280x800/…`; returns the files.
 pub fn run(config: &Path, out: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
-    let settings = Settings::load(config)?;
+    let settings = super::cli::load(config)?;
     let window = crate::screen::headless::install()?;
     let app = AppWindow::new()?;
     screen::apply_facts(&app, &settings.facts());

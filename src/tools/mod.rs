@@ -1,5 +1,8 @@
-//! The booth's headless tools: `demo` (a scripted graduate through a whole visit) and `gallery`
-//! (every screen, both languages, two panel sizes).
+//! The `gradbooth` command and what only it runs: the command table (`cli`), the booth in a
+//! window (`window`), and the headless tools `demo` (a scripted graduate through a whole visit)
+//! and `gallery` (every screen, both languages, two panel sizes).
 
+pub mod cli;
 pub mod demo;
 pub mod gallery;
+pub mod window;

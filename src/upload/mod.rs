@@ -21,8 +21,8 @@ use object_store::{ClientOptions, ObjectStoreExt, PutPayload, RetryConfig};
 use tokio::sync::Notify;
 use tracing::{debug, error, info, warn};
 
-use crate::journal::storage::{SealedPart, Storage, StorageError, sha256_hex};
 use crate::clock::{Backoff, WallClock};
+use crate::journal::storage::{SealedPart, Storage, StorageError, sha256_hex};
 use crate::net::BoxFuture;
 
 #[derive(Debug, thiserror::Error)]
@@ -446,4 +446,3 @@ mod tests {
         assert_eq!(tries(&nos[1]), 2, "not due yet");
     }
 }
-

@@ -69,10 +69,9 @@ pub struct UploadSettings {
 impl UploadFile {
     /// `real`: a real booth (it refuses the test centre).
     pub fn validate(&self, real: bool) -> Result<UploadSettings, Invalid> {
-        let centre: super::seal::Centre =
-            self.recipient.parse().map_err(|e: super::seal::SealError| {
-                invalid("upload.recipient", format!("{:?}", self.recipient), e.to_string())
-            })?;
+        let centre: super::seal::Centre = self.recipient.parse().map_err(|e: super::seal::SealError| {
+            invalid("upload.recipient", format!("{:?}", self.recipient), e.to_string())
+        })?;
         if real && self.recipient.trim() == TEST_CENTRE {
             return Err(invalid(
                 "upload.recipient",
@@ -115,4 +114,3 @@ impl UploadFile {
         Ok(UploadSettings { centre: std::sync::Arc::new(centre), target })
     }
 }
-

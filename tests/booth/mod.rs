@@ -15,8 +15,8 @@ use gradbooth::payment::Sandbox;
 use gradbooth::review::{Reviewer, ScriptedReviewer};
 use gradbooth::runtime::{self, BoothHandle};
 use gradbooth::screen::UiMsg;
-use gradbooth::visit::{Intent, LightingMode, Screen, View};
 use gradbooth::upload;
+use gradbooth::visit::{Intent, LightingMode, Screen, View};
 
 pub struct Booth {
     pub booth: Option<BoothHandle>,

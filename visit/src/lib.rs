@@ -46,9 +46,11 @@ pub enum Phase {
     Notice { since: Instant, notice: Notice },
 }
 
-impl Phase {
-    pub fn visit(&self) -> Option<&Visit> {
-        match self {
+/// The visit a phase holds, if it holds one (by reference or by value, as `$phase` is): the
+/// one list of the phases a graduate is in.
+macro_rules! visit_of {
+    ($phase:expr) => {
+        match $phase {
             Phase::Confirm { visit, .. }
             | Phase::Lighting { visit, .. }
             | Phase::Rules { visit, .. }
@@ -61,22 +63,16 @@ impl Phase {
             | Phase::Payment { visit, .. } => Some(visit),
             _ => None,
         }
+    };
+}
+
+impl Phase {
+    pub fn visit(&self) -> Option<&Visit> {
+        visit_of!(self)
     }
 
     fn into_visit(self) -> Option<Visit> {
-        match self {
-            Phase::Confirm { visit, .. }
-            | Phase::Lighting { visit, .. }
-            | Phase::Rules { visit, .. }
-            | Phase::Seat { visit, .. }
-            | Phase::Countdown { visit, .. }
-            | Phase::Capturing { visit, .. }
-            | Phase::AttemptShown { visit, .. }
-            | Phase::Reviewing { visit, .. }
-            | Phase::ReviewResult { visit, .. }
-            | Phase::Payment { visit, .. } => Some(visit),
-            _ => None,
-        }
+        visit_of!(self)
     }
 
     /// True while a graduate is at the booth (from the scan screen to payment).

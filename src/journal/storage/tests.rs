@@ -1,8 +1,8 @@
 use std::os::unix::fs::PermissionsExt;
 
 use super::*;
-use crate::journal::{NewOrder, OrderState};
 use crate::journal::storage::Manifest;
+use crate::journal::{NewOrder, OrderState};
 
 const HOUR: Duration = Duration::from_secs(3600);
 

@@ -10,7 +10,11 @@ pub(super) struct Server {
     pub(super) platform: Arc<Signer>,
 }
 
-pub(super) async fn serve(listener: std::net::TcpListener, server: Arc<Server>, mut stopped: tokio::sync::oneshot::Receiver<()>) {
+pub(super) async fn serve(
+    listener: std::net::TcpListener,
+    server: Arc<Server>,
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
+) {
     let listener = match tokio::net::TcpListener::from_std(listener) {
         Ok(l) => l,
         Err(e) => {

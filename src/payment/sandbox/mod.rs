@@ -269,4 +269,3 @@ pub async fn pay_remote(http: &reqwest::Client, base_url: &str, code_url: &str) 
     let text = resp.text().await.map_err(|e| e.to_string())?;
     if status.is_success() { Ok(text) } else { Err(format!("{status}: {text}")) }
 }
-
