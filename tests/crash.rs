@@ -493,7 +493,7 @@ fn act(
             _ if v.can_retake() => Intent::Retake,
             _ => Intent::Exit,
         }),
-        Screen::Payment => match v.payment.as_ref().map(|p| p.stage) {
+        Screen::Payment => match v.payment.as_ref().map(|p| p.stage.code()) {
             Some("waiting") if rng.chance(80) => {
                 // The graduate takes a moment to find the phone.
                 std::thread::sleep(Duration::from_millis(rng.below(2500)));

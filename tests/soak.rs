@@ -161,8 +161,8 @@ fn ten_thousand_visits_leave_memory_descriptors_and_disk_flat() {
             Screen::Seat => booth.intent(Intent::StartCapture),
             Screen::AttemptShown => booth.intent(Intent::UsePhoto),
             Screen::ReviewResult => booth.intent(Intent::GoToPayment),
-            Screen::Payment if v.payment.as_ref().is_some_and(|p| p.stage == "waiting") => booth.simulate("pay"),
-            Screen::Payment if v.payment.as_ref().is_some_and(|p| p.stage != "creating") => {
+            Screen::Payment if v.payment.as_ref().is_some_and(|p| p.stage.code() == "waiting") => booth.simulate("pay"),
+            Screen::Payment if v.payment.as_ref().is_some_and(|p| p.stage.code() != "creating") => {
                 panic!("visit {done}: payment {:?}", v.payment)
             }
             Screen::Done => {

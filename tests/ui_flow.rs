@@ -69,7 +69,15 @@ impl Booth {
     }
 
     fn screen(&self) -> String {
-        self.app.global::<BoothAdapter>().get_screen().to_string()
+        // The page's name as the machine's `Screen::code` spells it ("out_of_service").
+        let page = format!("{:?}", self.app.global::<BoothAdapter>().get_screen());
+        page.chars().enumerate().fold(String::new(), |mut s, (i, c)| {
+            if c.is_uppercase() && i > 0 {
+                s.push('_');
+            }
+            s.push(c.to_ascii_lowercase());
+            s
+        })
     }
 
     /// Show what the booth sends until `done` holds.

@@ -11,8 +11,8 @@ use std::rc::Rc;
 use gradbooth_hal::Motion;
 use slint::{ComponentHandle, Image, ModelRc, SharedPixelBuffer, SharedString, VecModel};
 
-use crate::ui::{AppWindow, BoothAdapter, Finding};
-use crate::visit::{GlassesPolicy, Intent, LightingMode, Notice, View};
+use crate::ui::{Action, AppWindow, BoothAdapter, Finding, Page, Stage as UiStage};
+use crate::visit::{GlassesPolicy, Intent, LightingMode, NoCode, Notice, Screen, Stage, View};
 
 pub use crate::bus::{UiMsg, UiSink};
 
@@ -62,7 +62,7 @@ pub fn apply_facts(app: &AppWindow, f: &Facts) {
 pub fn show_startup_error(app: &AppWindow, reason: &str) {
     let a = app.global::<BoothAdapter>();
     a.set_startup_error(reason.into());
-    a.set_screen("out_of_service".into());
+    a.set_screen(Page::OutOfService);
 }
 
 pub fn yuan(fen: u32) -> String {
@@ -103,7 +103,7 @@ pub fn apply(app: &AppWindow, msg: UiMsg) {
 }
 
 fn apply_view(a: &BoothAdapter<'_>, v: &View) {
-    a.set_screen(v.screen.code().into());
+    a.set_screen(page(v.screen));
     // Personal data is only in the view on the confirm screen; everywhere else it is blank.
     a.set_name(v.name.as_str().into());
     a.set_student_no(v.student_no_masked.as_str().into());
@@ -160,7 +160,7 @@ fn apply_view(a: &BoothAdapter<'_>, v: &View) {
     a.set_findings(ModelRc::new(VecModel::from(findings)));
     match &v.payment {
         Some(p) => {
-            a.set_payment_stage(p.stage.into());
+            a.set_payment_stage(stage(p.stage));
             a.set_payment_simulated(p.simulated);
             a.set_price(yuan(p.amount_fen).into());
             if let Some(url) = &p.code_url {
@@ -168,7 +168,7 @@ fn apply_view(a: &BoothAdapter<'_>, v: &View) {
             }
         }
         None => {
-            a.set_payment_stage("".into());
+            a.set_payment_stage(UiStage::None);
             a.set_payment_qr(Image::default());
         }
     }
@@ -199,27 +199,62 @@ fn qr_image(url: &str) -> Image {
     })
 }
 
-/// The UI's intent names (see adapter.slint) as the machine's intents.
-pub fn parse_intent(name: &str) -> Option<Intent> {
-    Some(match name {
-        "prepare" => Intent::Prepare,
-        "exit" => Intent::Exit,
-        "confirm" => Intent::ConfirmData,
-        "glasses" => Intent::ChooseLighting(LightingMode::Glasses),
-        "no_glasses" => Intent::ChooseLighting(LightingMode::NoGlasses),
-        "accept_rules" => Intent::AcceptRules,
-        "chair_up" => Intent::ChairUp,
-        "chair_down" => Intent::ChairDown,
-        "chair_stop" => Intent::ChairStop,
-        "start_capture" => Intent::StartCapture,
-        "use_photo" => Intent::UsePhoto,
-        "retake" => Intent::Retake,
-        "pay" => Intent::GoToPayment,
-        "pay_kept" => Intent::PayKeptPhoto,
-        "new_code" => Intent::NewPaymentCode,
-        "finish" => Intent::Finish,
-        _ => return None,
-    })
+/// The page the UI shows for a screen.
+fn page(screen: Screen) -> Page {
+    match screen {
+        Screen::Idle => Page::Idle,
+        Screen::OutOfService => Page::OutOfService,
+        Screen::Scan => Page::Scan,
+        Screen::Confirm => Page::Confirm,
+        Screen::Lighting => Page::Lighting,
+        Screen::Rules => Page::Rules,
+        Screen::Seat => Page::Seat,
+        Screen::Countdown => Page::Countdown,
+        Screen::Capturing => Page::Capturing,
+        Screen::AttemptShown => Page::AttemptShown,
+        Screen::Reviewing => Page::Reviewing,
+        Screen::ReviewResult => Page::ReviewResult,
+        Screen::Payment => Page::Payment,
+        Screen::Done => Page::Done,
+        Screen::Notice => Page::Notice,
+    }
+}
+
+fn stage(stage: Stage) -> UiStage {
+    match stage {
+        Stage::Creating => UiStage::Creating,
+        Stage::Waiting => UiStage::Waiting,
+        Stage::Confirming => UiStage::Confirming,
+        Stage::Expired => UiStage::Expired,
+        Stage::Failed => UiStage::Failed,
+        Stage::Unconfirmed => UiStage::Unconfirmed,
+        Stage::NoCode(NoCode::Unreachable) => UiStage::Unreachable,
+        Stage::NoCode(NoCode::Refused) => UiStage::Refused,
+        Stage::NoCode(NoCode::NotRecorded) => UiStage::NotRecorded,
+        Stage::NoCode(NoCode::EarlierUnsettled) => UiStage::EarlierUnsettled,
+    }
+}
+
+/// What the graduate's touch asks the machine.
+pub fn intent(action: Action) -> Intent {
+    match action {
+        Action::Prepare => Intent::Prepare,
+        Action::Exit => Intent::Exit,
+        Action::Confirm => Intent::ConfirmData,
+        Action::Glasses => Intent::ChooseLighting(LightingMode::Glasses),
+        Action::NoGlasses => Intent::ChooseLighting(LightingMode::NoGlasses),
+        Action::AcceptRules => Intent::AcceptRules,
+        Action::ChairUp => Intent::ChairUp,
+        Action::ChairDown => Intent::ChairDown,
+        Action::ChairStop => Intent::ChairStop,
+        Action::StartCapture => Intent::StartCapture,
+        Action::UsePhoto => Intent::UsePhoto,
+        Action::Retake => Intent::Retake,
+        Action::Pay => Intent::GoToPayment,
+        Action::PayKept => Intent::PayKeptPhoto,
+        Action::NewCode => Intent::NewPaymentCode,
+        Action::Finish => Intent::Finish,
+    }
 }
 
 /// What the screen can ask of a running booth (`runtime::BoothHandle`).
@@ -235,10 +270,7 @@ pub trait Controls {
 pub fn connect(app: &AppWindow, booth: Rc<dyn Controls>) {
     let a = app.global::<BoothAdapter>();
     let b = booth.clone();
-    a.on_intent(move |name| match parse_intent(&name) {
-        Some(intent) => b.intent(intent),
-        None => tracing::error!(intent = %name, "the UI sent an unknown intent"),
-    });
+    a.on_intent(move |action| b.intent(intent(action)));
     let b = booth.clone();
     a.on_simulate(move |action| b.simulate(&action));
     let weak = app.as_weak();

@@ -12,8 +12,8 @@ use tracing::info;
 
 use crate::review::{FaceReviewer, Reviewer, ScriptedReviewer};
 use crate::screen::{self, UiMsg};
-use crate::ui::{AppWindow, BoothAdapter};
-use crate::visit::{Screen, View};
+use crate::ui::{Action, AppWindow, BoothAdapter};
+use crate::visit::{Screen, Stage, View};
 
 pub struct DemoArgs {
     pub config: PathBuf,
@@ -189,11 +189,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Session> {
             continue;
         }
         acted = true;
-        let intent = |name: &str| adapter.invoke_intent(name.into());
+        let intent = |action: Action| adapter.invoke_intent(action);
         match view.screen {
             Screen::Idle => {
                 visit_started = true;
-                intent("prepare");
+                intent(Action::Prepare);
             }
             Screen::Scan if view.refusal.is_some() => bail!("the demo ticket was refused: {:?}", view.refusal),
             Screen::Scan => {
@@ -201,21 +201,21 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Session> {
                     sim.present_qr(text);
                 }
             }
-            Screen::Confirm => intent("confirm"),
-            Screen::Lighting => intent("no_glasses"),
-            Screen::Rules => intent("accept_rules"),
-            Screen::Seat => intent("start_capture"),
-            Screen::AttemptShown => intent("use_photo"),
+            Screen::Confirm => intent(Action::Confirm),
+            Screen::Lighting => intent(Action::NoGlasses),
+            Screen::Rules => intent(Action::AcceptRules),
+            Screen::Seat => intent(Action::StartCapture),
+            Screen::AttemptShown => intent(Action::UsePhoto),
             Screen::ReviewResult => match view.verdict.as_ref().is_some_and(|v| v.passed()) {
-                true => intent("pay"),
-                false if view.can_retake() => intent("retake"),
-                false => intent("exit"),
+                true => intent(Action::Pay),
+                false if view.can_retake() => intent(Action::Retake),
+                false => intent(Action::Exit),
             },
-            Screen::Payment if view.payment.as_ref().is_some_and(|p| p.stage == "waiting") => {
+            Screen::Payment if view.payment.as_ref().is_some_and(|p| p.stage == Stage::Waiting) => {
                 // The graduate scans the code with WeChat and pays.
                 adapter.invoke_simulate("pay".into());
             }
-            Screen::Done | Screen::Notice => intent("finish"),
+            Screen::Done | Screen::Notice => intent(Action::Finish),
             Screen::OutOfService => bail!("the booth is out of service: {:?} {:?}", view.closed, view.faults),
             // Countdown, capturing, reviewing, creating a payment: wait for the booth.
             _ => acted = false,

@@ -96,9 +96,9 @@ impl Booth {
             );
             if let Ok(UiMsg::View(v)) = self.rx.recv_timeout(left.min(Duration::from_millis(50))) {
                 if let Some(p) = &v.payment
-                    && self.stages.last().map(String::as_str) != Some(p.stage)
+                    && self.stages.last().map(String::as_str) != Some(p.stage.code())
                 {
-                    self.stages.push(p.stage.into());
+                    self.stages.push(p.stage.code().into());
                 }
                 self.view = Some(*v);
             }
@@ -110,7 +110,7 @@ impl Booth {
     }
 
     pub fn stage(&mut self, stage: &str, within: Duration) -> View {
-        self.wait(&format!("payment {stage}"), within, |v| v.payment.as_ref().is_some_and(|p| p.stage == stage))
+        self.wait(&format!("payment {stage}"), within, |v| v.payment.as_ref().is_some_and(|p| p.stage.code() == stage))
     }
 
     /// Through a visit to the payment code on screen; returns the order number.

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 pub use hours::{Closed, Schedule};
 pub use types::*;
-pub use view::{PaymentView, Screen, View, view};
+pub use view::{PaymentView, Screen, Stage, View, view};
 
 /// The visit in progress: who, which lighting, which attempts and photos.
 #[derive(Debug, Clone, PartialEq)]

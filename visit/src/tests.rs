@@ -134,7 +134,7 @@ fn a_whole_visit_from_idle_to_paid_and_back() {
         simulated: true,
     };
     w.send(Event::Payment(PaymentUpdate::Created(order)));
-    assert_eq!(view(&w.policy, &w.booth, w.now).payment.unwrap().stage, "waiting");
+    assert_eq!(view(&w.policy, &w.booth, w.now).payment.unwrap().stage.code(), "waiting");
     let c = w.send(Event::Payment(PaymentUpdate::Paid { out_trade_no: "O1".into() }));
     assert!(c.contains(&Command::VisitEnded {
         ticket_id: Some("T1".into()),
@@ -265,7 +265,7 @@ fn waiting_for_payment() -> Walk {
 }
 
 fn stage(w: &Walk) -> &'static str {
-    view(&w.policy, &w.booth, w.now).payment.map_or("-", |p| p.stage)
+    view(&w.policy, &w.booth, w.now).payment.map_or("-", |p| p.stage.code())
 }
 
 #[test]

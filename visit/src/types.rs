@@ -238,7 +238,7 @@ pub enum PaymentUpdate {
 
 /// Why no payment code could be shown. Nothing was paid in any case; what the graduate can do
 /// differs, so each has its own message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NoCode {
     /// The payment service did not answer, or was busy: try again in a moment.
     Unreachable,

@@ -42,7 +42,7 @@ impl Screen {
         Screen::Notice,
     ];
 
-    /// The name the `.slint` pages switch on.
+    /// Its name in logs, screenshots and tests.
     pub fn code(self) -> &'static str {
         match self {
             Screen::Idle => "idle",
@@ -64,11 +64,37 @@ impl Screen {
     }
 }
 
+/// Where the payment stands, as the screen shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stage {
+    Creating,
+    Waiting,
+    Confirming,
+    Expired,
+    Failed,
+    Unconfirmed,
+    /// No code, and why.
+    NoCode(NoCode),
+}
+
+impl Stage {
+    /// Its name in logs and tests ("waiting", or why there is no code: `NoCode::code`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Stage::Creating => "creating",
+            Stage::Waiting => "waiting",
+            Stage::Confirming => "confirming",
+            Stage::Expired => "expired",
+            Stage::Failed => "failed",
+            Stage::Unconfirmed => "unconfirmed",
+            Stage::NoCode(why) => why.code(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct PaymentView {
-    /// "creating", "waiting", "confirming", "expired", "failed", "unconfirmed", or why there
-    /// is no code (`NoCode::code`: "unreachable", "refused", "not_recorded", "earlier_unsettled").
-    pub stage: &'static str,
+    pub stage: Stage,
     pub amount_fen: u32,
     pub code_url: Option<String>,
     pub simulated: bool,
@@ -154,13 +180,13 @@ pub fn view(policy: &Policy, booth: &Booth, now: Instant) -> View {
     let payment = match phase {
         Phase::Payment { stage, .. } => {
             let stage_code = match stage {
-                PaymentStage::Creating => "creating",
-                PaymentStage::Waiting(_) => "waiting",
-                PaymentStage::Confirming { .. } => "confirming",
-                PaymentStage::Expired => "expired",
-                PaymentStage::Failed => "failed",
-                PaymentStage::NoCode(why) => why.code(),
-                PaymentStage::Unconfirmed { .. } => "unconfirmed",
+                PaymentStage::Creating => Stage::Creating,
+                PaymentStage::Waiting(_) => Stage::Waiting,
+                PaymentStage::Confirming { .. } => Stage::Confirming,
+                PaymentStage::Expired => Stage::Expired,
+                PaymentStage::Failed => Stage::Failed,
+                PaymentStage::NoCode(why) => Stage::NoCode(*why),
+                PaymentStage::Unconfirmed { .. } => Stage::Unconfirmed,
             };
             // Only a code on show has its own amount and image; otherwise the configured price.
             Some(match stage {
