@@ -270,7 +270,7 @@ fn restart_and_check(
     assert_eq!(recovery.paid_missing, 0, "round {round}: a paid photo is missing");
     let booth_id = settings.file.booth.id.clone();
     let client = WechatPay::new(sandbox.client_config(&booth_id, Duration::from_secs(5))).unwrap();
-    let checkout = Checkout {
+    let checkout = Arc::new(Checkout {
         payment: Arc::new(client),
         storage: storage.clone(),
         centre: settings.upload.centre.clone(),
@@ -279,7 +279,7 @@ fn restart_and_check(
         uploads: Arc::default(),
         live: Mutex::new(None),
         retry_pause: Duration::from_millis(50),
-    };
+    });
     let sealed = storage.seal_pending(&*checkout.centre, &booth_id, now()).unwrap();
     *ledger.found.entry("paid photos sealed at start-up").or_default() += sealed;
     let settled = rt.block_on(checkout.settle_all(None)).unwrap();

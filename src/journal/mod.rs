@@ -142,6 +142,9 @@ pub struct UploadHealth {
     pub oldest_paid_at: Option<i64>,
     /// Entries refused for good: (out_trade_no, why).
     pub refused: Vec<(String, String)>,
+    /// The most times any waiting photo was tried (`outbox.tries`): a photo stuck behind a
+    /// store that keeps failing shows here long before it is refused.
+    pub most_tries: u32,
 }
 
 /// What a paid photo's manifest is made from.

@@ -201,12 +201,13 @@ impl Journal {
             self.conn.query_row("SELECT COUNT(*), MIN(queued_at) FROM outbox WHERE sent_at IS NULL", [], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })?;
-        let refused = self
-            .waiting_outbox()?
+        let entries = self.waiting_outbox()?;
+        let most_tries = entries.iter().map(|e| e.tries).max().unwrap_or(0);
+        let refused = entries
             .into_iter()
             .filter(|e| e.refused)
             .map(|e| (e.out_trade_no, e.last_error.unwrap_or_default()))
             .collect();
-        Ok(UploadHealth { waiting: waiting as usize, oldest_paid_at, refused })
+        Ok(UploadHealth { waiting: waiting as usize, oldest_paid_at, refused, most_tries })
     }
 }

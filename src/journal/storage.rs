@@ -170,6 +170,17 @@ impl Storage {
     }
 
     /// The journal, for one short operation at a time.
+    /// Runs `f` on tokio's blocking pool, off the async workers: the journal's writes are
+    /// fsync'd, sealing encrypts and fsyncs, a sweep deletes and fsyncs — each may take a disk's
+    /// while, during which no payment query, upload or settling must wait.
+    pub async fn blocking<T: Send + 'static>(
+        self: &std::sync::Arc<Self>,
+        f: impl FnOnce(&Storage) -> T + Send + 'static,
+    ) -> T {
+        let storage = self.clone();
+        off_worker(move || f(&storage)).await
+    }
+
     pub fn journal(&self) -> MutexGuard<'_, Journal> {
         // A panic while holding the lock cannot leave SQLite half-written: use it anyway.
         self.journal.lock().unwrap_or_else(|e| e.into_inner())
@@ -465,3 +476,11 @@ fn remove(path: &Path) -> Result<(), StorageError> {
 
 #[cfg(test)]
 mod tests;
+
+/// `f` on tokio's blocking pool (a panic in it is the caller's panic).
+pub async fn off_worker<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(t) => t,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}

@@ -92,11 +92,9 @@ impl Orders {
                 Settlement::Unknown(_) | Settlement::Disputed(_) => PaymentUpdate::Unconfirmed { out_trade_no },
             };
             let _ = events.send(Event::Payment(update));
-            let storage = checkout.storage.clone();
             let now = checkout.wall_clock.now_s();
             // The photo kept while its order could still be paid may go now.
-            let swept = tokio::task::spawn_blocking(move || storage.sweep(now)).await;
-            if let Ok(Err(e)) = swept {
+            if let Err(e) = checkout.storage.blocking(move |s| s.sweep(now)).await {
                 error!(error = %e, "photos could not be swept; will try again");
             }
         });
@@ -129,8 +127,8 @@ impl Payer {
     }
 
     /// No code for this order, and why (nothing was paid: it was never created).
-    fn no_code(&self, no: &str, why: NoCode) {
-        self.checkout.record(no, OrderState::Unreachable);
+    async fn no_code(&self, no: &str, why: NoCode) {
+        self.checkout.record(no, OrderState::Unreachable).await;
         self.send(PaymentUpdate::NoCode(why));
     }
 
@@ -144,19 +142,19 @@ impl Payer {
             Ok(settled) => {
                 if let Some((paid, _)) = settled.iter().find(|(_, s)| matches!(s, Settlement::Paid { .. })) {
                     info!(order = %paid, "an earlier order of this ticket was paid");
-                    self.checkout.record(no, OrderState::Closed);
+                    self.checkout.record(no, OrderState::Closed).await;
                     self.send(PaymentUpdate::Paid { out_trade_no: paid.clone() });
                     return;
                 }
                 let left = checkout::unknown(&settled);
                 if left > 0 {
                     warn!(ticket = %ticket_id, left, "an earlier order cannot be settled; no new one");
-                    return self.no_code(no, NoCode::EarlierUnsettled);
+                    return self.no_code(no, NoCode::EarlierUnsettled).await;
                 }
             }
             Err(e) => {
                 error!(error = %e, "earlier orders could not be read");
-                return self.no_code(no, NoCode::NotRecorded);
+                return self.no_code(no, NoCode::NotRecorded).await;
             }
         }
         let mut tries = 0;
@@ -173,12 +171,12 @@ impl Payer {
                     // Out of reach or busy: try again soon. Refused or untrustworthy: the booth's
                     // keys or settings, which trying again does not mend.
                     let why = if e.is_transient() { NoCode::Unreachable } else { NoCode::Refused };
-                    return self.no_code(no, why);
+                    return self.no_code(no, why).await;
                 }
             }
         };
         info!(order = %no, amount_fen = request.amount_fen, "payment order created");
-        self.checkout.record(no, OrderState::Open);
+        self.checkout.record(no, OrderState::Open).await;
         self.send(PaymentUpdate::Created(PaymentOrder {
             out_trade_no: no.clone(),
             code_url,
@@ -191,7 +189,7 @@ impl Payer {
         loop {
             tokio::time::sleep(pause).await;
             let answer = payment.query(no, request.amount_fen).await;
-            match self.checkout.on_answer(no, &answer) {
+            match self.checkout.on_answer(no, &answer).await {
                 Some(Settlement::Paid { .. }) => {
                     self.send(PaymentUpdate::Paid { out_trade_no: no.clone() });
                     return;

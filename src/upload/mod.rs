@@ -56,6 +56,7 @@ pub fn object_key(booth_id: &str, out_trade_no: &str, part: SealedPart) -> Strin
 /// A local (or mounted) directory: `<dir>/<booth>/<out_trade_no>.jpg.age`. Written crash-safe
 /// (temporary file, fsync, rename, fsync); an object already there with the same bytes is
 /// taken as sent, one with other bytes is a conflict and is never overwritten.
+#[derive(Clone)]
 pub struct DirTarget {
     root: PathBuf,
 }
@@ -93,7 +94,9 @@ impl DirTarget {
 
 impl Target for DirTarget {
     fn put<'a>(&'a self, key: &'a str, bytes: Bytes) -> BoxFuture<'a, Result<(), UploadError>> {
-        Box::pin(async move { self.put_sync(key, &bytes) })
+        // Written durably (fsync) on the blocking pool, off the async workers.
+        let (me, key) = (self.clone(), key.to_owned());
+        Box::pin(crate::journal::storage::off_worker(move || me.put_sync(&key, &bytes)))
     }
 
     fn describe(&self) -> String {
@@ -240,7 +243,7 @@ impl Uploader {
     pub async fn send_waiting(&self) -> Result<usize, UploadError> {
         let mut sent = 0;
         let now = tokio::time::Instant::now();
-        for (no, sha256) in self.storage.ready_to_send()? {
+        for (no, sha256) in self.storage.blocking(|s| s.ready_to_send()).await? {
             if self.retries().get(&no).is_some_and(|r| r.due > now) {
                 continue;
             }
@@ -251,13 +254,13 @@ impl Uploader {
                 }
                 // Not this entry's fault: the whole pass waits (`run`'s back-off).
                 Err(e) if e.is_the_store() => {
-                    self.failed(&no, &e, None);
+                    self.failed(&no, &e, None).await;
                     return Err(e);
                 }
                 Err(e) => {
                     let wait = self.pace.retry.after(self.retries().get(&no).map(|r| r.wait));
                     self.retries().insert(no.clone(), Retry { due: tokio::time::Instant::now() + wait, wait });
-                    self.failed(&no, &e, Some(wait));
+                    self.failed(&no, &e, Some(wait)).await;
                 }
             }
         }
@@ -265,10 +268,11 @@ impl Uploader {
     }
 
     /// A failed upload: journaled (a refusal is marked so), logged.
-    fn failed(&self, no: &str, e: &UploadError, retry_in: Option<Duration>) {
+    async fn failed(&self, no: &str, e: &UploadError, retry_in: Option<Duration>) {
         let retry_in_s = retry_in.map(|d| d.as_secs());
         let refused = e.is_refusal();
-        let was_refused = match self.storage.journal().outbox_failed(no, &e.to_string(), refused) {
+        let (entry, why) = (no.to_owned(), e.to_string());
+        let was_refused = match self.storage.blocking(move |s| s.journal().outbox_failed(&entry, &why, refused)).await {
             Ok(was) => was,
             Err(j) => {
                 warn!(order = %no, error = %j, "failed upload not recorded");
@@ -290,19 +294,28 @@ impl Uploader {
     }
 
     async fn send_one(&self, no: &str, sha256: &str) -> Result<(), UploadError> {
-        let mut parts = Vec::with_capacity(2);
-        for part in SealedPart::BOTH {
-            let path = self.storage.sealed_path(no, part);
-            let bytes = std::fs::read(&path).map_err(|source| UploadError::Io { path: path.clone(), source })?;
-            if part == SealedPart::Photo && sha256_hex(&bytes) != sha256 {
-                return Err(UploadError::Corrupt(path.display().to_string()));
-            }
-            parts.push((part, Bytes::from(bytes)));
-        }
+        let (entry, sha256) = (no.to_owned(), sha256.to_owned());
+        let parts = self
+            .storage
+            .blocking(move |s| {
+                let mut parts = Vec::with_capacity(2);
+                for part in SealedPart::BOTH {
+                    let path = s.sealed_path(&entry, part);
+                    let bytes =
+                        std::fs::read(&path).map_err(|source| UploadError::Io { path: path.clone(), source })?;
+                    if part == SealedPart::Photo && sha256_hex(&bytes) != sha256 {
+                        return Err(UploadError::Corrupt(path.display().to_string()));
+                    }
+                    parts.push((part, Bytes::from(bytes)));
+                }
+                Ok(parts)
+            })
+            .await?;
         for (part, bytes) in parts {
             self.target.put(&object_key(&self.booth_id, no, part), bytes).await?;
         }
-        self.storage.upload_done(no, self.wall_clock.now().timestamp())?;
+        let (entry, now) = (no.to_owned(), self.wall_clock.now_s());
+        self.storage.blocking(move |s| s.upload_done(&entry, now)).await?;
         info!(order = %no, "paid photo uploaded");
         Ok(())
     }
@@ -440,6 +453,7 @@ mod tests {
         assert_eq!(tries(&nos[1]), 2);
         let health = storage.upload_health().unwrap();
         assert_eq!((health.waiting, health.refused.len()), (1, 1));
+        assert_eq!(health.most_tries, 2, "the damaged one was tried twice");
         // The damaged one waits longer each time (600 ms now).
         tokio::time::sleep(Duration::from_millis(350)).await;
         assert_eq!(u.send_waiting().await.unwrap(), 0);
