@@ -64,6 +64,9 @@ pub fn examples(policy: &Policy) -> Vec<Example> {
     let mut broken = at(Phase::OutOfService);
     broken.faults.insert(Part::Device(DeviceKind::Camera));
     let three = Visit { attempts_used: 3, ..visit() };
+    // The payment screen at one stage.
+    let paying = |stage| at(Phase::Payment { visit: visit(), since: t0, photo, stage });
+    let confirming_no = || "fengxian-d108_1748916000".to_owned();
     vec![
         Example { name: "idle", booth: at(Phase::Idle) },
         Example { name: "out_of_service-closed", booth: closed },
@@ -114,71 +117,20 @@ pub fn examples(policy: &Policy) -> Vec<Example> {
             name: "review_result-fail-last",
             booth: at(Phase::ReviewResult { visit: three, since: t0, photo, verdict: failed }),
         },
-        Example {
-            name: "payment",
-            booth: at(Phase::Payment { visit: visit(), since: t0, photo, stage: PaymentStage::Waiting(order) }),
-        },
+        Example { name: "payment", booth: paying(PaymentStage::Waiting(order)) },
         Example {
             name: "payment-confirming",
-            booth: at(Phase::Payment {
-                visit: visit(),
-                since: t0,
-                photo,
-                stage: PaymentStage::Confirming { out_trade_no: "fengxian-d108_1748916000".into() },
-            }),
+            booth: paying(PaymentStage::Confirming { out_trade_no: confirming_no() }),
         },
-        Example {
-            name: "payment-expired",
-            booth: at(Phase::Payment { visit: visit(), since: t0, photo, stage: PaymentStage::Expired }),
-        },
-        Example {
-            name: "payment-failed",
-            booth: at(Phase::Payment { visit: visit(), since: t0, photo, stage: PaymentStage::Failed }),
-        },
-        Example {
-            name: "payment-unreachable",
-            booth: at(Phase::Payment {
-                visit: visit(),
-                since: t0,
-                photo,
-                stage: PaymentStage::NoCode(NoCode::Unreachable),
-            }),
-        },
-        Example {
-            name: "payment-refused",
-            booth: at(Phase::Payment {
-                visit: visit(),
-                since: t0,
-                photo,
-                stage: PaymentStage::NoCode(NoCode::Refused),
-            }),
-        },
-        Example {
-            name: "payment-not-recorded",
-            booth: at(Phase::Payment {
-                visit: visit(),
-                since: t0,
-                photo,
-                stage: PaymentStage::NoCode(NoCode::NotRecorded),
-            }),
-        },
-        Example {
-            name: "payment-earlier-unsettled",
-            booth: at(Phase::Payment {
-                visit: visit(),
-                since: t0,
-                photo,
-                stage: PaymentStage::NoCode(NoCode::EarlierUnsettled),
-            }),
-        },
+        Example { name: "payment-expired", booth: paying(PaymentStage::Expired) },
+        Example { name: "payment-failed", booth: paying(PaymentStage::Failed) },
+        Example { name: "payment-unreachable", booth: paying(PaymentStage::NoCode(NoCode::Unreachable)) },
+        Example { name: "payment-refused", booth: paying(PaymentStage::NoCode(NoCode::Refused)) },
+        Example { name: "payment-not-recorded", booth: paying(PaymentStage::NoCode(NoCode::NotRecorded)) },
+        Example { name: "payment-earlier-unsettled", booth: paying(PaymentStage::NoCode(NoCode::EarlierUnsettled)) },
         Example {
             name: "payment-unconfirmed",
-            booth: at(Phase::Payment {
-                visit: visit(),
-                since: t0,
-                photo,
-                stage: PaymentStage::Unconfirmed { out_trade_no: "fengxian-d108_1748916000".into() },
-            }),
+            booth: paying(PaymentStage::Unconfirmed { out_trade_no: confirming_no() }),
         },
         Example { name: "done", booth: at(Phase::Done { since: t0 }) },
         Example {
