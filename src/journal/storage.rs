@@ -3,7 +3,7 @@
 //! ```text
 //! data_dir/
 //!   lock                             held by the one process that owns the directory
-//!   journal.sqlite3 (+ -wal, -shm)   the journal (src/journal.rs)
+//!   journal.sqlite3 (+ -wal, -shm)   the journal (src/journal/mod.rs)
 //!   photos/<16 hex>.jpg              captures and standard photos, named at random
 //!   photos/<16 hex>.jpg.tmp          a photo being written (removed at start-up)
 //!   outbox/<out_trade_no>.jpg.age    a paid photo sealed to the collection centre (age)

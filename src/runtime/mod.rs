@@ -1,8 +1,16 @@
 //! The imperative shell. It owns the devices and services, feeds their results to the
 //! visit's state machine as events, carries out the commands the machine returns, and sends
-//! the resulting view to the UI. Each device runs on its own thread with timeouts; services
-//! (review, payment) run as tokio tasks. Whatever way the booth stops, the chair is stopped
-//! and the lights are idled.
+//! the resulting view to the UI. Whatever way the booth stops, the chair is stopped and the
+//! lights are idled.
+//!
+//! - `start` runs the booth on its own thread (a tokio runtime; the loop itself runs on that
+//!   thread under `block_on`) and returns the `BoothHandle` the UI and tests drive it with.
+//! - `run`: the loop — events from `bus::Events` and control messages (`Msg`) in,
+//!   `visit::step`, commands out, `visit::view` to the screen; a tick every `Pace::tick`, a
+//!   sweep every minute; it starts the settler, the uploader, the review's keeper and the
+//!   device threads (`devices::workers`).
+//! - `shell`: one `Command` handed to the capability that does it.
+//! - `parts`: what a booth is made of, put together for the simulated booth or the Pi.
 
 mod parts;
 mod run;

@@ -1,5 +1,10 @@
 //! The thin glue between the booth and its Slint UI: applying a `View` (and camera images)
-//! to the `BoothAdapter` global, and turning the UI's intents back into events.
+//! to the `BoothAdapter` global, and turning the UI's intents back into events. Which page,
+//! which payment stage and which intent cross as Slint enums (`Page`, `Stage`, `Action` in
+//! `ui/adapter.slint`), matched exhaustively here; the configuration's facts every screen may
+//! show arrive as `Facts`; `Controls` is what the screen may ask of a running booth.
+//! `preview` and `qr` make the camera's and the payment code's images; `headless` is a Slint
+//! platform without a display (demo, gallery).
 
 pub mod headless;
 pub mod preview;
