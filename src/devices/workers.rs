@@ -210,7 +210,7 @@ fn camera_worker(mut camera: Box<dyn Camera>, w: CameraWorker) {
 }
 
 /// Live guidance: the light checks on preview frames, one hint at a time, at most
-/// `GUIDE_RATE` times a second (each takes ~10 ms on one core).
+/// 15 times a second (`GUIDE_PERIOD`) (each takes ~10 ms on one core).
 fn guide_worker(reviewer: Arc<dyn Reviewer>, frames: std_mpsc::Receiver<Arc<RgbImage>>, ui: Arc<dyn UiSink>) {
     const GUIDE_PERIOD: Duration = Duration::from_millis(66);
     let mut failed = false;
