@@ -5,6 +5,7 @@ pub mod bus;
 pub mod clock;
 pub mod config;
 pub mod devices;
+pub mod diagnostics;
 pub mod journal;
 pub mod net;
 pub mod payment;

@@ -45,7 +45,7 @@ fn the_visit_machine_builds_with_no_io_crate_in_its_dependency_tree() {
 /// drives them all; `tools` (demo, gallery) run the shell.
 const LAYERS: &[(&str, &[&str])] = &[
     ("shared", &["visit", "bus", "clock", "net", "validate", "ui"]),
-    ("capability", &["ticket", "review", "payment", "journal", "upload", "devices", "screen"]),
+    ("capability", &["ticket", "review", "payment", "journal", "upload", "devices", "screen", "diagnostics"]),
     ("config", &["config"]),
     ("runtime", &["runtime"]),
     ("tools", &["tools"]),

@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub use crate::devices::settings::{Backend, CameraFile, Hardware, LightsFile, ModeLights, SimSettings, SimulatedFile};
+pub use crate::diagnostics::settings::{DiagnosticsFile, DiagnosticsSettings};
 use crate::journal::settings::StorageFile;
 pub use crate::payment::settings::{Gateway, PaymentFile, PaymentSettings, parse_price_fen};
 pub use crate::review::settings::{ReviewFile, ReviewSettings};
@@ -44,6 +45,9 @@ pub struct Config {
     pub upload: UploadFile,
     pub ui: UiFile,
     pub hardware: Hardware,
+    /// Technicians' service codes (none: no code opens the diagnostics mode).
+    #[serde(default)]
+    pub diagnostics: DiagnosticsFile,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -86,6 +90,7 @@ pub struct Settings {
     pub unpaid_retention: Duration,
     pub payment: PaymentSettings,
     pub upload: UploadSettings,
+    pub diagnostics: DiagnosticsSettings,
 }
 
 impl Settings {
@@ -162,7 +167,9 @@ impl Config {
         let sim = self.hardware.validate(&self.lights)?;
         let payment = self.payment.validate(&self.booth.id, real)?;
         let upload = self.upload.validate(real)?;
+        let diagnostics = self.diagnostics.validate(&issuers)?;
         Ok(Settings {
+            diagnostics,
             payment,
             upload,
             schedule,

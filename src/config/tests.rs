@@ -188,3 +188,21 @@ fn schedule_follows_period_days_hours_and_holidays() {
     assert_eq!(s.check(at("2025-05-29T10:00:00+08:00")), Err(Closed::BeforePeriod));
     assert_eq!(s.check(at("2025-07-01T10:00:00+08:00")), Err(Closed::AfterPeriod));
 }
+
+#[test]
+fn service_code_keys_are_their_own_and_revocations_match_as_written() {
+    let key = |n: u8| {
+        data_encoding::HEXLOWER.encode(ed25519_dalek::SigningKey::from_bytes(&[n; 32]).verifying_key().as_bytes())
+    };
+    let text = with("[diagnostics.issuers]", &format!("[diagnostics.issuers]\nfield-2026 = \"{}\"", key(3)));
+    let s = Settings::parse(&text.replace("revoked = []", "revoked = [\"T-0042\", \"0A0B0C0D0E0F1011\"]")).unwrap();
+    assert!(s.diagnostics.issuers.get("field-2026").is_some());
+    assert!(s.diagnostics.revoked.0.contains("T-0042") && s.diagnostics.revoked.0.contains("0a0b0c0d0e0f1011"));
+    assert!(Settings::parse(DEFAULT).unwrap().diagnostics.issuers.is_empty(), "shipped: no code opens the mode");
+    let msg = refusal(&with("[diagnostics.issuers]", "[diagnostics.issuers]\nfield-2026 = \"abc\""));
+    assert!(msg.contains("diagnostics.issuers"), "{msg}");
+    // A key that signs graduates' tickets may not open the mode too.
+    let both = text.replace("[tickets.issuers]\n", &format!("[tickets.issuers]\nplatform = \"{}\"\n", key(3)));
+    let msg = refusal(&both);
+    assert!(msg.contains("diagnostics.issuers.field-2026") && msg.contains("a key of its own"), "{msg}");
+}

@@ -97,15 +97,20 @@ pub fn run(cmd: TicketCmd, booth: impl FnOnce() -> anyhow::Result<(String, Keyri
 }
 
 pub fn keygen(out: &Path, key_id: &str, w: &mut dyn Write) -> anyhow::Result<()> {
+    keygen_for(out, key_id, "tickets.issuers", "the issuing platform", w)
+}
+
+/// A key pair whose public half belongs in the config's `[section]`; `holder` keeps the secret.
+pub fn keygen_for(out: &Path, key_id: &str, section: &str, holder: &str, w: &mut dyn Write) -> anyhow::Result<()> {
     if out.exists() {
         bail!("{} exists; not overwriting a key", out.display());
     }
     let key = ticket::generate_key();
     write_secret(out, &data_encoding::HEXLOWER.encode(&key.to_bytes()))?;
-    writeln!(w, "secret key written to {} (keep it with the issuing platform only)", out.display())?;
+    writeln!(w, "secret key written to {} (keep it with {holder} only)", out.display())?;
     writeln!(
         w,
-        "trust it in the booth's config:\n[tickets.issuers]\n{key_id} = \"{}\"",
+        "trust it in the booth's config:\n[{section}]\n{key_id} = \"{}\"",
         ticket::public_key_hex(&key.verifying_key())
     )?;
     Ok(())
@@ -141,12 +146,16 @@ pub fn issue(key_file: &Path, claims: &Claims, png: Option<&Path>, w: &mut dyn W
     let key = load_key(key_file)?;
     let text = ticket::issue(&key, claims);
     if let Some(path) = png {
-        let img =
-            crate::screen::qr::render(&text, qrcode::EcLevel::M, 8).context("the ticket does not fit a QR code")?;
-        img.save(path).with_context(|| format!("writing {}", path.display()))?;
+        write_png(&text, path)?;
     }
     writeln!(w, "{text}")?;
     Ok(text)
+}
+
+/// A signed code as a QR code image (PNG), for printing or a phone's screen.
+pub fn write_png(text: &str, path: &Path) -> anyhow::Result<()> {
+    let img = crate::screen::qr::render(text, qrcode::EcLevel::M, 8).context("the code does not fit a QR code")?;
+    img.save(path).with_context(|| format!("writing {}", path.display()))
 }
 
 /// Checks a ticket as the booth would; `Err` names the refusal.

@@ -8,20 +8,21 @@
 
 pub mod cmd;
 pub mod settings;
+pub mod signed;
 
 use std::collections::BTreeMap;
 
-use data_encoding::BASE32_NOPAD;
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use ed25519_dalek::{SigningKey, VerifyingKey};
+
+use self::signed::{BadField, Envelope, Reader, Unopened, put_str};
 
 use crate::visit::{Ticket, TicketRefusal};
 
 pub const PREFIX: &str = "GBT1:";
-const DOMAIN: &[u8] = b"GBT1";
-/// Longest text field, in bytes.
-pub const MAX_FIELD: usize = 64;
+pub use self::signed::MAX_FIELD;
 /// Longest QR text the decoder looks at (a full payload is about 250 characters).
 pub const MAX_TEXT: usize = 1024;
+const ENVELOPE: Envelope = Envelope { prefix: PREFIX, domain: b"GBT1", max_text: MAX_TEXT };
 /// Clock difference between issuer and booth that is tolerated before "not yet valid".
 pub const CLOCK_SLACK_SECS: i64 = 300;
 
@@ -57,12 +58,6 @@ pub enum DecodeError {
     Malformed,
 }
 
-fn put_str(out: &mut Vec<u8>, s: &str) {
-    let b = s.as_bytes();
-    out.push(b.len().min(MAX_FIELD) as u8);
-    out.extend_from_slice(&b[..b.len().min(MAX_FIELD)]);
-}
-
 impl Claims {
     /// The rules the decoder enforces, so nothing is issued that a booth would refuse.
     pub fn check(&self) -> Result<(), String> {
@@ -74,7 +69,7 @@ impl Claims {
             ("school", &self.school),
             ("site", &self.site),
         ] {
-            if v.trim().is_empty() || v.len() > MAX_FIELD || v.chars().any(char::is_control) {
+            if !signed::valid_field(v) {
                 return Err(format!("{name}: 1 to {MAX_FIELD} bytes of text, no control characters"));
             }
         }
@@ -98,44 +93,18 @@ impl Claims {
     }
 
     fn from_bytes(b: &[u8]) -> Result<Self, DecodeError> {
-        struct R<'a>(&'a [u8]);
-        impl R<'_> {
-            fn u8(&mut self) -> Result<u8, DecodeError> {
-                let (&v, rest) = self.0.split_first().ok_or(DecodeError::Malformed)?;
-                self.0 = rest;
-                Ok(v)
+        let read = |r: &mut Reader| -> Result<Self, BadField> {
+            if r.u8()? != 1 {
+                return Err(BadField);
             }
-            fn u32(&mut self) -> Result<u32, DecodeError> {
-                let (v, rest) = self.0.split_first_chunk::<4>().ok_or(DecodeError::Malformed)?;
-                self.0 = rest;
-                Ok(u32::from_be_bytes(*v))
-            }
-            fn text(&mut self) -> Result<String, DecodeError> {
-                let n = self.u8()? as usize;
-                if n == 0 || n > MAX_FIELD || n > self.0.len() {
-                    return Err(DecodeError::Malformed);
-                }
-                let (s, rest) = self.0.split_at(n);
-                self.0 = rest;
-                let s = std::str::from_utf8(s).map_err(|_| DecodeError::Malformed)?;
-                if s.chars().any(char::is_control) || s.trim().is_empty() {
-                    return Err(DecodeError::Malformed);
-                }
-                Ok(s.to_owned())
-            }
-        }
-        let mut r = R(b);
-        if r.u8()? != 1 {
-            return Err(DecodeError::Malformed);
-        }
-        let (key_id, id, name, student_no_masked, school) = (r.text()?, r.text()?, r.text()?, r.text()?, r.text()?);
-        let photo_type = r.u8()?;
-        let site = r.text()?;
-        let (issued_at, expires_at) = (r.u32()?, r.u32()?);
-        if !r.0.is_empty() {
-            return Err(DecodeError::Malformed);
-        }
-        Ok(Claims { key_id, id, name, student_no_masked, school, photo_type, site, issued_at, expires_at })
+            let (key_id, id, name, student_no_masked, school) = (r.text()?, r.text()?, r.text()?, r.text()?, r.text()?);
+            let photo_type = r.u8()?;
+            let site = r.text()?;
+            let (issued_at, expires_at) = (r.u32()?, r.u32()?);
+            r.end()?;
+            Ok(Claims { key_id, id, name, student_no_masked, school, photo_type, site, issued_at, expires_at })
+        };
+        read(&mut Reader(b)).map_err(|BadField| DecodeError::Malformed)
     }
 }
 
@@ -146,37 +115,21 @@ pub fn is_chsi_code(text: &str) -> bool {
     t.contains("chsi.com.cn") || t.contains("chsi.cn/") || t.starts_with("chsi:")
 }
 
-/// Splits a QR text into its claims, the signed bytes and the signature; no key involved.
-pub fn decode(text: &str) -> Result<(Claims, Vec<u8>, Signature), DecodeError> {
-    let text = text.trim();
+/// Splits a QR text into its claims and its signed envelope; no key involved.
+pub fn decode(text: &str) -> Result<(Claims, signed::Opened), DecodeError> {
     if is_chsi_code(text) {
         return Err(DecodeError::Chsi);
     }
-    let body = text.strip_prefix(PREFIX).ok_or(DecodeError::NotATicket)?;
-    if body.len() > MAX_TEXT {
-        return Err(DecodeError::Malformed);
-    }
-    let raw = BASE32_NOPAD.decode(body.as_bytes()).map_err(|_| DecodeError::Malformed)?;
-    if raw.len() < 64 + 1 {
-        return Err(DecodeError::Malformed);
-    }
-    let (payload, sig) = raw.split_at(raw.len() - 64);
-    let sig = Signature::from_bytes(sig.try_into().map_err(|_| DecodeError::Malformed)?);
-    let claims = Claims::from_bytes(payload)?;
-    let mut signed = DOMAIN.to_vec();
-    signed.extend_from_slice(payload);
-    Ok((claims, signed, sig))
+    let opened = ENVELOPE.open(text).map_err(|e| match e {
+        Unopened::OtherPrefix => DecodeError::NotATicket,
+        Unopened::Malformed => DecodeError::Malformed,
+    })?;
+    Ok((Claims::from_bytes(&opened.payload)?, opened))
 }
 
 /// Signs claims into the QR text.
 pub fn issue(key: &SigningKey, claims: &Claims) -> String {
-    let payload = claims.to_bytes();
-    let mut signed = DOMAIN.to_vec();
-    signed.extend_from_slice(&payload);
-    let sig = key.sign(&signed);
-    let mut raw = payload;
-    raw.extend_from_slice(&sig.to_bytes());
-    format!("{PREFIX}{}", BASE32_NOPAD.encode(&raw))
+    ENVELOPE.seal(key, claims.to_bytes())
 }
 
 /// The issuer keys a booth trusts, by key id.
@@ -199,6 +152,15 @@ impl Keyring {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    pub fn get(&self, key_id: &str) -> Option<&VerifyingKey> {
+        self.0.get(key_id)
+    }
+
+    /// The trusted key ids.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
     }
 }
 
@@ -225,14 +187,16 @@ pub struct Checkpoint<'a> {
 
 /// Verifies a scanned text: format, issuer key, signature, photo type, site, validity period.
 pub fn verify(text: &str, at: &Checkpoint) -> Result<Claims, TicketRefusal> {
-    let (claims, signed, sig) = decode(text).map_err(|e| match e {
+    let (claims, opened) = decode(text).map_err(|e| match e {
         DecodeError::Chsi => TicketRefusal::ChsiCaptureCode,
         DecodeError::NotATicket => TicketRefusal::NotATicket,
         // It says it is ours but is damaged or altered: treat like a forgery.
         DecodeError::Malformed => TicketRefusal::BadSignature,
     })?;
-    let key = at.keys.0.get(&claims.key_id).ok_or(TicketRefusal::BadSignature)?;
-    key.verify_strict(&signed, &sig).map_err(|_| TicketRefusal::BadSignature)?;
+    let key = at.keys.get(&claims.key_id).ok_or(TicketRefusal::BadSignature)?;
+    if !opened.signed_by(key) {
+        return Err(TicketRefusal::BadSignature);
+    }
     if claims.photo_type != PHOTO_GRADUATE {
         return Err(TicketRefusal::WrongSite);
     }

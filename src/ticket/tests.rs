@@ -1,3 +1,5 @@
+use data_encoding::BASE32_NOPAD;
+
 use super::*;
 
 fn key(seed: u8) -> SigningKey {

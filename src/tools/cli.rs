@@ -63,6 +63,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: TicketCmd,
     },
+    /// Technicians' service codes: make service keys, issue and verify codes (docs/service-code.md).
+    ServiceCode {
+        #[command(subcommand)]
+        cmd: crate::diagnostics::cmd::ServiceCodeCmd,
+    },
     /// Render every screen, in Chinese and English, to PNG files in --out.
     Gallery {
         #[arg(long)]
@@ -129,6 +134,14 @@ pub fn main() -> anyhow::Result<()> {
         Cmd::Ticket { cmd } => crate::ticket::cmd::run(cmd, || {
             let s = load(&cli.config)?;
             Ok((s.file.tickets.site, s.issuers))
+        }),
+        Cmd::ServiceCode { cmd } => crate::diagnostics::cmd::run(cmd, || {
+            let s = load(&cli.config)?;
+            Ok(crate::diagnostics::cmd::BoothKeys {
+                site: s.file.tickets.site,
+                issuers: s.diagnostics.issuers,
+                revoked: s.diagnostics.revoked,
+            })
         }),
         Cmd::Wiring => {
             print!("{}", crate::devices::wiring::table(&load(&cli.config)?.file.hardware));
