@@ -306,6 +306,21 @@ fn pulling_the_camera_out_takes_the_booth_out_of_service_until_it_is_back() {
     b.wait_for("idle", Duration::from_secs(10));
 }
 
+#[test]
+fn the_debug_panel_breaks_a_lamp_and_mends_it_as_the_diagnostics_mode_will_need() {
+    let b = Booth::start(|_| {});
+    b.wait_for("idle", SOON);
+    let lit = |ch: &str| b.lights.lit().0.get(ch).copied();
+    b.pump_until("idle lights", SOON, |b| b.lights_idle());
+    assert_eq!(lit("key_left"), Some(10));
+    b.booth.simulate("kill_lamp:key_left");
+    assert_eq!(lit("key_left"), Some(0), "a dead lamp gives no light");
+    assert_eq!(lit("fill"), Some(10), "the others still do");
+    assert!(b.lights_idle(), "the driver still took its level");
+    b.booth.simulate("mend_lamp:key_left");
+    assert_eq!(lit("key_left"), Some(10));
+}
+
 /// To the seat screen of a first attempt.
 fn to_seat(b: &Booth) {
     to_lighting(b);

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use gradbooth_hal::sim::SimControls;
+use gradbooth_hal::sim::{Limit, SimControls};
 use gradbooth_hal::{DeviceKind, SeatButton};
 use tokio::sync::mpsc;
 use tracing::{error, warn};
@@ -121,7 +121,15 @@ impl BoothHandle {
             "replug_scanner" => sim.replug(DeviceKind::QrScanner),
             "jam_chair" => sim.jam_chair(true),
             "free_chair" => sim.jam_chair(false),
-            other => warn!(action = other, "unknown simulation action"),
+            "black_camera" => sim.set_black_frames(true),
+            "mend_camera" => sim.set_black_frames(false),
+            "stick_top_limit" => sim.stick_limit(Limit::Top, true),
+            "free_top_limit" => sim.stick_limit(Limit::Top, false),
+            other => match other.split_once(':') {
+                Some(("kill_lamp", channel)) => sim.set_lamp_alive(channel, false),
+                Some(("mend_lamp", channel)) => sim.set_lamp_alive(channel, true),
+                _ => warn!(action = other, "unknown simulation action"),
+            },
         }
     }
 

@@ -87,6 +87,9 @@ impl Camera for SimCamera {
         self.controls.check_plugged(DeviceKind::Camera)?;
         self.pace(timeout)?;
         self.frame_count += 1;
+        if self.controls.black_frames() {
+            return Ok(RgbImage::new(self.width, self.height));
+        }
         let mut frame = self.frame();
         if let Some(text) = self.controls.held_code() {
             // A phone held up in front of the sitter's chest.
@@ -105,7 +108,7 @@ impl Camera for SimCamera {
 
     fn capture_still(&mut self, _timeout: Duration) -> Result<RgbImage, DeviceError> {
         self.controls.check_plugged(DeviceKind::Camera)?;
-        let still = self.frame();
+        let still = if self.controls.black_frames() { RgbImage::new(self.width, self.height) } else { self.frame() };
         self.current += 1;
         Ok(still)
     }
@@ -200,6 +203,21 @@ mod tests {
         assert!(!err.is_temporary());
         controls.replug(DeviceKind::Camera);
         assert_eq!(cam.preview_frame(Duration::from_millis(50)).unwrap().dimensions(), (64, 48));
+    }
+
+    #[test]
+    fn a_camera_that_sees_black_still_answers_and_sees_again_when_mended() {
+        let controls = SimControls::new();
+        let sitter = RgbImage::from_pixel(40, 30, Rgb([200, 180, 160]));
+        let mut cam = SimCamera::new(controls.clone(), 40, 30, 1000).with_sitters(vec![sitter]);
+        let t = Duration::from_millis(10);
+        controls.set_black_frames(true);
+        // It is no cable fault: frames keep coming, all of them black.
+        let frame = cam.preview_frame(t).unwrap();
+        assert!(frame.pixels().all(|p| p.0 == [0, 0, 0]));
+        assert!(cam.capture_still(t).unwrap().pixels().all(|p| p.0 == [0, 0, 0]));
+        controls.set_black_frames(false);
+        assert_eq!(cam.preview_frame(t).unwrap().get_pixel(5, 5), &Rgb([200, 180, 160]));
     }
 
     #[test]

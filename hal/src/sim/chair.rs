@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::SimControls;
+use super::{Limit, SimControls};
 use crate::{Chair, ChairReport, DeviceError, DeviceKind, Motion};
 
 /// The physical model: travel, speed and the safety limit on a continuous run.
@@ -57,8 +57,9 @@ impl SimChair {
             Motion::Down => s.position_mm = (s.position_mm - delta).max(0.0),
             Motion::Stop => {}
         }
-        let at_top = s.position_mm >= self.model.travel_mm;
-        let at_bottom = s.position_mm <= 0.0;
+        // A switch that never closes reports nothing at the end of the travel.
+        let at_top = s.position_mm >= self.model.travel_mm && !self.controls.limit_stuck(Limit::Top);
+        let at_bottom = s.position_mm <= 0.0 && !self.controls.limit_stuck(Limit::Bottom);
         let mut fault = None;
         if (s.motion == Motion::Up && at_top) || (s.motion == Motion::Down && at_bottom) {
             s.motion = Motion::Stop;
@@ -148,6 +149,25 @@ mod tests {
         thread::sleep(Duration::from_millis(50));
         assert!(matches!(chair.poll(Duration::ZERO), Err(DeviceError::Fault { device: DeviceKind::Chair, .. })));
         assert_eq!(chair.poll(Duration::ZERO).unwrap().motion, Motion::Stop);
+    }
+
+    #[test]
+    fn a_top_limit_that_never_closes_leaves_only_the_run_time_guard_to_stop_the_seat() {
+        let controls = SimControls::new();
+        let model = ChairModel { travel_mm: 10.0, speed_mm_s: 200.0, max_run: Duration::from_millis(150) };
+        let mut chair = SimChair::new(controls.clone(), model);
+        controls.stick_limit(Limit::Top, true);
+        chair.drive(Motion::Up).unwrap();
+        thread::sleep(Duration::from_millis(60));
+        let r = chair.poll(Duration::ZERO).unwrap();
+        assert_eq!((r.at_top, r.motion, r.height_percent), (false, Motion::Up, Some(100)), "at the end, still running");
+        thread::sleep(Duration::from_millis(120));
+        assert!(matches!(chair.poll(Duration::ZERO), Err(DeviceError::Fault { device: DeviceKind::Chair, .. })));
+        assert_eq!(controls.chair_motion(), Motion::Stop);
+        // Mended, the same run stops at the limit.
+        controls.stick_limit(Limit::Top, false);
+        chair.drive(Motion::Up).unwrap();
+        assert!(chair.poll(Duration::from_millis(20)).unwrap().at_top);
     }
 
     #[test]

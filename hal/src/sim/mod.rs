@@ -1,7 +1,8 @@
 //! Simulated devices. They behave like the real ones — time passes, limits stop the chair,
 //! a device can be unplugged — so the booth, its tests and the demo run without hardware.
 //! [`SimControls`] is the hand of the simulation: it presents QR codes, presses the seat
-//! button and pulls cables.
+//! button and pulls cables — and breaks devices the ways the diagnostics mode must find: a
+//! lamp that is dead, a limit switch that never closes, a camera that sees only black.
 
 mod camera;
 mod chair;
@@ -32,6 +33,19 @@ struct Shared {
     /// A code held up to the camera, and until when.
     held_code: Option<(String, Instant)>,
     camera_controls: CameraControls,
+    /// Light channels whose lamp is dead: commanded on, they give no light.
+    dead_lights: BTreeSet<String>,
+    /// Limit switches that never close (broken, or their wire cut).
+    stuck_limits: BTreeSet<Limit>,
+    /// The camera delivers black frames (lens covered, a failed sensor).
+    black_frames: bool,
+}
+
+/// One of the chair's limit switches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Limit {
+    Top,
+    Bottom,
 }
 
 /// How long a code presented to the simulated camera stays in view.
@@ -106,6 +120,45 @@ impl SimControls {
     /// driver's run-time guard can stop it.
     pub fn jam_chair(&self, jammed: bool) {
         self.lock().chair_jammed = jammed;
+    }
+
+    /// A light channel's lamp dies (`false`) or is replaced (`true`): the driver still accepts
+    /// its level, but it gives no light (`SimLights::lit`).
+    pub fn set_lamp_alive(&self, channel: &str, alive: bool) {
+        let mut s = self.lock();
+        if alive {
+            s.dead_lights.remove(channel);
+        } else {
+            s.dead_lights.insert(channel.to_owned());
+        }
+    }
+
+    /// A limit switch never closes (`true`) or works again: the seat runs on against the end
+    /// of its travel until the driver's run-time guard stops it.
+    pub fn stick_limit(&self, limit: Limit, stuck: bool) {
+        let mut s = self.lock();
+        if stuck {
+            s.stuck_limits.insert(limit);
+        } else {
+            s.stuck_limits.remove(&limit);
+        }
+    }
+
+    /// The camera delivers black frames (`true`) or sees again.
+    pub fn set_black_frames(&self, black: bool) {
+        self.lock().black_frames = black;
+    }
+
+    fn lamp_dead(&self, channel: &str) -> bool {
+        self.lock().dead_lights.contains(channel)
+    }
+
+    fn limit_stuck(&self, limit: Limit) -> bool {
+        self.lock().stuck_limits.contains(&limit)
+    }
+
+    fn black_frames(&self) -> bool {
+        self.lock().black_frames
     }
 
     /// What the simulated motor is doing now (as a test would see the relays).
