@@ -8,7 +8,7 @@ use anyhow::Context;
 
 use super::code::{self, Revoked, ServiceCheckpoint, ServiceClaims};
 use crate::ticket::Keyring;
-use crate::ticket::cmd::{keygen_for, load_key, write_png};
+use crate::ticket::cmd::{VerifyArgs, keygen_for, load_key, write_png};
 
 /// `gradbooth service-code …`.
 #[derive(clap::Subcommand)]
@@ -40,12 +40,7 @@ pub enum ServiceCodeCmd {
         png: Option<PathBuf>,
     },
     /// Verify a service code's text as this booth would (exit 2 when refused).
-    Verify {
-        text: String,
-        /// The moment to check at (RFC 3339; default now).
-        #[arg(long)]
-        at: Option<chrono::DateTime<chrono::FixedOffset>>,
-    },
+    Verify(VerifyArgs),
 }
 
 /// What a booth checks a service code against.
@@ -81,11 +76,10 @@ pub fn run(cmd: ServiceCodeCmd, booth: impl FnOnce() -> anyhow::Result<BoothKeys
             writeln!(out, "{text}")?;
             Ok(())
         }
-        ServiceCodeCmd::Verify { text, at } => {
+        ServiceCodeCmd::Verify(v) => {
             let keys = booth()?;
-            let now = at.map_or_else(|| chrono::Utc::now().timestamp(), |t| t.timestamp());
-            let at = ServiceCheckpoint { keys: &keys.issuers, revoked: &keys.revoked, site: &keys.site, now };
-            match code::verify(&text, &at) {
+            let at = ServiceCheckpoint { keys: &keys.issuers, revoked: &keys.revoked, site: &keys.site, now: v.now() };
+            match code::verify(&v.text, &at) {
                 Ok(c) => {
                     let until = chrono::DateTime::from_timestamp(c.expires_at as i64, 0).map(|t| t.to_rfc3339());
                     writeln!(

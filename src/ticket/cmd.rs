@@ -49,12 +49,23 @@ pub enum TicketCmd {
         png: Option<PathBuf>,
     },
     /// Verify a ticket's text as this booth would (exit 2 when refused).
-    Verify {
-        text: String,
-        /// The moment to check at (RFC 3339; default now).
-        #[arg(long)]
-        at: Option<chrono::DateTime<chrono::FixedOffset>>,
-    },
+    Verify(VerifyArgs),
+}
+
+/// A signed code to check as this booth would, and when.
+#[derive(clap::Args)]
+pub struct VerifyArgs {
+    pub text: String,
+    /// The moment to check at (RFC 3339; default now).
+    #[arg(long)]
+    pub at: Option<chrono::DateTime<chrono::FixedOffset>>,
+}
+
+impl VerifyArgs {
+    /// The moment to check at, in Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.at.map_or_else(|| chrono::Utc::now().timestamp(), |t| t.timestamp())
+    }
 }
 
 /// Runs `cmd`; `booth` gives this booth's ticket settings (its site and trusted issuers) when
@@ -85,10 +96,9 @@ pub fn run(cmd: TicketCmd, booth: impl FnOnce() -> anyhow::Result<(String, Keyri
             claims.check().map_err(anyhow::Error::msg)?;
             issue(&key, &claims, png.as_deref(), out).map(|_| ())
         }
-        TicketCmd::Verify { text, at } => {
+        TicketCmd::Verify(v) => {
             let (site, issuers) = booth()?;
-            let now = at.map_or_else(|| chrono::Utc::now().timestamp(), |t| t.timestamp());
-            if !verify(&text, &issuers, &site, now, out)? {
+            if !verify(&v.text, &issuers, &site, v.now(), out)? {
                 std::process::exit(2);
             }
             Ok(())
