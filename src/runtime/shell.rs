@@ -119,6 +119,79 @@ impl Shell {
         }
     }
 
+    /// A scanned code: verified as a ticket, then looked up in the journal (finished? a kept
+    /// photo?); the machine hears the grant or the refusal.
+    fn check_ticket(&self, text: &str) {
+        let at = ticket::Checkpoint {
+            keys: &self.settings.issuers,
+            site: &self.settings.file.tickets.site,
+            now: self.wall_clock.now().timestamp(),
+        };
+        let now = at.now;
+        let result = ticket::verify(text, &at).map(ticket::to_ticket).and_then(|t| {
+            let state = self.storage.journal().ticket_seen(&t.id, now).map_err(|e| {
+                error!(error = %e, "journal unavailable; ticket cannot be checked");
+                TicketRefusal::CannotCheck
+            })?;
+            if state.finished {
+                return Err(TicketRefusal::AlreadyFinished);
+            }
+            let kept_photo = self.kept_photo(&t.id, now);
+            Ok(TicketGrant { ticket: t, attempts_used: state.attempts_used, kept_photo })
+        });
+        match &result {
+            Ok(g) => info!(
+                ticket = %g.ticket.id,
+                attempts_used = g.attempts_used,
+                kept_photo = g.kept_photo.is_some(),
+                "ticket accepted"
+            ),
+            Err(r) => info!(refusal = r.code(), "ticket refused"),
+        }
+        self.emit(Event::TicketChecked(result));
+    }
+
+    /// The photo under review on a blocking thread (about a second of CPU); its result
+    /// counts only in this visit (`visit_epoch`).
+    fn review(&self, photo: PhotoId, mode: LightingMode) {
+        let captured = self.photos.lock().unwrap_or_else(|e| e.into_inner()).get(&photo).cloned();
+        let job = ReviewJob {
+            photo,
+            mode,
+            reviewer: self.reviewer.clone(),
+            events: self.events.clone(),
+            review_failures: self.review_failures.clone(),
+            ui: self.ui.clone(),
+            standards: self.standards.clone(),
+            storage: self.storage.clone(),
+            wall_clock: self.wall_clock,
+            epoch: self.visit_epoch.clone(),
+            visit: *self.visit_epoch.lock().unwrap_or_else(|e| e.into_inner()),
+        };
+        tokio::task::spawn_blocking(move || job.run(captured));
+    }
+
+    /// The visit is over: journaled, its order given up, its photos out of memory and off the
+    /// disk unless paid for.
+    fn visit_ended(&mut self, ticket_id: Option<String>, outcome: VisitOutcome, paid_photo: Option<PhotoId>) {
+        // From here on, a review still running belongs to no visit.
+        *self.visit_epoch.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.orders.stop();
+        if let Some(id) = &ticket_id {
+            let paid = outcome == VisitOutcome::Paid;
+            if let Err(e) = self.storage.journal().visit_ended(id, outcome.code(), paid, self.now_s()) {
+                error!(ticket = %id, error = %e, "end of visit not recorded");
+            }
+        }
+        // Photos leave memory with the visit, and the disk too unless paid for (the
+        // paid standard photo waits in the outbox to leave the booth).
+        self.sweep();
+        self.photos.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.standards.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.ui.send(UiMsg::Photo(None));
+        info!(ticket = ticket_id.as_deref().unwrap_or("-"), ?outcome, paid_photo = ?paid_photo.map(|p| p.0), "visit ended");
+    }
+
     pub(super) fn run(&mut self, cmd: Command) {
         match cmd {
             Command::Lights(scene) => {
@@ -135,35 +208,7 @@ impl Shell {
             Command::Preview(on) => {
                 let _ = self.devices.camera.send(CameraCmd::Preview(on));
             }
-            Command::CheckTicket(text) => {
-                let at = ticket::Checkpoint {
-                    keys: &self.settings.issuers,
-                    site: &self.settings.file.tickets.site,
-                    now: self.wall_clock.now().timestamp(),
-                };
-                let now = at.now;
-                let result = ticket::verify(&text, &at).map(ticket::to_ticket).and_then(|t| {
-                    let state = self.storage.journal().ticket_seen(&t.id, now).map_err(|e| {
-                        error!(error = %e, "journal unavailable; ticket cannot be checked");
-                        TicketRefusal::CannotCheck
-                    })?;
-                    if state.finished {
-                        return Err(TicketRefusal::AlreadyFinished);
-                    }
-                    let kept_photo = self.kept_photo(&t.id, now);
-                    Ok(TicketGrant { ticket: t, attempts_used: state.attempts_used, kept_photo })
-                });
-                match &result {
-                    Ok(g) => info!(
-                        ticket = %g.ticket.id,
-                        attempts_used = g.attempts_used,
-                        kept_photo = g.kept_photo.is_some(),
-                        "ticket accepted"
-                    ),
-                    Err(r) => info!(refusal = r.code(), "ticket refused"),
-                }
-                self.emit(Event::TicketChecked(result));
-            }
+            Command::CheckTicket(text) => self.check_ticket(&text),
             Command::AttemptStarted { ticket_id, attempt } => {
                 // Committed before the shutter fires: a crash can never hand out a fourth attempt.
                 let now = self.now_s();
@@ -190,23 +235,7 @@ impl Shell {
             Command::Capture { ticket_id, attempt } => {
                 let _ = self.devices.camera.send(CameraCmd::Capture { ticket_id, attempt });
             }
-            Command::Review { photo, mode } => {
-                let captured = self.photos.lock().unwrap_or_else(|e| e.into_inner()).get(&photo).cloned();
-                let job = ReviewJob {
-                    photo,
-                    mode,
-                    reviewer: self.reviewer.clone(),
-                    events: self.events.clone(),
-                    review_failures: self.review_failures.clone(),
-                    ui: self.ui.clone(),
-                    standards: self.standards.clone(),
-                    storage: self.storage.clone(),
-                    wall_clock: self.wall_clock,
-                    epoch: self.visit_epoch.clone(),
-                    visit: *self.visit_epoch.lock().unwrap_or_else(|e| e.into_inner()),
-                };
-                tokio::task::spawn_blocking(move || job.run(captured));
-            }
+            Command::Review { photo, mode } => self.review(photo, mode),
             Command::CreateOrder { ticket_id, photo, amount_fen } => {
                 // What is paid for: the standard photo (the capture itself when none was made).
                 let file =
@@ -217,24 +246,7 @@ impl Shell {
                 self.orders.create(ticket_id, file, amount_fen, shown_for);
             }
             Command::CloseOrder { out_trade_no } => self.orders.close(out_trade_no),
-            Command::VisitEnded { ticket_id, outcome, paid_photo } => {
-                // From here on, a review still running belongs to no visit.
-                *self.visit_epoch.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-                self.orders.stop();
-                if let Some(id) = &ticket_id {
-                    let paid = outcome == VisitOutcome::Paid;
-                    if let Err(e) = self.storage.journal().visit_ended(id, outcome.code(), paid, self.now_s()) {
-                        error!(ticket = %id, error = %e, "end of visit not recorded");
-                    }
-                }
-                // Photos leave memory with the visit, and the disk too unless paid for (the
-                // paid standard photo waits in the outbox to leave the booth).
-                self.sweep();
-                self.photos.lock().unwrap_or_else(|e| e.into_inner()).clear();
-                self.standards.lock().unwrap_or_else(|e| e.into_inner()).clear();
-                self.ui.send(UiMsg::Photo(None));
-                info!(ticket = ticket_id.as_deref().unwrap_or("-"), ?outcome, paid_photo = ?paid_photo.map(|p| p.0), "visit ended");
-            }
+            Command::VisitEnded { ticket_id, outcome, paid_photo } => self.visit_ended(ticket_id, outcome, paid_photo),
         }
     }
 }
