@@ -10,6 +10,7 @@ use gradbooth::review::ScriptedReviewer;
 use gradbooth::runtime::{self, BoothHandle};
 use gradbooth::screen::{self, UiMsg};
 use gradbooth::ui::{AppWindow, BoothAdapter};
+use gradbooth::visit::Screen;
 use gradbooth_hal::CameraControls;
 use gradbooth_hal::sim::{SimControls, SimLights};
 use i_slint_backend_testing::ElementHandle;
@@ -70,14 +71,9 @@ impl Booth {
 
     fn screen(&self) -> String {
         // The page's name as the machine's `Screen::code` spells it ("out_of_service").
-        let page = format!("{:?}", self.app.global::<BoothAdapter>().get_screen());
-        page.chars().enumerate().fold(String::new(), |mut s, (i, c)| {
-            if c.is_uppercase() && i > 0 {
-                s.push('_');
-            }
-            s.push(c.to_ascii_lowercase());
-            s
-        })
+        let page = self.app.global::<BoothAdapter>().get_screen();
+        let screen = Screen::ALL.into_iter().find(|s| screen::page(*s) == page);
+        screen.map_or("?", |s| s.code()).to_owned()
     }
 
     /// Show what the booth sends until `done` holds.

@@ -153,13 +153,7 @@ fn camera_worker(mut camera: Box<dyn Camera>, w: CameraWorker) {
                         // On disk (crash-safe, then its journal row) before anyone sees it.
                         let saved = capture_jpeg(&still).map_err(|e| e.to_string()).and_then(|jpeg| {
                             storage
-                                .save_photo(
-                                    &ticket_id,
-                                    attempt,
-                                    PhotoKind::Capture,
-                                    &jpeg,
-                                    wall_clock.now().timestamp(),
-                                )
+                                .save_photo(&ticket_id, attempt, PhotoKind::Capture, &jpeg, wall_clock.now_s())
                                 .map_err(|e| e.to_string())
                         });
                         let file = match saved {

@@ -59,10 +59,6 @@ pub struct Checkout {
 }
 
 impl Checkout {
-    fn now(&self) -> i64 {
-        self.wall_clock.now().timestamp()
-    }
-
     pub fn set_live(&self, out_trade_no: Option<String>) {
         *self.live.lock().unwrap_or_else(|e| e.into_inner()) = out_trade_no;
     }
@@ -81,7 +77,7 @@ impl Checkout {
     /// The order is paid: journaled, sealed, the uploader woken. Sealing may fail (the disk);
     /// the order stays paid and start-up seals it again.
     pub fn paid(&self, out_trade_no: &str, transaction_id: &str) -> Result<(), StorageError> {
-        let now = self.now();
+        let now = self.wall_clock.now_s();
         self.storage.journal().order_paid(out_trade_no, transaction_id, now)?;
         info!(order = %out_trade_no, "payment received and journaled");
         match self.storage.seal_paid(&*self.centre, &self.booth_id, out_trade_no, now) {
@@ -98,7 +94,7 @@ impl Checkout {
     }
 
     fn record_now(&self, out_trade_no: &str, state: OrderState) {
-        if let Err(e) = self.storage.journal().order_state(out_trade_no, state, self.now()) {
+        if let Err(e) = self.storage.journal().order_state(out_trade_no, state, self.wall_clock.now_s()) {
             error!(order = %out_trade_no, ?state, error = %e, "order state not recorded");
         }
     }
@@ -109,14 +105,6 @@ impl Checkout {
         no: &str,
         answer: &Result<TradeState, PaymentError>,
     ) -> Option<Settlement> {
-        // Not paid yet, or no trustworthy answer: nothing to journal.
-        let settles = matches!(
-            answer,
-            Ok(TradeState::Paid { .. } | TradeState::Closed | TradeState::NotFound) | Err(PaymentError::Mismatch(_))
-        );
-        if !settles {
-            return None;
-        }
         let (no, answer) = (no.to_owned(), answer.clone());
         self.blocking(move |c| c.on_answer_now(&no, &answer)).await
     }
@@ -138,7 +126,9 @@ impl Checkout {
                 error!(order = %no, why, "WeChat Pay's answer contradicts the order; marked disputed");
                 self.record_now(no, OrderState::Disputed);
                 let detail = format!("order {no}: {why}");
-                if let Err(e) = self.storage.journal().audit("booth", "payment disputed", &detail, self.now()) {
+                if let Err(e) =
+                    self.storage.journal().audit("booth", "payment disputed", &detail, self.wall_clock.now_s())
+                {
                     error!(error = %e, "audit entry not recorded");
                 }
                 Some(Settlement::Disputed(why.clone()))
@@ -223,7 +213,7 @@ impl Checkout {
     /// Start-up and after: seals what was paid but not sealed, then settles the open orders,
     /// again every `period` while any is left. Runs until dropped.
     pub async fn run_settler(self: Arc<Self>, period: Duration) {
-        match self.blocking(|c| c.storage.seal_pending(&*c.centre, &c.booth_id, c.now())).await {
+        match self.blocking(|c| c.storage.seal_pending(&*c.centre, &c.booth_id, c.wall_clock.now_s())).await {
             Ok(0) => {}
             Ok(n) => {
                 info!(sealed = n, "paid photos sealed at start-up");
@@ -240,7 +230,7 @@ impl Checkout {
                     }
                     // Photos kept while their orders could be paid may go now.
                     if !done.is_empty()
-                        && let Err(e) = self.blocking(|c| c.storage.sweep(c.now())).await
+                        && let Err(e) = self.blocking(|c| c.storage.sweep(c.wall_clock.now_s())).await
                     {
                         error!(error = %e, "photos could not be swept; will try again");
                     }
@@ -248,7 +238,9 @@ impl Checkout {
                 Err(e) => error!(error = %e, "unsettled orders could not be read"),
             }
             tokio::time::sleep(period).await;
-            if let Err(e) = self.blocking(|c| c.storage.seal_pending(&*c.centre, &c.booth_id, c.now())).await {
+            if let Err(e) =
+                self.blocking(|c| c.storage.seal_pending(&*c.centre, &c.booth_id, c.wall_clock.now_s())).await
+            {
                 error!(error = %e, "paid photos could not be sealed; will try again");
             }
         }

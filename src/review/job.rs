@@ -59,7 +59,7 @@ impl ReviewJob {
             return;
         };
         let Captured { image, ticket_id, attempt, file } = &*captured;
-        if let Err(e) = self.storage.journal().photo_chosen(file, self.wall_clock.now().timestamp()) {
+        if let Err(e) = self.storage.journal().photo_chosen(file, self.wall_clock.now_s()) {
             warn!(ticket = %ticket_id, attempt, error = %e, "choice of photo not recorded");
         }
         let started = std::time::Instant::now();
@@ -91,7 +91,7 @@ impl ReviewJob {
         let photo = self.photo;
         let verdict = review.verdict;
         let codes: Vec<_> = verdict.findings.iter().map(|f| f.code).collect();
-        let now = self.wall_clock.now().timestamp();
+        let now = self.wall_clock.now_s();
         // Numbers only (no NaN): they go into the paid photo's manifest.
         let measures: BTreeMap<&str, f32> =
             review.measures.iter().filter(|(_, v)| v.is_finite()).map(|(k, v)| (*k, *v)).collect();

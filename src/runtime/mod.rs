@@ -136,8 +136,7 @@ impl BoothHandle {
     /// A freshly signed ticket for the demo graduate (李明), valid now at this booth's site.
     pub fn demo_ticket(&self) -> Option<String> {
         let i = self.sim_issuer.as_ref()?;
-        let claims =
-            ticket::Claims { id: i.ticket_id.clone(), ..ticket::demo_claims(&i.site, i.wall_clock.now().timestamp()) };
+        let claims = ticket::Claims { id: i.ticket_id.clone(), ..ticket::demo_claims(&i.site, i.wall_clock.now_s()) };
         Some(ticket::issue(&i.key, &claims))
     }
 

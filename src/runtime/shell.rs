@@ -66,7 +66,7 @@ impl Shell {
     }
 
     fn now_s(&self) -> i64 {
-        self.wall_clock.now().timestamp()
+        self.wall_clock.now_s()
     }
 
     /// Deletes the photos whose time is up (see `Storage::sweep`).
@@ -125,7 +125,7 @@ impl Shell {
         let at = ticket::Checkpoint {
             keys: &self.settings.issuers,
             site: &self.settings.file.tickets.site,
-            now: self.wall_clock.now().timestamp(),
+            now: self.wall_clock.now_s(),
         };
         let now = at.now;
         let result = ticket::verify(text, &at).map(ticket::to_ticket).and_then(|t| {

@@ -205,7 +205,7 @@ fn qr_image(url: &str) -> Image {
 }
 
 /// The page the UI shows for a screen.
-fn page(screen: Screen) -> Page {
+pub fn page(screen: Screen) -> Page {
     match screen {
         Screen::Idle => Page::Idle,
         Screen::OutOfService => Page::OutOfService,
