@@ -5,6 +5,7 @@
 //! goes through `end_visit`, which stops the chair, idles the lights and forgets the visit.
 
 mod hours;
+pub mod service;
 pub mod settings;
 mod types;
 mod view;
@@ -12,6 +13,10 @@ mod view;
 use std::collections::BTreeSet;
 
 pub use hours::{Closed, Schedule};
+pub use service::{
+    Leaving, SelfTestOutcome, Service, ServiceAction, ServiceGuard, ServiceIntent, ServicePage, ServicePass,
+    ServiceRefusal,
+};
 pub use types::*;
 pub use view::{PaymentView, Screen, Stage, View, view};
 
@@ -44,6 +49,12 @@ pub enum Phase {
     Payment { visit: Visit, since: Instant, photo: PhotoId, stage: PaymentStage },
     Done { since: Instant },
     Notice { since: Instant, notice: Notice },
+    /// A code was held up to open the diagnostics mode: being checked, or refused.
+    ServiceEntry { since: Instant, checking: bool, refusal: Option<ServiceRefusal> },
+    /// The diagnostics mode (`service`): a technician, never a graduate.
+    Service(Box<Service>),
+    /// The mode ended; the quick self-test decides whether the booth serves again.
+    ServiceLeaving { since: Instant, why: Leaving },
 }
 
 /// The visit a phase holds, if it holds one (by reference or by value, as `$phase` is): the
@@ -87,17 +98,23 @@ pub struct Booth {
     pub phase: Phase,
     pub faults: BTreeSet<Part>,
     pub closed: Option<Closed>,
+    /// The diagnostics mode's lock-out, key switch and last exit self-test.
+    pub guard: ServiceGuard,
 }
 
 impl Default for Booth {
     fn default() -> Self {
-        Booth { phase: Phase::Idle, faults: BTreeSet::new(), closed: None }
+        Booth { phase: Phase::Idle, faults: BTreeSet::new(), closed: None, guard: ServiceGuard::default() }
     }
 }
 
 impl Booth {
+    /// Serving graduates: no fault, open, no service key left on, the last self-test passed.
     pub fn in_service(&self) -> bool {
-        self.faults.is_empty() && self.closed.is_none()
+        self.faults.is_empty()
+            && self.closed.is_none()
+            && self.guard.key != Some(true)
+            && self.guard.failed.is_empty()
     }
 
     fn resting_phase(&self) -> Phase {
@@ -115,12 +132,23 @@ pub enum CodeReading {
     Shown,
 }
 
-/// The booth reads codes while it waits for one: idle, or the scan screen not checking one.
+/// The booth reads codes while it waits for one: idle or out of service (a technician's code),
+/// the scan screen or the service code screen not checking one, the mode's scanner page.
 pub fn code_reading(booth: &Booth) -> CodeReading {
-    match booth.phase {
-        Phase::Idle => CodeReading::Unseen,
-        Phase::Scan { checking: false, .. } => CodeReading::Shown,
+    match &booth.phase {
+        Phase::Idle | Phase::OutOfService => CodeReading::Unseen,
+        Phase::Scan { checking: false, .. } | Phase::ServiceEntry { checking: false, .. } => CodeReading::Shown,
+        Phase::Service(s) if s.page == ServicePage::Scanner => CodeReading::Shown,
         _ => CodeReading::Off,
+    }
+}
+
+/// Where the chair may move: the seat screen, or the mode's chair page.
+fn chair_may_move(phase: &Phase) -> bool {
+    match phase {
+        Phase::Seat { .. } => true,
+        Phase::Service(s) => s.page == ServicePage::Chair,
+        _ => false,
     }
 }
 
@@ -139,7 +167,9 @@ pub const CONFIRMING: std::time::Duration = std::time::Duration::from_secs(45);
 pub fn timeout_of(policy: &Policy, phase: &Phase) -> Option<(Instant, std::time::Duration)> {
     let t = &policy.timeouts;
     let (since, d) = match phase {
-        Phase::Idle | Phase::OutOfService => return None,
+        Phase::Idle | Phase::OutOfService | Phase::Service(_) => return None,
+        Phase::ServiceEntry { since, .. } => (since, service::ENTRY_TIMEOUT),
+        Phase::ServiceLeaving { since, .. } => (since, service::LEAVING_TIMEOUT),
         Phase::Scan { since, .. } => (since, t.scan),
         Phase::Confirm { since, .. } => (since, t.confirm),
         Phase::Lighting { since, .. } => (since, t.lighting),
@@ -169,12 +199,11 @@ fn timed_out(policy: &Policy, phase: &Phase, now: Instant) -> bool {
 pub fn step(policy: &Policy, booth: Booth, event: Event, now: Instant) -> (Booth, Vec<Command>) {
     let mut booth = booth;
     let mut cmds = Vec::new();
-    let was_seated = matches!(booth.phase, Phase::Seat { .. } | Phase::Countdown { .. });
+    let was_seated = chair_may_move(&booth.phase) || matches!(booth.phase, Phase::Countdown { .. });
     let phase = std::mem::replace(&mut booth.phase, Phase::Idle);
     booth.phase = transition(policy, &mut booth, phase, event, now, &mut cmds);
-    // The chair only ever moves on the seat screen.
-    let seated = matches!(booth.phase, Phase::Seat { .. });
-    if was_seated && !seated && !cmds.contains(&Command::Chair(Motion::Stop)) {
+    // The chair only ever moves on the seat screen (or the mode's chair page).
+    if was_seated && !chair_may_move(&booth.phase) && !cmds.contains(&Command::Chair(Motion::Stop)) {
         cmds.insert(0, Command::Chair(Motion::Stop));
     }
     (booth, cmds)
@@ -217,6 +246,12 @@ fn transition(
         }
         _ => {}
     }
+
+    // The diagnostics mode, and the codes that open it.
+    let (phase, event) = match service::transition(booth, phase, event, now, cmds) {
+        Ok(next) => return next,
+        Err(unhandled) => unhandled,
+    };
 
     if matches!(event, E::Tick) && timed_out(policy, &phase, now) {
         return on_timeout(booth, phase, now, cmds);

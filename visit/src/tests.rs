@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::*;
 
 /// The Fengxian booth's rules (config/booth.toml's `[policy]`, `[timeouts]` and price).
-fn policy() -> Policy {
+pub(crate) fn policy() -> Policy {
     let s = Duration::from_secs;
     Policy {
         max_attempts: 3,
@@ -417,7 +417,11 @@ fn the_photo_review_failing_takes_the_booth_out_of_service_by_name_and_gives_the
     w.tap(Intent::Finish);
     let v = view(&w.policy, &w.booth, w.now);
     assert_eq!((v.screen, v.faults), (Screen::OutOfService, vec![Part::Review]));
-    assert!(w.send(Event::QrScanned("code".into())).is_empty(), "no visit while photos cannot be judged");
+    // No visit while photos cannot be judged: a code goes to the technicians' check only.
+    let c = w.send(Event::QrScanned("code".into()));
+    assert_eq!(c, vec![Command::CheckServiceCode("code".into())]);
+    w.send(Event::ServiceChecked(Err(ServiceRefusal::NotAServiceCode)));
+    w.tap(Intent::Exit);
     w.send(Event::Restored(Part::Review));
     assert_eq!(w.screen(), Screen::Idle);
 }

@@ -343,6 +343,14 @@ pub enum Event {
     Restored(Part),
     /// Opening hours: `Some` while the booth is closed.
     Hours(Option<Closed>),
+    /// A service code was checked.
+    ServiceChecked(Result<crate::ServicePass, crate::ServiceRefusal>),
+    /// A technician's touch in the diagnostics mode.
+    Service(crate::ServiceIntent),
+    /// The service key switch turned on (`true`) or off; sent at start-up when fitted.
+    KeySwitch(bool),
+    /// A self-test finished.
+    SelfTested(crate::SelfTestOutcome),
 }
 
 impl Event {
@@ -361,6 +369,10 @@ impl Event {
             Event::Fault(_) => "fault",
             Event::Restored(_) => "restored",
             Event::Hours(_) => "hours",
+            Event::ServiceChecked(_) => "service_checked",
+            Event::Service(_) => "service",
+            Event::KeySwitch(_) => "key_switch",
+            Event::SelfTested(_) => "self_tested",
         }
     }
 }
@@ -427,5 +439,23 @@ pub enum Command {
         ticket_id: Option<String>,
         outcome: VisitOutcome,
         paid_photo: Option<PhotoId>,
+    },
+    /// Is this a technician's service code for this booth?
+    CheckServiceCode(String),
+    /// A technician's action on a page of the diagnostics mode.
+    Service(crate::ServiceAction),
+    /// The scanner page: show how the booth reads this code (personal data masked).
+    InspectCode(String),
+    /// Run the self-test (`quick`: on the way out of the mode, the chair left still).
+    SelfTest {
+        quick: bool,
+    },
+    /// The mode ended: test photos dropped, the camera automatic, the lights as the booth sets them.
+    ServiceEnded,
+    /// Into the journal's audit log.
+    Audit {
+        actor: String,
+        action: &'static str,
+        detail: String,
     },
 }

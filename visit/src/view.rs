@@ -21,10 +21,13 @@ pub enum Screen {
     Payment,
     Done,
     Notice,
+    ServiceEntry,
+    Service,
+    ServiceLeaving,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 15] = [
+    pub const ALL: [Screen; 18] = [
         Screen::Idle,
         Screen::OutOfService,
         Screen::Scan,
@@ -40,6 +43,9 @@ impl Screen {
         Screen::Payment,
         Screen::Done,
         Screen::Notice,
+        Screen::ServiceEntry,
+        Screen::Service,
+        Screen::ServiceLeaving,
     ];
 
     /// Its name in logs, screenshots and tests.
@@ -60,6 +66,9 @@ impl Screen {
             Screen::Payment => "payment",
             Screen::Done => "done",
             Screen::Notice => "notice",
+            Screen::ServiceEntry => "service_entry",
+            Screen::Service => "service",
+            Screen::ServiceLeaving => "service_leaving",
         }
     }
 }
@@ -100,6 +109,18 @@ pub struct PaymentView {
     pub simulated: bool,
 }
 
+/// The diagnostics mode, as its screen shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceView {
+    pub page: ServicePage,
+    pub technician: String,
+    pub chair: Motion,
+    /// Seconds until the mode ends for want of a touch, once the warning is due.
+    pub inactivity_warning: Option<u64>,
+    /// Seconds until the service code runs out.
+    pub expires_in_s: u64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct View {
     pub screen: Screen,
@@ -126,6 +147,19 @@ pub struct View {
     pub verdict: Option<Verdict>,
     pub payment: Option<PaymentView>,
     pub glasses: GlassesPolicy,
+    /// The diagnostics mode's page, while it is open.
+    pub service: Option<ServiceView>,
+    /// The service code screen: checking one, or why it was refused.
+    pub checking_service: bool,
+    pub service_refusal: Option<ServiceRefusal>,
+    /// Entry is locked after refused codes: for this many more seconds.
+    pub locked_for_s: Option<u64>,
+    /// The mode is ending for this reason (its quick self-test is running).
+    pub leaving: Option<Leaving>,
+    /// Out of service because the service key switch is on.
+    pub key_left_on: bool,
+    /// Out of service because the last exit self-test failed these checks.
+    pub selftest_failed: Vec<String>,
 }
 
 impl View {
@@ -153,6 +187,9 @@ pub fn view(policy: &Policy, booth: &Booth, now: Instant) -> View {
         Phase::Payment { .. } => Screen::Payment,
         Phase::Done { .. } => Screen::Done,
         Phase::Notice { .. } => Screen::Notice,
+        Phase::ServiceEntry { .. } => Screen::ServiceEntry,
+        Phase::Service(_) => Screen::Service,
+        Phase::ServiceLeaving { .. } => Screen::ServiceLeaving,
     };
     let (name, student_no_masked, school) = match phase {
         Phase::Confirm { visit, .. } => {
@@ -231,5 +268,35 @@ pub fn view(policy: &Policy, booth: &Booth, now: Instant) -> View {
         },
         payment,
         glasses: policy.glasses,
+        service: match phase {
+            Phase::Service(s) => Some(ServiceView {
+                page: s.page,
+                technician: s.pass.technician.clone(),
+                chair: s.chair,
+                inactivity_warning: {
+                    let ends = s.last_touch.after(service::INACTIVITY);
+                    (now.after(service::INACTIVITY_WARNING) >= ends)
+                        .then(|| ends.since(now).as_millis().div_ceil(1000) as u64)
+                },
+                expires_in_s: s.pass.expires_at.since(now).as_secs(),
+            }),
+            _ => None,
+        },
+        checking_service: matches!(phase, Phase::ServiceEntry { checking: true, .. }),
+        service_refusal: match phase {
+            Phase::ServiceEntry { refusal, .. } => *refusal,
+            _ => None,
+        },
+        locked_for_s: booth
+            .guard
+            .locked_until
+            .filter(|_| booth.guard.locked(now))
+            .map(|t| t.since(now).as_millis().div_ceil(1000) as u64),
+        leaving: match phase {
+            Phase::ServiceLeaving { why, .. } => Some(*why),
+            _ => None,
+        },
+        key_left_on: booth.guard.key == Some(true),
+        selftest_failed: booth.guard.failed.clone(),
     }
 }
