@@ -27,6 +27,49 @@ pub enum UiMsg {
         height_percent: Option<u8>,
         fault: Option<String>,
     },
+    /// What the diagnostics mode's current page shows (`diagnostics::panel`).
+    Panel(Box<Panel>),
+}
+
+/// One page of the diagnostics mode: its lines, and whether a check on it is running.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Panel {
+    pub page: Option<crate::visit::ServicePage>,
+    pub rows: Vec<Row>,
+    /// A check or action of this page is running (its button waits).
+    pub busy: bool,
+}
+
+/// One line of a diagnostics page: what, in Chinese and English, its value, and its mark.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub label: String,
+    pub label_en: String,
+    pub value: String,
+    pub mark: Mark,
+    /// A light channel this line controls (the lights page's buttons), else empty.
+    pub channel: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    Ok,
+    Warn,
+    Fail,
+    Info,
+}
+
+impl Row {
+    pub fn new(label: &str, label_en: &str, value: impl Into<String>, mark: Mark) -> Row {
+        Row { label: label.into(), label_en: label_en.into(), value: value.into(), mark, channel: String::new() }
+    }
+    pub fn info(label: &str, label_en: &str, value: impl Into<String>) -> Row {
+        Row::new(label, label_en, value, Mark::Info)
+    }
+    /// Ok or Fail by `ok`.
+    pub fn check(label: &str, label_en: &str, value: impl Into<String>, ok: bool) -> Row {
+        Row::new(label, label_en, value, if ok { Mark::Ok } else { Mark::Fail })
+    }
 }
 
 /// Where the runtime sends UI messages: the Slint event loop, or a channel (demo, tests).

@@ -28,6 +28,15 @@ impl WallClock {
     pub fn now_s(&self) -> i64 {
         self.now().timestamp()
     }
+
+    /// Today's midnight in the clock's own time zone, in seconds since 1970 ("today" counters).
+    pub fn start_of_day(&self) -> i64 {
+        let now = self.now();
+        now.date_naive()
+            .and_hms_opt(0, 0, 0)
+            .and_then(|m| m.and_local_timezone(*now.offset()).single())
+            .map_or(now.timestamp(), |m| m.timestamp())
+    }
 }
 
 /// The booth's monotonic clock, shared by the loop and its tasks.

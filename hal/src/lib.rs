@@ -13,6 +13,7 @@ pub use image::RgbImage;
 pub mod camera_qr;
 pub mod gpio_chair;
 pub mod gpio_lights;
+pub mod key_switch;
 pub mod lines;
 pub mod opening;
 pub mod rpi;

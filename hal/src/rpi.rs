@@ -105,3 +105,13 @@ pub fn lights(w: &LightsWiring) -> Result<GpioLights<OutputPin, SoftPwm>, Device
     }
     GpioLights::new(channels)
 }
+
+/// The service key switch on its pin (debounced 30 ms).
+pub fn key_switch(
+    c: &crate::key_switch::KeySwitchConfig,
+) -> Result<crate::key_switch::GpioKeySwitch<InputPin>, crate::key_switch::KeySwitchError> {
+    let err = |e: rppal::gpio::Error| crate::key_switch::KeySwitchError(format!("GPIO {}: {e}", c.key_pin));
+    let p = Gpio::new().map_err(err)?.get(c.key_pin).map_err(err)?;
+    let pin = if c.active_low { p.into_input_pullup() } else { p.into_input_pulldown() };
+    Ok(crate::key_switch::GpioKeySwitch::new(pin, c.active_low, std::time::Duration::from_millis(30)))
+}

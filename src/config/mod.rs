@@ -91,6 +91,8 @@ pub struct Settings {
     pub payment: PaymentSettings,
     pub upload: UploadSettings,
     pub diagnostics: DiagnosticsSettings,
+    /// SHA-256 of the text the settings were read from (the status page, the audit log).
+    pub source_sha256: String,
 }
 
 impl Settings {
@@ -118,11 +120,30 @@ impl Settings {
         if let Some(b) = backend {
             file.hardware.backend = b;
         }
-        file.validate()
+        let mut settings = file.validate()?;
+        settings.source_sha256 = crate::journal::storage::sha256_hex(text.as_bytes());
+        Ok(settings)
     }
 }
 
 impl Settings {
+    /// What the diagnostics' bench needs of the settings.
+    pub fn bench_config(&self) -> crate::diagnostics::bench::BenchConfig {
+        crate::diagnostics::bench::BenchConfig {
+            booth_id: self.file.booth.id.clone(),
+            site: self.file.tickets.site.clone(),
+            config_sha256: self.source_sha256.clone(),
+            ticket_keys: self.issuers.clone(),
+            diagnostics: self.diagnostics.clone(),
+            lights: self.file.lights.clone(),
+            checks: self.review.checks.clone(),
+            chair_max_run: self.file.hardware.chair.as_ref().map_or(Duration::from_secs(15), |c| c.timing().max_run),
+            models_dir: self.review.models.clone(),
+            data_dir: self.data_dir.clone(),
+            clock_slack: Duration::from_secs(60),
+        }
+    }
+
     /// What every screen may show.
     pub fn facts(&self) -> crate::screen::Facts {
         let f = &self.file;
@@ -181,6 +202,7 @@ impl Config {
             data_dir: storage.data_dir,
             unpaid_retention: storage.unpaid_retention,
             file: self,
+            source_sha256: String::new(),
         })
     }
 }

@@ -7,6 +7,7 @@
 //! Without `[hardware.scanner]` the booth has no scanner module and reads codes with its
 //! camera (`Devices::scanner` is `None`; the workers run the camera-based reader).
 
+pub mod seen;
 pub mod settings;
 pub mod wiring;
 pub mod workers;
@@ -14,6 +15,8 @@ pub mod workers;
 use gradbooth_hal::opening::Opening;
 use gradbooth_hal::sim::{ChairModel, SimCamera, SimChair, SimControls, SimLights, SimScanner};
 use gradbooth_hal::uvc_camera::{NokhwaSource, ThreadedCamera, UvcConfig};
+use gradbooth_hal::key_switch::{KeySwitch, KeySwitchError};
+use gradbooth_hal::sim::SimKeySwitch;
 use gradbooth_hal::{Camera, Chair, Lights, QrScanner, RgbImage, rpi};
 
 use self::settings::{Hardware, SimSettings};
@@ -25,6 +28,8 @@ pub struct Devices {
     pub scanner: Option<Box<dyn QrScanner>>,
     pub chair: Box<dyn Chair>,
     pub lights: Box<dyn Lights>,
+    /// The service key switch (`[hardware.service]`), when the booth has one.
+    pub key_switch: Option<Box<dyn KeySwitch>>,
 }
 
 /// The portraits the simulated camera shows (`what` names where the paths came from, for the
@@ -70,6 +75,7 @@ pub fn simulated(hw: &Hardware, sim: &SimSettings, sitters: Vec<RgbImage>) -> (D
         scanner,
         chair: Box::new(SimChair::new(controls.clone(), chair_model)),
         lights: Box::new(lights.clone()),
+        key_switch: hw.service.as_ref().map(|_| Box::new(SimKeySwitch(controls.clone())) as Box<dyn KeySwitch>),
     };
     (devices, controls, lights)
 }
@@ -98,5 +104,19 @@ pub fn pi(hw: &Hardware) -> Result<Devices, String> {
         scanner,
         chair: Box::new(Opening::new(move || rpi::chair(&chair))),
         lights: Box::new(Opening::new(move || rpi::lights(&wiring))),
+        key_switch: hw.service.as_ref().map(|c| match rpi::key_switch(c) {
+            Ok(k) => Box::new(k) as Box<dyn KeySwitch>,
+            // A switch that cannot be read reads as on: out of service, never an open door.
+            Err(e) => Box::new(Unreadable(e)) as Box<dyn KeySwitch>,
+        }),
     })
+}
+
+/// A configured key switch whose pin could not be opened.
+struct Unreadable(KeySwitchError);
+
+impl KeySwitch for Unreadable {
+    fn is_on(&mut self) -> Result<bool, KeySwitchError> {
+        Err(self.0.clone())
+    }
 }

@@ -55,6 +55,9 @@ pub struct Hardware {
     /// The light channels' pins.
     #[serde(default)]
     pub lights: Option<gradbooth_hal::gpio_lights::LightsWiring>,
+    /// The service key switch (none: the service code alone opens the diagnostics mode).
+    #[serde(default)]
+    pub service: Option<gradbooth_hal::key_switch::KeySwitchConfig>,
 }
 
 impl Hardware {
@@ -78,6 +81,10 @@ impl Hardware {
                 let on = if p.active_low { "on = low" } else { "on = high" };
                 uses.push((p.pin, format!("light {name}, {kind}, {on}")));
             }
+        }
+        if let Some(k) = &self.service {
+            let inp = if k.active_low { "input, pull-up, on = low" } else { "input, pull-down, on = high" };
+            uses.push((k.key_pin, format!("service key switch, {inp}")));
         }
         uses
     }

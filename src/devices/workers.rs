@@ -11,6 +11,7 @@ use std::thread;
 use std::time::Duration;
 
 use gradbooth_hal::camera_qr::CodeReader;
+use gradbooth_hal::key_switch::KeySwitch;
 use gradbooth_hal::{
     Camera, CameraControls, Chair, DeviceError, DeviceKind, LightLevels, Lights, Motion, QrScanner, RgbImage,
 };
@@ -26,6 +27,7 @@ use crate::screen::preview::{PREVIEW_HEIGHT, PREVIEW_WIDTH, preview_image};
 use crate::visit::{CodeReading, Event, Part, PhotoId};
 
 use super::Devices;
+use super::seen::Seen;
 
 const DEVICE_TIMEOUT: Duration = Duration::from_millis(500);
 /// Between attempts to reach a device that is gone.
@@ -75,8 +77,16 @@ impl Health {
     }
 }
 
+/// One frame for a diagnostic check: a preview frame, or a still (kept in memory only).
+pub type Probe = std_mpsc::SyncSender<Result<RgbImage, DeviceError>>;
+
 pub enum CameraCmd {
     Preview(bool),
+    /// A frame for the diagnostics (`still`: a full-resolution still), never stored.
+    Probe {
+        still: bool,
+        reply: Probe,
+    },
     /// Hand frames to the camera-based QR reader (the booth is waiting for a code).
     ReadCodes(CodeReading),
     Controls(CameraControls),
@@ -110,12 +120,19 @@ struct CameraWorker {
     codes: Option<std_mpsc::SyncSender<Arc<RgbImage>>>,
     /// Where photo ids come from (shared with kept photos read back from disk).
     photo_ids: Arc<AtomicU32>,
+    seen: Arc<Seen>,
 }
 
+/// How often a preview frame is measured (brightness, sharpness) for the diagnostics.
+const MEASURE_PERIOD: Duration = Duration::from_millis(500);
+
 fn camera_worker(mut camera: Box<dyn Camera>, w: CameraWorker) {
-    let CameraWorker { cmds, events, ui, photos, storage, wall_clock, capture_timeout, guide, codes, photo_ids } = w;
+    let CameraWorker { cmds, events, ui, photos, storage, wall_clock, capture_timeout, guide, codes, photo_ids, seen } =
+        w;
     let mut health = Health::new(DeviceKind::Camera, events.clone());
     let mut previewing = false;
+    let mut measured = std::time::Instant::now();
+    let mut second = (std::time::Instant::now(), 0u32);
     let mut reading = CodeReading::Off;
     loop {
         let reading_codes = reading != CodeReading::Off;
@@ -143,6 +160,26 @@ fn camera_worker(mut camera: Box<dyn Camera>, w: CameraWorker) {
             }
             Ok(CameraCmd::Controls(c)) => {
                 camera.set_controls(c);
+                seen.controls(c);
+                continue;
+            }
+            Ok(CameraCmd::Probe { still, reply }) => {
+                let frame =
+                    if still { camera.capture_still(capture_timeout) } else { camera.preview_frame(DEVICE_TIMEOUT) };
+                match &frame {
+                    Ok(f) => {
+                        health.ok();
+                        seen.frame(Some(f), true);
+                    }
+                    Err(e) => {
+                        seen.frame(None, false);
+                        // The prober hears at once; the back-off waits after.
+                        let _ = reply.try_send(Err(e.clone()));
+                        health.failed(e);
+                        continue;
+                    }
+                }
+                let _ = reply.try_send(frame);
                 continue;
             }
             Ok(CameraCmd::Capture { ticket_id, attempt }) => {
@@ -185,6 +222,16 @@ fn camera_worker(mut camera: Box<dyn Camera>, w: CameraWorker) {
         match camera.preview_frame(DEVICE_TIMEOUT) {
             Ok(frame) => {
                 health.ok();
+                let measure = previewing && measured.elapsed() >= MEASURE_PERIOD;
+                if measure {
+                    measured = std::time::Instant::now();
+                }
+                seen.frame(Some(&frame), measure);
+                second.1 += 1;
+                if second.0.elapsed() >= Duration::from_secs(1) {
+                    seen.fps(second.1 as f32 / second.0.elapsed().as_secs_f32());
+                    second = (std::time::Instant::now(), 0);
+                }
                 if previewing {
                     ui.send(UiMsg::Preview(preview_image(&frame, PREVIEW_WIDTH, PREVIEW_HEIGHT)));
                     // The guide takes the newest frame when it is free; others are dropped.
@@ -198,7 +245,10 @@ fn camera_worker(mut camera: Box<dyn Camera>, w: CameraWorker) {
                     let _ = codes.try_send(Arc::new(frame));
                 }
             }
-            Err(e) => health.failed(&e),
+            Err(e) => {
+                seen.frame(None, false);
+                health.failed(&e)
+            }
         }
     }
 }
@@ -260,7 +310,13 @@ fn scanner_worker(mut scanner: Box<dyn QrScanner>, events: Events) {
     }
 }
 
-fn chair_worker(mut chair: Box<dyn Chair>, cmds: std_mpsc::Receiver<Motion>, events: Events, ui: Arc<dyn UiSink>) {
+fn chair_worker(
+    mut chair: Box<dyn Chair>,
+    cmds: std_mpsc::Receiver<Motion>,
+    events: Events,
+    ui: Arc<dyn UiSink>,
+    seen: Arc<Seen>,
+) {
     let mut health = Health::new(DeviceKind::Chair, events.clone());
     let mut last_shown = None;
     loop {
@@ -281,6 +337,8 @@ fn chair_worker(mut chair: Box<dyn Chair>, cmds: std_mpsc::Receiver<Motion>, eve
         let shown = match chair.poll(Duration::from_millis(50)) {
             Ok(report) => {
                 health.ok();
+                seen.chair_report(&report);
+                seen.chair_fault(None);
                 for b in report.buttons {
                     let _ = events.send(Event::SeatButton(b));
                 }
@@ -289,6 +347,7 @@ fn chair_worker(mut chair: Box<dyn Chair>, cmds: std_mpsc::Receiver<Motion>, eve
             Err(e @ DeviceError::Fault { .. }) => {
                 // The driver already stopped the motor (stall, stuck button): say so on screen.
                 warn!(error = %e, "chair fault");
+                seen.chair_fault(Some(e.to_string()));
                 (None, Some(e.to_string()))
             }
             Err(e) => {
@@ -303,13 +362,44 @@ fn chair_worker(mut chair: Box<dyn Chair>, cmds: std_mpsc::Receiver<Motion>, eve
     }
 }
 
-fn lights_worker(mut lights: Box<dyn Lights>, cmds: std_mpsc::Receiver<LightLevels>, events: Events) {
+fn lights_worker(mut lights: Box<dyn Lights>, cmds: std_mpsc::Receiver<LightLevels>, events: Events, seen: Arc<Seen>) {
     let mut health = Health::new(DeviceKind::Lights, events);
     while let Ok(levels) = cmds.recv() {
         match lights.apply(&levels) {
-            Ok(()) => health.ok(),
+            Ok(()) => {
+                health.ok();
+                seen.lights_applied(&levels);
+            }
             Err(e) => health.failed(&e),
         }
+    }
+}
+
+/// The service key switch: its state at start-up, then every change (read every 100 ms). A
+/// switch that cannot be read counts as on: out of service rather than an open door.
+fn key_worker(mut key: Box<dyn KeySwitch>, events: Events) {
+    let mut last = None;
+    let mut failing = false;
+    while !events.is_closed() {
+        let on = match key.is_on() {
+            Ok(on) => {
+                failing = false;
+                on
+            }
+            Err(e) => {
+                if !failing {
+                    error!(error = %e, "service key switch unreadable: treated as on");
+                    failing = true;
+                }
+                true
+            }
+        };
+        if last != Some(on) {
+            info!(on, "service key switch");
+            let _ = events.send(Event::KeySwitch(on));
+            last = Some(on);
+        }
+        thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -320,6 +410,8 @@ pub struct Links {
     pub lights: std_mpsc::Sender<LightLevels>,
     /// The booth reads codes with its camera (it has no scanner module).
     pub reads_codes_by_camera: bool,
+    /// What the devices last reported (diagnostics, metrics).
+    pub seen: Arc<Seen>,
 }
 
 /// What the camera thread needs besides its camera.
@@ -358,7 +450,8 @@ pub fn spawn(devices: Devices, cx: CameraContext) -> (Links, Vec<thread::JoinHan
     let (cam_tx, cam_rx) = std_mpsc::channel();
     let (chair_tx, chair_rx) = std_mpsc::channel();
     let (lights_tx, lights_rx) = std_mpsc::channel();
-    let threads = vec![
+    let seen = Arc::new(Seen::default());
+    let mut threads = vec![
         {
             let worker = CameraWorker {
                 cmds: cam_rx,
@@ -371,6 +464,7 @@ pub fn spawn(devices: Devices, cx: CameraContext) -> (Links, Vec<thread::JoinHan
                 guide: guide_tx,
                 codes,
                 photo_ids,
+                seen: seen.clone(),
             };
             let camera = devices.camera;
             spawn_device("camera", move || camera_worker(camera, worker))
@@ -385,14 +479,17 @@ pub fn spawn(devices: Devices, cx: CameraContext) -> (Links, Vec<thread::JoinHan
             })
         },
         {
-            let (events, ui) = (events.clone(), ui.clone());
+            let (events, ui, seen) = (events.clone(), ui.clone(), seen.clone());
             let chair = devices.chair;
-            spawn_device("chair", move || chair_worker(chair, chair_rx, events, ui))
+            spawn_device("chair", move || chair_worker(chair, chair_rx, events, ui, seen))
         },
         {
-            let lights = devices.lights;
-            spawn_device("lights", move || lights_worker(lights, lights_rx, events))
+            let (lights, events, seen) = (devices.lights, events.clone(), seen.clone());
+            spawn_device("lights", move || lights_worker(lights, lights_rx, events, seen))
         },
     ];
-    (Links { camera: cam_tx, chair: chair_tx, lights: lights_tx, reads_codes_by_camera }, threads)
+    if let Some(key) = devices.key_switch {
+        threads.push(spawn_device("service-key", move || key_worker(key, events)));
+    }
+    (Links { camera: cam_tx, chair: chair_tx, lights: lights_tx, reads_codes_by_camera, seen }, threads)
 }

@@ -9,7 +9,7 @@ use ed25519_dalek::SigningKey;
 use crate::ticket::signed::{self, BadField, Envelope, Reader, Unopened, put_str};
 use crate::ticket::{self, CLOCK_SLACK_SECS, Keyring};
 
-pub const PREFIX: &str = "GBS1:";
+pub const PREFIX: &str = crate::visit::service::SERVICE_PREFIX;
 const ENVELOPE: Envelope = Envelope { prefix: PREFIX, domain: b"GBS1", max_text: 1024 };
 /// The longest a service code may be valid.
 pub const MAX_VALID_SECS: u32 = 24 * 3600;
@@ -31,42 +31,8 @@ pub struct ServiceClaims {
     pub nonce: [u8; 8],
 }
 
-/// Why a scanned code does not open the mode; each has its own message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ServiceRefusal {
-    /// A graduate's shooting code: it starts a visit, never the mode.
-    GraduateTicket,
-    /// The CHSI (学信网) capture code.
-    ChsiCode,
-    /// Neither a service code nor a ticket.
-    NotAServiceCode,
-    /// Damaged, altered, or signed by a key this booth does not trust for service.
-    BadSignature,
-    /// Good for other booths only.
-    WrongSite,
-    NotYetValid,
-    Expired,
-    /// Valid for longer than a day: never issued by our tool, refused.
-    TooLong,
-    /// Its technician or the code itself is on `[diagnostics] revoked`.
-    Revoked,
-}
-
-impl ServiceRefusal {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::GraduateTicket => "graduate_ticket",
-            Self::ChsiCode => "chsi_code",
-            Self::NotAServiceCode => "not_a_service_code",
-            Self::BadSignature => "bad_signature",
-            Self::WrongSite => "wrong_site",
-            Self::NotYetValid => "not_yet_valid",
-            Self::Expired => "expired",
-            Self::TooLong => "too_long",
-            Self::Revoked => "revoked",
-        }
-    }
-}
+/// Why a scanned code does not open the mode (the machine's own list: it shows each one).
+pub use crate::visit::ServiceRefusal;
 
 impl ServiceClaims {
     /// The rules the decoder enforces, so nothing is issued that a booth would refuse.
@@ -116,6 +82,16 @@ impl ServiceClaims {
         let (not_before, expires_at, nonce) = (r.u32()?, r.u32()?, r.bytes::<8>()?);
         r.end()?;
         Ok(ServiceClaims { key_id, technician, sites, not_before, expires_at, nonce })
+    }
+
+    /// The pass the machine opens the mode with: the code's expiry in booth time.
+    pub fn pass(&self, wall_now: i64, now: crate::visit::Instant) -> crate::visit::ServicePass {
+        let left = (self.expires_at as i64 - wall_now).max(0) as u64;
+        crate::visit::ServicePass {
+            technician: self.technician.clone(),
+            code_id: self.nonce_hex(),
+            expires_at: now.after(std::time::Duration::from_secs(left)),
+        }
     }
 
     /// The nonce as the revocation list writes it (16 hex digits).

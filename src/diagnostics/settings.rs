@@ -16,13 +16,48 @@ pub struct DiagnosticsFile {
     /// Technician ids, or service code nonces (16 hex digits), that no longer open the mode.
     #[serde(default)]
     revoked: Vec<String>,
+    /// Where the Prometheus metrics are served (`127.0.0.1:9464`); empty or absent = not at all.
+    #[serde(default)]
+    metrics_listen: String,
+    /// Serve the metrics beyond this machine (a school's Prometheus on its network).
+    #[serde(default)]
+    metrics_public: bool,
+    /// Below this much free space on the data directory, the storage check warns (MB).
+    #[serde(default = "default_warn_mb")]
+    storage_warn_mb: u64,
+    /// The self-test may run the chair to each limit and back (no one may be seated).
+    #[serde(default = "yes")]
+    selftest_chair: bool,
+}
+
+fn default_warn_mb() -> u64 {
+    1024
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// `[diagnostics]`, checked.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct DiagnosticsSettings {
     pub issuers: Keyring,
     pub revoked: Revoked,
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    pub storage_warn_mb: u64,
+    pub selftest_chair: bool,
+}
+
+impl Default for DiagnosticsSettings {
+    fn default() -> Self {
+        DiagnosticsSettings {
+            issuers: Keyring::default(),
+            revoked: Revoked::default(),
+            metrics_listen: None,
+            storage_warn_mb: default_warn_mb(),
+            selftest_chair: true,
+        }
+    }
 }
 
 impl DiagnosticsFile {
@@ -50,6 +85,31 @@ impl DiagnosticsFile {
             let nonce = r.len() == 16 && r.chars().all(|c| c.is_ascii_hexdigit());
             revoked.0.insert(if nonce { r.to_ascii_lowercase() } else { r.to_owned() });
         }
-        Ok(DiagnosticsSettings { issuers, revoked })
+        let metrics_listen = match self.metrics_listen.trim() {
+            "" => None,
+            text => {
+                let addr: std::net::SocketAddr = text
+                    .parse()
+                    .map_err(|_| invalid("diagnostics.metrics_listen", format!("{text:?}"), "an address:port, e.g. \"127.0.0.1:9464\""))?;
+                if !addr.ip().is_loopback() && !self.metrics_public {
+                    return Err(invalid(
+                        "diagnostics.metrics_listen",
+                        format!("{text:?}"),
+                        "a loopback address (127.0.0.1); to serve the network set metrics_public = true as well",
+                    ));
+                }
+                Some(addr)
+            }
+        };
+        if self.storage_warn_mb == 0 {
+            return Err(invalid("diagnostics.storage_warn_mb", 0, "1 or more (MB)"));
+        }
+        Ok(DiagnosticsSettings {
+            issuers,
+            revoked,
+            metrics_listen,
+            storage_warn_mb: self.storage_warn_mb,
+            selftest_chair: self.selftest_chair,
+        })
     }
 }

@@ -4,7 +4,9 @@
 //! review results, how visits ended, order numbers — and an audit log. It never holds a name,
 //! a student number or a photo: tickets are known by their id only.
 
+mod counters;
 mod orders;
+pub use counters::Counters;
 mod schema;
 pub mod settings;
 pub mod storage;

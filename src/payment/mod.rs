@@ -90,6 +90,10 @@ pub trait PaymentGateway: Send + Sync {
     fn query<'a>(&'a self, out_trade_no: &'a str, amount_fen: u32) -> BoxFuture<'a, Result<TradeState, PaymentError>>;
     /// Closes an unpaid order (`ORDERPAID` is refused: ask `query`).
     fn close<'a>(&'a self, out_trade_no: &'a str) -> BoxFuture<'a, Result<(), PaymentError>>;
+    /// The service's own time (unix seconds) in its last verified answer, if any.
+    fn server_time(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// The longest booth id: it starts every order number (16 + `_` + at least 4 digits, ≤ 32).

@@ -49,6 +49,9 @@ pub struct WechatPay {
     config: WechatConfig,
     signer: Signer,
     verifier: Verifier,
+    /// The payment service's time in its last verified answer (`Wechatpay-Timestamp`: signed,
+    /// so it cannot be forged on the way), for the diagnostics' clock check; 0 = none yet.
+    server_time: std::sync::atomic::AtomicI64,
 }
 
 impl WechatPay {
@@ -62,7 +65,7 @@ impl WechatPay {
             .pool_idle_timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| SignError::Client(e.to_string()))?;
-        Ok(WechatPay { http, config, signer, verifier })
+        Ok(WechatPay { http, config, signer, verifier, server_time: std::sync::atomic::AtomicI64::new(0) })
     }
 
     pub fn config(&self) -> &WechatConfig {
@@ -122,6 +125,9 @@ impl WechatPay {
                 unix_now(),
             )
             .map_err(|e| PaymentError::Forged(e.to_string()))?;
+        if let Some(t) = h("wechatpay-timestamp").and_then(|t| t.parse::<i64>().ok()) {
+            self.server_time.store(t, std::sync::atomic::Ordering::Relaxed);
+        }
         Ok((status, text))
     }
 
@@ -186,6 +192,10 @@ pub fn unix_now() -> i64 {
 }
 
 impl PaymentGateway for WechatPay {
+    fn server_time(&self) -> Option<i64> {
+        Some(self.server_time.load(std::sync::atomic::Ordering::Relaxed)).filter(|t| *t > 0)
+    }
+
     fn simulated(&self) -> bool {
         self.config.sandbox
     }

@@ -33,6 +33,9 @@ use crate::payment::SandboxLink;
 use crate::ticket;
 use crate::visit::{Event, Intent};
 
+/// The simulated booth's own service code key id (trusted by that booth only).
+pub const SIM_SERVICE_KEY: &str = "sim-service";
+
 /// The booth's rhythm. The defaults are the booth's; a soak test runs faster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pace {
@@ -57,6 +60,8 @@ impl Default for Pace {
 /// What the simulated booth needs to issue its demo ticket.
 struct SimIssuer {
     key: Arc<ed25519_dalek::SigningKey>,
+    /// Signs the demo service code (key id `SIM_SERVICE_KEY`).
+    service_key: Arc<ed25519_dalek::SigningKey>,
     site: String,
     wall_clock: WallClock,
     /// The demo graduate's ticket id: new for every simulated booth, so a journal kept from an
@@ -72,6 +77,8 @@ enum Msg {
     },
     /// The debug panel: the graduate pays the code on screen with the sandbox's "phone".
     SandboxPay,
+    /// `gradbooth selftest`: the whole self-test, its report back.
+    SelfTest(std::sync::mpsc::Sender<crate::diagnostics::selftest::Report>),
     Shutdown,
 }
 
@@ -112,6 +119,12 @@ impl BoothHandle {
                 Some(text) => sim.present_qr(text),
                 None => warn!("no simulated ticket issuer"),
             },
+            "demo_service_code" => match self.demo_service_code() {
+                Some(text) => sim.present_qr(text),
+                None => warn!("no simulated service code issuer"),
+            },
+            "service_key_on" => sim.set_service_key(true),
+            "service_key_off" => sim.set_service_key(false),
             "pay" => {
                 let _ = self.tx.send(Msg::SandboxPay);
             }
@@ -140,6 +153,21 @@ impl BoothHandle {
         Some(ticket::issue(&i.key, &claims))
     }
 
+    /// A freshly signed service code for the demo technician, valid 8 hours at this booth.
+    pub fn demo_service_code(&self) -> Option<String> {
+        let i = self.sim_issuer.as_ref()?;
+        let now = i.wall_clock.now_s() as u32;
+        let claims = crate::diagnostics::code::ServiceClaims {
+            key_id: SIM_SERVICE_KEY.into(),
+            technician: "DEMO-TECH".into(),
+            sites: vec![i.site.clone()],
+            not_before: now.saturating_sub(60),
+            expires_at: now + 8 * 3600,
+            nonce: crate::diagnostics::code::nonce(),
+        };
+        Some(crate::diagnostics::code::issue(&i.service_key, &claims))
+    }
+
     /// How long ago the runtime's loop last went round (it ticks every 100 ms).
     pub fn since_heartbeat(&self) -> Duration {
         let beat = Duration::from_millis(self.heartbeat.load(Ordering::Relaxed));
@@ -153,6 +181,13 @@ impl BoothHandle {
     /// The sandbox the booth pays through, when it does.
     pub fn sandbox(&self) -> Option<&SandboxLink> {
         self.sandbox.as_ref()
+    }
+
+    /// The whole self-test (`gradbooth selftest`), waiting at most `wait` for its report.
+    pub fn self_test(&self, wait: Duration) -> Option<crate::diagnostics::selftest::Report> {
+        let (reply, report) = std::sync::mpsc::channel();
+        self.tx.send(Msg::SelfTest(reply)).ok()?;
+        report.recv_timeout(wait).ok()
     }
 
     /// Stop the booth: chair stopped, lights idle, device threads ended.
@@ -177,8 +212,9 @@ pub fn start(parts: Parts, ui: Arc<dyn UiSink>) -> BoothHandle {
     let (tx, rx) = mpsc::unbounded_channel();
     let sim = parts.sim.clone();
     let sandbox = parts.sandbox.clone();
-    let sim_issuer = parts.sim_issuer.clone().map(|key| SimIssuer {
+    let sim_issuer = parts.sim_issuer.clone().map(|(key, service_key)| SimIssuer {
         key,
+        service_key,
         site: parts.settings.file.tickets.site.clone(),
         wall_clock: parts.wall_clock,
         ticket_id: {
@@ -226,5 +262,8 @@ impl crate::screen::Controls for BoothHandle {
     }
     fn simulate(&self, action: &str) {
         BoothHandle::simulate(self, action)
+    }
+    fn service(&self, intent: crate::visit::ServiceIntent) {
+        let _ = self.events.send(Event::Service(intent));
     }
 }

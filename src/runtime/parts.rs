@@ -41,8 +41,9 @@ pub struct Parts {
     pub sim: Option<SimControls>,
     /// The WeChat Pay sandbox the booth pays through, when it does (the debug panel pays it).
     pub sandbox: Option<SandboxLink>,
-    /// The simulated booth's own throw-away ticket issuer (key id "sim"), for the demo ticket.
-    pub sim_issuer: Option<Arc<ed25519_dalek::SigningKey>>,
+    /// The simulated booth's own throw-away issuers: of tickets (key id "sim"), for the demo
+    /// ticket, and of service codes (`SIM_SERVICE_KEY`), for the demo service code.
+    pub sim_issuer: Option<(Arc<ed25519_dalek::SigningKey>, Arc<ed25519_dalek::SigningKey>)>,
     /// The journal and the photo files (already recovered from the last stop).
     pub storage: Arc<Storage>,
     pub pace: Pace,
@@ -78,6 +79,8 @@ pub fn simulated(
     // A throw-away issuer key, trusted only by this simulated booth, for the demo ticket.
     let issuer = Arc::new(ticket::generate_key());
     settings.issuers.insert("sim", issuer.verifying_key());
+    let service_issuer = Arc::new(ticket::generate_key());
+    settings.diagnostics.issuers.insert(super::SIM_SERVICE_KEY, service_issuer.verifying_key());
     let parts = Parts {
         devices,
         reviewer,
@@ -86,7 +89,7 @@ pub fn simulated(
         wall_clock,
         sim: Some(controls),
         sandbox,
-        sim_issuer: Some(issuer),
+        sim_issuer: Some((issuer, service_issuer)),
         storage,
         pace: Pace::default(),
         settings,

@@ -15,6 +15,8 @@ use super::{Msg, Parts};
 use crate::bus::{UiMsg, UiSink};
 use crate::clock::{Backoff, Clock};
 use crate::devices::workers::{self, CameraCmd, CameraContext};
+use crate::diagnostics::bench::{Bench, BenchLinks, BenchParts};
+use crate::diagnostics::metrics;
 use crate::payment::checkout::Checkout;
 use crate::payment::payer::{CREATE_RETRY, Orders};
 use crate::review::job::{PhotoStore, review_keeper};
@@ -25,6 +27,8 @@ use crate::visit::{self, Booth, CodeReading, Command, Event, LightScene};
 const SETTLE_PERIOD: Duration = Duration::from_secs(60);
 /// How often photos past their time are looked for (they normally go when their visit ends).
 const SWEEP: Duration = Duration::from_secs(60);
+/// How often the diagnostics page on show is filled anew.
+const PANEL_PERIOD: Duration = Duration::from_millis(500);
 
 pub(super) struct Queues {
     pub events_tx: mpsc::UnboundedSender<Event>,
@@ -34,6 +38,7 @@ pub(super) struct Queues {
 
 pub(super) async fn run(parts: Parts, ui: Arc<dyn UiSink>, queues: Queues, clock: Clock, heartbeat: Arc<AtomicU64>) {
     let Parts { settings, devices, reviewer, payment, upload, wall_clock, storage, sandbox, pace, .. } = parts;
+    let (bench_payment, bench_target) = (payment.clone(), upload.clone());
     let Queues { events_tx: tx, events: mut rx, mut control } = queues;
     let uploads = Arc::new(tokio::sync::Notify::new());
     let checkout = Arc::new(Checkout {
@@ -79,6 +84,18 @@ pub(super) async fn run(parts: Parts, ui: Arc<dyn UiSink>, queues: Queues, clock
         },
     );
     let reads_codes_by_camera = links.reads_codes_by_camera;
+    let bench = Bench::new(BenchParts {
+        cfg: settings.bench_config(),
+        links: BenchLinks::of(&links),
+        reviewer: reviewer.clone(),
+        storage: storage.clone(),
+        payment: bench_payment,
+        target: bench_target,
+        wall_clock,
+        events: tx.clone(),
+        ui: ui.clone(),
+    });
+    let metrics = settings.diagnostics.metrics_listen.map(|addr| tokio::spawn(metrics::serve(addr, bench.clone())));
 
     let policy = settings.policy.clone();
     let schedule = settings.schedule.clone();
@@ -100,12 +117,15 @@ pub(super) async fn run(parts: Parts, ui: Arc<dyn UiSink>, queues: Queues, clock
         photo_ids,
         visit_epoch: Arc::default(),
         review_failures,
+        bench,
+        now: clock.now(),
     };
     // Start safe: motor stopped, lights idle.
     shell.run(Command::Chair(Motion::Stop));
     shell.run(Command::Lights(LightScene::Idle));
 
     let mut booth = Booth::default();
+    let mut panel_at = None;
     let mut last_view = None;
     let mut reading = CodeReading::Off;
     let mut ticker = tokio::time::interval(pace.tick);
@@ -138,6 +158,13 @@ pub(super) async fn run(parts: Parts, ui: Arc<dyn UiSink>, queues: Queues, clock
                     }
                     continue;
                 }
+                Some(Msg::SelfTest(reply)) => {
+                let bench = shell.bench.clone();
+                std::thread::spawn(move || {
+                    let _ = reply.send(bench.run_self_test(false));
+                });
+                continue;
+            }
                 Some(Msg::Shutdown) | None => break,
             },
             event = rx.recv() => match event {
@@ -160,8 +187,24 @@ pub(super) async fn run(parts: Parts, ui: Arc<dyn UiSink>, queues: Queues, clock
         heartbeat.store(now.0, Ordering::Relaxed);
         let (next, cmds) = visit::step(&policy, booth, event, now);
         booth = next;
+        shell.now = now;
         for cmd in cmds {
             shell.run(cmd);
+        }
+        // The diagnostics page on show, twice a second.
+        if let visit::Phase::Service(s) = &booth.phase
+            && (panel_at.is_none_or(|(page, at): (visit::ServicePage, std::time::Instant)| {
+                page != s.page || at.elapsed() >= PANEL_PERIOD
+            }))
+        {
+            shell.bench.faults(booth.faults.iter().copied().collect());
+            shell.bench.refresh(s.page);
+            panel_at = Some((s.page, std::time::Instant::now()));
+        } else if !matches!(booth.phase, visit::Phase::Service(_)) {
+            if panel_at.is_some() {
+                shell.bench.faults(booth.faults.iter().copied().collect());
+            }
+            panel_at = None;
         }
         if reads_codes_by_camera && visit::code_reading(&booth) != reading {
             reading = visit::code_reading(&booth);
@@ -185,6 +228,9 @@ pub(super) async fn run(parts: Parts, ui: Arc<dyn UiSink>, queues: Queues, clock
         t.abort();
     }
     keeper.abort();
+    if let Some(m) = metrics {
+        m.abort();
+    }
     shell.audit("booth", "stopped", "");
     drop(shell);
     drop(tx);

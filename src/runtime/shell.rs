@@ -15,6 +15,7 @@ use crate::bus::{Events, UiMsg, UiSink};
 use crate::clock::WallClock;
 use crate::config::Settings;
 use crate::devices::workers::{CameraCmd, Links};
+use crate::diagnostics::bench::Bench;
 use crate::journal::storage::Storage;
 use crate::payment::payer::Orders;
 use crate::review::Reviewer;
@@ -46,6 +47,10 @@ pub(super) struct Shell {
     pub(super) visit_epoch: Arc<Mutex<u64>>,
     /// Reviews that failed for the booth's own reason, to the review's keeper.
     pub(super) review_failures: mpsc::UnboundedSender<String>,
+    /// The diagnostics mode's hands.
+    pub(super) bench: Bench,
+    /// The machine's time of the step whose commands run now.
+    pub(super) now: crate::visit::Instant,
 }
 
 impl Shell {
@@ -247,6 +252,22 @@ impl Shell {
             }
             Command::CloseOrder { out_trade_no } => self.orders.close(out_trade_no),
             Command::VisitEnded { ticket_id, outcome, paid_photo } => self.visit_ended(ticket_id, outcome, paid_photo),
+            Command::CheckServiceCode(text) => self.bench.check_code(&text, self.now),
+            Command::InspectCode(text) => self.bench.inspect(&text),
+            // The bench sets lights and camera controls of its own: the next scene is sent afresh.
+            Command::Service(action) => {
+                self.camera_controls = None;
+                self.bench.act(action);
+            }
+            Command::SelfTest { quick } => {
+                self.camera_controls = None;
+                self.bench.self_test(quick);
+            }
+            Command::ServiceEnded => {
+                self.camera_controls = None;
+                self.bench.ended();
+            }
+            Command::Audit { actor, action, detail } => self.audit(&actor, action, &detail),
         }
     }
 }

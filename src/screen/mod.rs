@@ -9,6 +9,7 @@
 pub mod headless;
 pub mod preview;
 pub mod qr;
+pub mod service;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -104,11 +105,13 @@ pub fn apply(app: &AppWindow, msg: UiMsg) {
             a.set_chair_height(height_percent.map_or(-1, i32::from));
             a.set_chair_fault(fault.unwrap_or_default().into());
         }
+        UiMsg::Panel(p) => service::apply_panel(&a, &p),
     }
 }
 
 fn apply_view(a: &BoothAdapter<'_>, v: &View) {
     a.set_screen(page(v.screen));
+    service::apply_view(a, v);
     // Personal data is only in the view on the confirm screen; everywhere else it is blank.
     a.set_name(v.name.as_str().into());
     a.set_student_no(v.student_no_masked.as_str().into());
@@ -222,6 +225,9 @@ pub fn page(screen: Screen) -> Page {
         Screen::Payment => Page::Payment,
         Screen::Done => Page::Done,
         Screen::Notice => Page::Notice,
+        Screen::ServiceEntry => Page::ServiceEntry,
+        Screen::Service => Page::Service,
+        Screen::ServiceLeaving => Page::ServiceLeaving,
     }
 }
 
@@ -269,6 +275,8 @@ pub trait Controls {
     fn seat_button(&self, button: gradbooth_hal::SeatButton);
     /// A debug-panel action of the simulated booth.
     fn simulate(&self, action: &str);
+    /// A technician's touch in the diagnostics mode.
+    fn service(&self, intent: crate::visit::ServiceIntent);
 }
 
 /// Connect the window's callbacks to a running booth.
@@ -278,6 +286,7 @@ pub fn connect(app: &AppWindow, booth: Rc<dyn Controls>) {
     a.on_intent(move |action| b.intent(intent(action)));
     let b = booth.clone();
     a.on_simulate(move |action| b.simulate(&action));
+    service::connect(&a, booth.clone());
     let weak = app.as_weak();
     a.on_toggle_language(move || {
         if let Some(app) = weak.upgrade() {
@@ -306,6 +315,8 @@ pub fn connect(app: &AppWindow, booth: Rc<dyn Controls>) {
         }
         if key(Key::F2) {
             b.simulate("demo_ticket");
+        } else if key(Key::F7) {
+            b.simulate("demo_service_code");
         } else if key(Key::F5) {
             b.simulate("pay");
         } else if key(Key::F8) {

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
-use object_store::{ClientOptions, ObjectStoreExt, PutPayload, RetryConfig};
+use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
 use tokio::sync::Notify;
 use tracing::{debug, error, info, warn};
 
@@ -46,6 +46,9 @@ pub trait Target: Send + Sync {
     fn put<'a>(&'a self, key: &'a str, bytes: Bytes) -> BoxFuture<'a, Result<(), UploadError>>;
     /// For the log: where this target is.
     fn describe(&self) -> String;
+    /// Whether the target takes photos now, without storing one: a directory is writable, a
+    /// store answers a signed listing of the booth's prefix. Says what it checked.
+    fn probe(&self) -> BoxFuture<'_, Result<String, UploadError>>;
 }
 
 /// The store's name for a part of a paid photo.
@@ -101,6 +104,21 @@ impl Target for DirTarget {
 
     fn describe(&self) -> String {
         format!("directory {}", self.root.display())
+    }
+
+    fn probe(&self) -> BoxFuture<'_, Result<String, UploadError>> {
+        let root = self.root.clone();
+        Box::pin(crate::journal::storage::off_worker(move || {
+            let io = |path: &Path| {
+                let path = path.to_owned();
+                move |source| UploadError::Io { path, source }
+            };
+            std::fs::create_dir_all(&root).map_err(io(&root))?;
+            let name = ".gradbooth-probe";
+            crate::journal::storage::write_durably(&root, name, b"probe")?;
+            std::fs::remove_file(root.join(name)).map_err(io(&root.join(name)))?;
+            Ok(format!("directory {} is writable", root.display()))
+        }))
     }
 }
 
@@ -162,6 +180,14 @@ impl Target for S3Target {
 
     fn describe(&self) -> String {
         self.describe.clone()
+    }
+
+    fn probe(&self) -> BoxFuture<'_, Result<String, UploadError>> {
+        Box::pin(async move {
+            let prefix = object_store::path::Path::from(self.prefix.trim_end_matches('/'));
+            let listed = self.store.list_with_delimiter(Some(&prefix)).await.map_err(|e| UploadError::Store(e.to_string()))?;
+            Ok(format!("{}: signed listing answered ({} objects at the top)", self.describe, listed.objects.len()))
+        })
     }
 }
 

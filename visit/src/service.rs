@@ -154,21 +154,33 @@ pub enum ServiceAction {
     TestCapture,
     /// Every check that needs no person.
     SelfTest,
-    /// Set the journal that cannot be opened aside and start a fresh one.
-    SetAsideJournal,
+    /// Each light channel alone, seen by the camera.
+    TestLamps,
     /// The network and payment checks.
     CheckNetwork,
+    /// The data directory's space and the journal's integrity.
+    CheckStorage,
 }
 
 impl ServiceAction {
+    /// For the audit log: the action with its parameters.
+    pub fn describe(&self) -> String {
+        match self {
+            ServiceAction::Light { channel, level } => format!("light {channel} {level}%"),
+            ServiceAction::Scene(scene) => format!("scene {scene:?}"),
+            other => other.code().to_owned(),
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             ServiceAction::Light { .. } => "light",
             ServiceAction::Scene(_) => "scene",
             ServiceAction::TestCapture => "test_capture",
             ServiceAction::SelfTest => "selftest",
-            ServiceAction::SetAsideJournal => "set_aside_journal",
+            ServiceAction::TestLamps => "test_lamps",
             ServiceAction::CheckNetwork => "check_network",
+            ServiceAction::CheckStorage => "check_storage",
         }
     }
 }
@@ -242,6 +254,8 @@ impl ServiceGuard {
 pub struct SelfTestOutcome {
     /// The checks that failed (their names, e.g. `lights.key_left`); empty = passed.
     pub failed: Vec<String>,
+    /// The quick one run on the way out of the mode (only it decides the booth's service).
+    pub on_exit: bool,
 }
 
 /// The phases of the mode and their events. `None` when the event is not the mode's business
@@ -301,7 +315,7 @@ pub(crate) fn transition(
             Ok(booth.resting_phase())
         }
         (Phase::Service(s), event) => Ok(in_service(*s, event, now, cmds)),
-        (Phase::ServiceLeaving { .. }, E::SelfTested(outcome)) => Ok(left(booth, outcome.failed, cmds)),
+        (Phase::ServiceLeaving { .. }, E::SelfTested(outcome)) if outcome.on_exit => Ok(left(booth, outcome.failed, cmds)),
         (Phase::ServiceLeaving { since, .. }, E::Tick) if now >= since.after(LEAVING_TIMEOUT) => {
             Ok(left(booth, vec!["selftest.timeout".into()], cmds))
         }
@@ -368,7 +382,7 @@ fn in_service(mut s: Service, event: Event, now: Instant, cmds: &mut Vec<Command
                     cmds.push(Command::Chair(Motion::Stop));
                 }
                 ServiceIntent::Act(action) => {
-                    cmds.push(audit(&who, "service_action", action.code().to_owned()));
+                    cmds.push(audit(&who, "service_action", action.describe()));
                     cmds.push(Command::Service(action));
                 }
                 _ => {}

@@ -91,6 +91,7 @@ impl Camera for SimCamera {
             return Ok(RgbImage::new(self.width, self.height));
         }
         let mut frame = self.frame();
+        darken(&mut frame, self.controls.light_gain());
         if let Some(text) = self.controls.held_code() {
             // A phone held up in front of the sitter's chest.
             let (w, h) = frame.dimensions();
@@ -108,9 +109,27 @@ impl Camera for SimCamera {
 
     fn capture_still(&mut self, _timeout: Duration) -> Result<RgbImage, DeviceError> {
         self.controls.check_plugged(DeviceKind::Camera)?;
-        let still = if self.controls.black_frames() { RgbImage::new(self.width, self.height) } else { self.frame() };
+        let still = if self.controls.black_frames() {
+            RgbImage::new(self.width, self.height)
+        } else {
+            let mut still = self.frame();
+            darken(&mut still, self.controls.light_gain());
+            still
+        };
         self.current += 1;
         Ok(still)
+    }
+}
+
+/// The picture under too little light (`SimControls::light_gain`); untouched at full light.
+fn darken(frame: &mut RgbImage, gain: f32) {
+    if gain >= 1.0 {
+        return;
+    }
+    for p in frame.pixels_mut() {
+        for c in p.0.iter_mut() {
+            *c = (*c as f32 * gain).round() as u8;
+        }
     }
 }
 
@@ -218,6 +237,39 @@ mod tests {
         assert!(cam.capture_still(t).unwrap().pixels().all(|p| p.0 == [0, 0, 0]));
         controls.set_black_frames(false);
         assert_eq!(cam.preview_frame(t).unwrap().get_pixel(5, 5), &Rgb([200, 180, 160]));
+    }
+
+    #[test]
+    fn the_picture_darkens_only_when_the_lamps_give_too_little_light() {
+        use crate::{LightLevels, Lights, sim::SimLights};
+        let controls = SimControls::new();
+        let sitter = RgbImage::from_pixel(40, 30, Rgb([200, 200, 200]));
+        let mut cam = SimCamera::new(controls.clone(), 40, 30, 1000).with_sitters(vec![sitter]);
+        let mut lights = SimLights::new(controls.clone());
+        let t = Duration::from_millis(10);
+        let luma = |cam: &mut SimCamera| cam.preview_frame(t).unwrap().get_pixel(5, 5).0[0];
+        let levels = |pairs: &[(&str, u8)]| LightLevels(pairs.iter().map(|(c, l)| (c.to_string(), *l)).collect());
+        assert_eq!(luma(&mut cam), 200, "no lights set yet: as before");
+        // The booth's idle scene (50 percent-points between four lamps) is full light.
+        lights.apply(&levels(&[("key_left", 10), ("key_right", 10), ("fill", 10), ("background", 20)])).unwrap();
+        assert_eq!(luma(&mut cam), 200);
+        // All lamps off: the room's light only.
+        let dark = levels(&[("key_left", 0), ("key_right", 0), ("fill", 0), ("background", 0)]);
+        lights.apply(&dark).unwrap();
+        let room = luma(&mut cam);
+        assert!((50..=65).contains(&room), "{room}");
+        // One lamp alone lights the picture; the same lamp dead does not.
+        let one = levels(&[("key_left", 100), ("key_right", 0), ("fill", 0), ("background", 0)]);
+        lights.apply(&one).unwrap();
+        assert_eq!(luma(&mut cam), 200);
+        controls.set_lamp_alive("key_left", false);
+        assert_eq!(luma(&mut cam), room);
+        assert_eq!(cam.capture_still(t).unwrap().get_pixel(5, 5).0[0], room, "stills too");
+        // A half-lit lamp: somewhere between.
+        controls.set_lamp_alive("key_left", true);
+        lights.apply(&levels(&[("key_left", 15), ("key_right", 0), ("fill", 0), ("background", 0)])).unwrap();
+        let half = luma(&mut cam);
+        assert!(room < half && half < 200, "{half}");
     }
 
     #[test]

@@ -37,6 +37,7 @@ impl Lights for SimLights {
     fn apply(&mut self, levels: &LightLevels) -> Result<(), DeviceError> {
         self.controls.check_plugged(DeviceKind::Lights)?;
         *self.levels.lock().unwrap_or_else(|e| e.into_inner()) = levels.clone();
+        self.controls.set_light_levels(levels);
         Ok(())
     }
 }

@@ -39,6 +39,19 @@ struct Shared {
     stuck_limits: BTreeSet<Limit>,
     /// The camera delivers black frames (lens covered, a failed sensor).
     black_frames: bool,
+    /// The service key switch is turned on.
+    service_key: bool,
+    /// The levels last applied to the simulated lights (none before the first).
+    light_levels: Option<crate::LightLevels>,
+}
+
+/// The service key switch of a simulated booth that has one (`[hardware.service]`).
+pub struct SimKeySwitch(pub SimControls);
+
+impl crate::key_switch::KeySwitch for SimKeySwitch {
+    fn is_on(&mut self) -> Result<bool, crate::key_switch::KeySwitchError> {
+        Ok(self.0.lock().service_key)
+    }
 }
 
 /// One of the chair's limit switches.
@@ -47,6 +60,12 @@ pub enum Limit {
     Top,
     Bottom,
 }
+
+/// The simulated room's own light, in the lamps' percent-points.
+const ROOM_LIGHT: f32 = 20.0;
+/// The lamps' light (percent-points summed over the channels) at which the simulated camera's
+/// picture is as bright as it gets.
+pub const FULL_LIGHT: f32 = 50.0;
 
 /// How long a code presented to the simulated camera stays in view.
 const HOLD: Duration = Duration::from_secs(3);
@@ -147,6 +166,26 @@ impl SimControls {
     /// The camera delivers black frames (`true`) or sees again.
     pub fn set_black_frames(&self, black: bool) {
         self.lock().black_frames = black;
+    }
+
+    /// Turn the simulated service key switch on or off.
+    pub fn set_service_key(&self, on: bool) {
+        self.lock().service_key = on;
+    }
+
+    fn set_light_levels(&self, levels: &crate::LightLevels) {
+        self.lock().light_levels = Some(levels.clone());
+    }
+
+    /// How bright the simulated camera's picture is under the lights that shine now, 0–1: the
+    /// camera holds its picture as long as the lamps give at least `FULL_LIGHT` percent-points
+    /// between them (every scene of a visit, idle included, does); below that it darkens
+    /// towards the room's own light. Before any lights were set: 1.
+    fn light_gain(&self) -> f32 {
+        let s = self.lock();
+        let Some(levels) = &s.light_levels else { return 1.0 };
+        let lit: u32 = levels.0.iter().filter(|(c, _)| !s.dead_lights.contains(*c)).map(|(_, l)| *l as u32).sum();
+        ((ROOM_LIGHT + lit as f32) / (ROOM_LIGHT + FULL_LIGHT)).min(1.0)
     }
 
     fn lamp_dead(&self, channel: &str) -> bool {
