@@ -1,121 +1,16 @@
 //! The real touchscreen UI, driven through Slint's testing backend: elements are found by
 //! their accessible labels and pressed, while the real runtime runs on simulated hardware.
 
-use std::rc::Rc;
-use std::sync::{Arc, mpsc};
+mod ui;
+
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gradbooth::config::Settings;
-use gradbooth::review::ScriptedReviewer;
-use gradbooth::runtime::{self, BoothHandle};
-use gradbooth::screen::{self, UiMsg};
-use gradbooth::ui::{AppWindow, BoothAdapter};
-use gradbooth::visit::Screen;
+use gradbooth::ui::BoothAdapter;
 use gradbooth_hal::CameraControls;
-use gradbooth_hal::sim::{SimControls, SimLights};
-use i_slint_backend_testing::ElementHandle;
 use slint::ComponentHandle;
-
-struct Booth {
-    app: AppWindow,
-    rx: mpsc::Receiver<UiMsg>,
-    booth: Rc<BoothHandle>,
-    lights: SimLights,
-    settings: Settings,
-    _data: tempfile::TempDir,
-}
-
-impl Booth {
-    fn start(tune: impl FnOnce(&mut Settings)) -> Booth {
-        Self::start_with(tune, vec![], Arc::new(ScriptedReviewer { pass: true }))
-    }
-
-    fn start_with(
-        tune: impl FnOnce(&mut Settings),
-        sitters: Vec<gradbooth_hal::RgbImage>,
-        reviewer: Arc<dyn gradbooth::review::Reviewer>,
-    ) -> Booth {
-        i_slint_backend_testing::init_no_event_loop();
-        let mut settings = Settings::parse(include_str!("../config/booth.toml")).unwrap();
-        tune(&mut settings);
-        let app = AppWindow::new().unwrap();
-        app.window().set_size(slint::PhysicalSize::new(1920, 1080));
-        screen::apply_facts(&app, &settings.facts());
-        let (tx, rx) = mpsc::channel();
-        // Each booth its own journal.
-        let data = tempfile::tempdir().unwrap();
-        settings.data_dir = data.path().to_owned();
-        let (parts, lights) = runtime::simulated(settings.clone(), sitters, reviewer).unwrap();
-        let booth = Rc::new(runtime::start(parts, Arc::new(tx)));
-        screen::connect(&app, booth.clone());
-        Booth { app, rx, booth, lights, settings, _data: data }
-    }
-
-    /// The booth on the Raspberry Pi's real devices, at the paths `tune` sets.
-    fn start_pi(tune: impl FnOnce(&mut Settings)) -> Booth {
-        i_slint_backend_testing::init_no_event_loop();
-        let mut settings = Settings::parse(include_str!("../config/booth.toml")).unwrap();
-        settings.file.hardware.backend = gradbooth::config::Backend::Pi;
-        tune(&mut settings);
-        let app = AppWindow::new().unwrap();
-        screen::apply_facts(&app, &settings.facts());
-        let (tx, rx) = mpsc::channel();
-        let data = tempfile::tempdir().unwrap();
-        settings.data_dir = data.path().to_owned();
-        let parts = runtime::pi(settings.clone(), Arc::new(ScriptedReviewer { pass: true })).unwrap();
-        let booth = Rc::new(runtime::start(parts, Arc::new(tx)));
-        screen::connect(&app, booth.clone());
-        // No simulated lights on the Pi: these stay untouched.
-        Booth { app, rx, booth, lights: SimLights::new(SimControls::new()), settings, _data: data }
-    }
-
-    fn screen(&self) -> String {
-        // The page's name as the machine's `Screen::code` spells it ("out_of_service").
-        let page = self.app.global::<BoothAdapter>().get_screen();
-        let screen = Screen::ALL.into_iter().find(|s| screen::page(*s) == page);
-        screen.map_or("?", |s| s.code()).to_owned()
-    }
-
-    /// Show what the booth sends until `done` holds.
-    fn pump_until(&self, what: &str, within: Duration, done: impl Fn(&Self) -> bool) {
-        let deadline = Instant::now() + within;
-        while !done(self) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "{what} never came; screen is {:?}", self.screen());
-            if let Ok(msg) = self.rx.recv_timeout(left.min(Duration::from_millis(50))) {
-                screen::apply(&self.app, msg);
-            }
-        }
-    }
-
-    fn wait_for(&self, want: &str, within: Duration) {
-        self.pump_until(&format!("screen {want:?}"), within, |b| b.screen() == want);
-    }
-
-    fn wait_until_shown(&self, label: &str) {
-        self.pump_until(&format!("{label:?}"), SOON, |b| b.shows(label));
-    }
-
-    fn find(&self, label: &str) -> Vec<ElementHandle> {
-        ElementHandle::find_by_accessible_label(&self.app, label).collect()
-    }
-
-    fn press(&self, label: &str) {
-        let found = self.find(label);
-        assert!(!found.is_empty(), "no element labelled {label:?} on screen {:?}", self.screen());
-        found[0].invoke_accessible_default_action();
-    }
-
-    fn shows(&self, label: &str) -> bool {
-        !self.find(label).is_empty()
-    }
-
-    fn lights_idle(&self) -> bool {
-        self.lights.levels() == self.settings.file.lights.idle
-    }
-}
-
-const SOON: Duration = Duration::from_secs(5);
+use ui::{Booth, SOON};
 
 /// From idle to the lighting screen with the demo ticket.
 fn to_lighting(b: &Booth) {

@@ -30,6 +30,17 @@ enum Act {
     Wait(u32),
     /// A cooperating graduate (and devices): whatever moves the current screen forward.
     Forward,
+    /// A technician's service code held up.
+    ServiceScan,
+    /// Its check: a pass, or a refusal (which counts towards the lock-out).
+    ServiceOk,
+    ServiceRefused(u8),
+    /// The service key switch.
+    Key(bool),
+    /// A technician's touch in the mode (`SERVICE_INTENTS`).
+    ServiceTap(u8),
+    /// A self-test finished: the exit one or the page's, passed or not.
+    SelfTested { on_exit: bool, passed: bool },
 }
 
 fn act() -> impl Strategy<Value = Act> {
@@ -52,7 +63,40 @@ fn act() -> impl Strategy<Value = Act> {
         1 => any::<bool>().prop_map(Act::Hours),
         3 => (0u32..200_000).prop_map(Act::Wait),
         10 => Just(Act::Forward),
+        1 => Just(Act::ServiceScan),
+        1 => Just(Act::ServiceOk),
+        1 => (0u8..4).prop_map(Act::ServiceRefused),
+        1 => any::<bool>().prop_map(Act::Key),
+        4 => (0u8..17).prop_map(Act::ServiceTap),
+        1 => (any::<bool>(), any::<bool>()).prop_map(|(on_exit, passed)| Act::SelfTested { on_exit, passed }),
     ]
+}
+
+fn service_intent(i: u8) -> ServiceIntent {
+    match i {
+        0..=8 => ServiceIntent::Open(ServicePage::ALL[i as usize]),
+        9 => ServiceIntent::ChairHold(Motion::Up),
+        10 => ServiceIntent::ChairHold(Motion::Down),
+        11 => ServiceIntent::ChairRelease,
+        12 => ServiceIntent::Touch,
+        13 => ServiceIntent::Act(ServiceAction::SelfTest),
+        14 => ServiceIntent::Act(ServiceAction::Light { channel: "fill".into(), level: 80 }),
+        15 => ServiceIntent::Exit,
+        _ => ServiceIntent::Act(ServiceAction::TestLamps),
+    }
+}
+
+/// Where the chair may move: the seat screen, or the diagnostics mode's chair page.
+fn chair_may_move(phase: &Phase) -> bool {
+    match phase {
+        Phase::Seat { .. } => true,
+        Phase::Service(s) => s.page == ServicePage::Chair,
+        _ => false,
+    }
+}
+
+fn in_mode(phase: &Phase) -> bool {
+    matches!(phase, Phase::ServiceEntry { .. } | Phase::Service(_) | Phase::ServiceLeaving { .. })
 }
 
 const INTENTS: [Intent; 16] = [
@@ -88,6 +132,8 @@ struct World {
     last_chair: Motion,
     last_lights: LightScene,
     preview: bool,
+    /// The camera's exposure and white balance are automatic (idle lights, or the mode ended).
+    camera_auto: bool,
     /// An order whose code was shown and that was neither paid nor closed since.
     payable: Option<String>,
     /// Per ticket: its last photo that passed review, until paid for.
@@ -108,6 +154,7 @@ impl World {
             last_chair: Motion::Stop,
             last_lights: LightScene::Idle,
             preview: false,
+            camera_auto: true,
             payable: None,
             kept: BTreeMap::new(),
         }
@@ -201,6 +248,10 @@ impl World {
                     Phase::Payment { stage: PaymentStage::Waiting(_), .. } => Act::Paid,
                     Phase::Payment { .. } => Act::Tap(13),
                     Phase::Done { .. } | Phase::Notice { .. } => Act::Tap(14),
+                    Phase::ServiceEntry { checking: true, .. } => Act::ServiceOk,
+                    Phase::ServiceEntry { checking: false, .. } => Act::Tap(1),
+                    Phase::Service(_) => Act::ServiceTap(15),
+                    Phase::ServiceLeaving { .. } => Act::SelfTested { on_exit: true, passed: true },
                 };
                 self.event(&next)
             }
@@ -208,11 +259,35 @@ impl World {
                 self.now = self.now.after(Duration::from_millis(ms as u64));
                 Event::Tick
             }
+            Act::ServiceScan => Event::QrScanned("GBS1:CODE".into()),
+            Act::ServiceOk => Event::ServiceChecked(Ok(ServicePass {
+                technician: "T-1".into(),
+                code_id: "00".into(),
+                expires_at: self.now.after(Duration::from_secs(3600)),
+            })),
+            Act::ServiceRefused(r) => Event::ServiceChecked(Err([
+                ServiceRefusal::BadSignature,
+                ServiceRefusal::Expired,
+                ServiceRefusal::Revoked,
+                ServiceRefusal::GraduateTicket,
+            ][r as usize])),
+            Act::Key(on) => Event::KeySwitch(on),
+            Act::ServiceTap(i) => Event::Service(service_intent(i)),
+            Act::SelfTested { on_exit, passed } => Event::SelfTested(SelfTestOutcome {
+                failed: if passed { vec![] } else { vec!["lights.fill".into()] },
+                on_exit,
+            }),
         }
     }
 
     fn step(&mut self, e: Event) -> Result<(), TestCaseError> {
         let was_in_visit = self.booth.phase.in_visit();
+        let was_in_mode = matches!(self.booth.phase, Phase::Service(_));
+        // A visit under way: a ticket accepted, or one being checked.
+        let visit_under_way =
+            self.booth.phase.visit().is_some() || matches!(self.booth.phase, Phase::Scan { checking: true, .. });
+        let was_resting_or_mode = in_mode(&self.booth.phase)
+            || matches!(self.booth.phase, Phase::Idle | Phase::OutOfService | Phase::Scan { checking: false, .. });
         // Only an attempt whose photo is not judged yet may be given back.
         let unjudged =
             matches!(self.booth.phase, Phase::Capturing { .. } | Phase::AttemptShown { .. } | Phase::Reviewing { .. });
@@ -227,7 +302,19 @@ impl World {
         for c in &cmds {
             match c {
                 Command::Chair(m) => self.last_chair = *m,
-                Command::Lights(l) => self.last_lights = *l,
+                Command::Lights(l) => {
+                    self.last_lights = *l;
+                    self.camera_auto = *l == LightScene::Idle;
+                }
+                Command::ServiceEnded => self.camera_auto = true,
+                // The bench sets the lights (and, testing lamps, the camera) its own way.
+                Command::Service(ServiceAction::Light { .. } | ServiceAction::Scene(_) | ServiceAction::TestLamps) => {
+                    self.last_lights = LightScene::Capture(LightingMode::NoGlasses);
+                    self.camera_auto = false;
+                }
+                Command::CheckTicket(_) => {
+                    prop_assert!(!in_mode(&self.booth.phase), "a ticket taken in the mode: {:?}", self.booth.phase);
+                }
                 Command::Preview(p) => self.preview = *p,
                 Command::AttemptStarted { ticket_id, attempt } => {
                     self.attempts.insert(ticket_id.clone(), *attempt);
@@ -272,8 +359,22 @@ impl World {
             prop_assert!(!self.preview, "camera preview left on after the visit");
             prop_assert_eq!(&self.payable, &None, "an order was left payable after the visit");
         }
-        if !matches!(self.booth.phase, Phase::Seat { .. }) {
-            prop_assert_eq!(self.last_chair, Motion::Stop, "the chair moves only on the seat screen");
+        if !chair_may_move(&self.booth.phase) {
+            prop_assert_eq!(
+                self.last_chair,
+                Motion::Stop,
+                "the chair moves only on the seat screen or the mode's chair page"
+            );
+        }
+        if in_mode(&self.booth.phase) {
+            prop_assert!(!visit_under_way, "the mode was entered during a visit");
+            prop_assert!(was_resting_or_mode, "the mode was entered from {:?}", self.booth.phase);
+        }
+        if was_in_mode && !matches!(self.booth.phase, Phase::Service(_)) {
+            prop_assert_eq!(self.last_chair, Motion::Stop, "chair left running after the mode");
+            prop_assert_eq!(self.last_lights, LightScene::Idle, "lights not idle after the mode");
+            prop_assert!(self.camera_auto, "the camera not automatic after the mode");
+            prop_assert!(!self.preview, "camera preview left on after the mode");
         }
         Ok(())
     }
@@ -289,7 +390,32 @@ proptest! {
             let e = w.event(a);
             w.step(e)?;
         }
-        // The world calms down: devices back, the booth open, nobody touches anything.
+        // The world calms down: the technician finishes and leaves with a passing self-test,
+        // the key off, devices back, the booth open, nobody touches anything.
+        for _ in 0..6 {
+            if in_mode(&w.booth.phase) {
+                let e = w.event(&Act::Forward);
+                w.step(e)?;
+            }
+        }
+        if !w.booth.guard.failed.is_empty() {
+            let key = w.booth.guard.key.is_some();
+            let e = w.event(&Act::Wait(600_000));
+            w.step(e)?;
+            let out = if key { Act::Key(false) } else { Act::ServiceTap(15) };
+            let mut visit = vec![Act::ServiceScan, Act::ServiceOk, out, Act::SelfTested { on_exit: true, passed: true }];
+            if key {
+                visit.insert(0, Act::Key(true));
+            }
+            for a in visit {
+                let e = w.event(&a);
+                w.step(e)?;
+            }
+            prop_assert!(w.booth.guard.failed.is_empty(), "a passing exit self-test clears the failures: {:?}", w.booth);
+        }
+        if w.booth.guard.key.is_some() {
+            w.step(Event::KeySwitch(false))?;
+        }
         for p in Part::ALL {
             w.step(Event::Restored(p))?;
         }

@@ -248,7 +248,7 @@ fn transition(
     }
 
     // The diagnostics mode, and the codes that open it.
-    let (phase, event) = match service::transition(booth, phase, event, now, cmds) {
+    let (phase, event) = match service::transition(policy, booth, phase, event, now, cmds) {
         Ok(next) => return next,
         Err(unhandled) => unhandled,
     };

@@ -19,9 +19,7 @@ pub fn is_service_code(text: &str) -> bool {
 
 /// How long the "scan your service code" screen waits.
 pub const ENTRY_TIMEOUT: Duration = Duration::from_secs(30);
-/// No touch for this long ends the mode …
-pub const INACTIVITY: Duration = Duration::from_secs(300);
-/// … after a warning this long before.
+/// No touch for `timeouts.service_idle` ends the mode, after a warning this long before.
 pub const INACTIVITY_WARNING: Duration = Duration::from_secs(30);
 /// The chair runs only while its button is held: the screen renews the hold every 100 ms, and
 /// the motor stops when no renewal came for this long (a lost touch, a frozen screen).
@@ -261,6 +259,7 @@ pub struct SelfTestOutcome {
 /// The phases of the mode and their events. `None` when the event is not the mode's business
 /// (the visit's `transition` goes on with it).
 pub(crate) fn transition(
+    policy: &Policy,
     booth: &mut Booth,
     phase: Phase,
     event: Event,
@@ -314,7 +313,7 @@ pub(crate) fn transition(
         (Phase::ServiceEntry { checking: false, .. }, E::Intent(Intent::Exit | Intent::Finish)) => {
             Ok(booth.resting_phase())
         }
-        (Phase::Service(s), event) => Ok(in_service(*s, event, now, cmds)),
+        (Phase::Service(s), event) => Ok(in_service(policy, *s, event, now, cmds)),
         (Phase::ServiceLeaving { .. }, E::SelfTested(outcome)) if outcome.on_exit => Ok(left(booth, outcome.failed, cmds)),
         (Phase::ServiceLeaving { since, .. }, E::Tick) if now >= since.after(LEAVING_TIMEOUT) => {
             Ok(left(booth, vec!["selftest.timeout".into()], cmds))
@@ -343,12 +342,14 @@ fn audit(actor: &str, action: &'static str, detail: String) -> Command {
     Command::Audit { actor: actor.to_owned(), action, detail }
 }
 
-fn in_service(mut s: Service, event: Event, now: Instant, cmds: &mut Vec<Command>) -> Phase {
+fn in_service(policy: &Policy, mut s: Service, event: Event, now: Instant, cmds: &mut Vec<Command>) -> Phase {
     use Event as E;
     let who = s.pass.technician.clone();
     match event {
         E::Tick if now >= s.pass.expires_at => return leave(who, Leaving::CodeExpired, now, cmds),
-        E::Tick if now >= s.last_touch.after(INACTIVITY) => return leave(who, Leaving::Inactive, now, cmds),
+        E::Tick if now >= s.last_touch.after(policy.timeouts.service_idle) => {
+            return leave(who, Leaving::Inactive, now, cmds);
+        }
         E::Tick if s.chair != Motion::Stop && now >= s.held_at.after(CHAIR_DEADMAN) => {
             s.chair = Motion::Stop;
             cmds.push(Command::Chair(Motion::Stop));

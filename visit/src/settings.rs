@@ -46,6 +46,13 @@ pub struct TimeoutsFile {
     done: u32,
     notice: u32,
     capture: u32,
+    /// The diagnostics mode ends after this long without a touch.
+    #[serde(default = "service_idle")]
+    service_idle: u32,
+}
+
+fn service_idle() -> u32 {
+    300
 }
 
 fn date(key: &str, s: &str) -> Result<NaiveDate, Invalid> {
@@ -109,6 +116,7 @@ impl PolicyFile {
                 done: secs("done", t.done, 3, 120)?,
                 notice: secs("notice", t.notice, 3, 120)?,
                 capture: secs("capture", t.capture, 2, 60)?,
+                service_idle: secs("service_idle", t.service_idle, 60, 1800)?,
             },
             price_fen,
         })

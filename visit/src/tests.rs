@@ -24,6 +24,7 @@ pub(crate) fn policy() -> Policy {
             done: s(20),
             notice: s(15),
             capture: s(10),
+            service_idle: s(300),
         },
         price_fen: 3000,
     }

@@ -83,6 +83,8 @@ pub struct Timeouts {
     pub done: Duration,
     pub notice: Duration,
     pub capture: Duration,
+    /// No touch for this long ends the diagnostics mode (after a 30 s warning).
+    pub service_idle: Duration,
 }
 
 /// The rules of a visit that come from configuration.

@@ -274,7 +274,7 @@ pub fn view(policy: &Policy, booth: &Booth, now: Instant) -> View {
                 technician: s.pass.technician.clone(),
                 chair: s.chair,
                 inactivity_warning: {
-                    let ends = s.last_touch.after(service::INACTIVITY);
+                    let ends = s.last_touch.after(policy.timeouts.service_idle);
                     (now.after(service::INACTIVITY_WARNING) >= ends)
                         .then(|| ends.since(now).as_millis().div_ceil(1000) as u64)
                 },

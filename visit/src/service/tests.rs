@@ -175,7 +175,7 @@ fn the_chair_runs_only_while_held_on_the_chair_page() {
 fn no_touch_for_five_minutes_ends_the_mode_after_a_warning() {
     let mut b = Bench::new();
     b.enter();
-    b.wait(INACTIVITY - INACTIVITY_WARNING - S(1));
+    b.wait(policy().timeouts.service_idle - INACTIVITY_WARNING - S(1));
     assert_eq!(view(&policy(), &b.booth, b.now).service.unwrap().inactivity_warning, None);
     b.wait(S(2));
     assert_eq!(view(&policy(), &b.booth, b.now).service.unwrap().inactivity_warning, Some(29));
@@ -190,7 +190,7 @@ fn no_touch_for_five_minutes_ends_the_mode_after_a_warning() {
 fn a_touch_keeps_the_mode_open() {
     let mut b = Bench::new();
     b.enter();
-    b.wait(INACTIVITY - S(10));
+    b.wait(policy().timeouts.service_idle - S(10));
     b.tap(ServiceIntent::Touch);
     b.wait(S(20));
     assert_eq!(b.screen(), Screen::Service);
