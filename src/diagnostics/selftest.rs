@@ -95,7 +95,7 @@ fn camera(b: &Bench) -> CheckResult {
             let (luma, sharpness) = measure_frame(&frame);
             let (w, h) = frame.dimensions();
             let detail = format!("{w}×{h}, mean luma {luma:.0} of 255, sharpness {sharpness:.0}");
-            if luma < 10.0 {
+            if luma < BLACK {
                 CheckResult::new("camera", L, false, format!("the picture is black ({detail})"))
             } else {
                 CheckResult::new("camera", L, true, detail)
@@ -113,6 +113,8 @@ fn review(b: &Bench) -> CheckResult {
     }
 }
 
+/// A picture darker than this (mean luma) is black: the lens covered, the sensor dead.
+const BLACK: f32 = 10.0;
 /// How long the lights and the camera get to settle after a change.
 const SETTLE: Duration = Duration::from_millis(250);
 /// A lamp counts as seen when the picture is this much brighter with it alone than dark …
@@ -157,6 +159,9 @@ pub(super) fn lamps(b: &Bench) -> Vec<CheckResult> {
                 Ok(lit) if lit >= base * LAMP_GAIN && lit >= base + LAMP_STEPS => {
                     CheckResult::new(name, L, true, format!("picture luma {base:.0} → {lit:.0}"))
                 }
+                Ok(lit) if lit < BLACK => {
+                    CheckResult::new(name, L, false, format!("not seen: the camera's picture is black ({lit:.0})"))
+                }
                 Ok(lit) => CheckResult::new(name, L, false, format!("{c}: no change in the picture ({base:.0} → {lit:.0})")),
             }
         })
@@ -195,7 +200,7 @@ fn chair(b: &Bench) -> Vec<CheckResult> {
         std::thread::sleep(Duration::from_millis(100));
         match outcome {
             Ok(t) => (CheckResult::new(name, L, true, format!("limit reached in {:.1} s", t.as_secs_f32())), Some(t)),
-            Err(e) => (CheckResult::new(name, L, false, format!("{name}: {e}")), None),
+            Err(e) => (CheckResult::new(name, L, false, e), None),
         }
     };
     let (top, _) = run(Motion::Up, "chair.top", |s| s.at_top);

@@ -73,6 +73,17 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Run the diagnostics' self-test without a screen (the booth's service stopped); exit 0:
+    /// passed, 1: a check failed, 2: the test could not run.
+    Selftest {
+        /// The report as JSON (for a timer, a fleet, a ticket).
+        #[arg(long)]
+        json: bool,
+        /// Simulated booth only: a debug-panel fault first (kill_lamp:key_left, black_camera,
+        /// stick_top_limit, unplug_camera, …); may be repeated.
+        #[arg(long)]
+        simulate: Vec<String>,
+    },
     /// Print the wiring table (Raspberry Pi header pin ↔ device) of the configuration.
     Wiring,
     /// Run the WeChat Pay sandbox on its own (for `payment.sandbox_url`); pay a code shown by
@@ -143,6 +154,27 @@ pub fn main() -> anyhow::Result<()> {
                 revoked: s.diagnostics.revoked,
             })
         }),
+        Cmd::Selftest { json, simulate } => {
+            let args = super::selftest::SelfTestArgs {
+                config: &cli.config,
+                data_dir: cli.data_dir.as_deref(),
+                hardware: cli.hardware,
+                simulate: &simulate,
+            };
+            let report = match super::selftest::run(args) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("gradbooth selftest: {e:#}");
+                    std::process::exit(2);
+                }
+            };
+            if json {
+                println!("{}", report.json());
+            } else {
+                print!("{}", super::selftest::text(&report));
+            }
+            std::process::exit(if report.passed { 0 } else { 1 });
+        }
         Cmd::Wiring => {
             print!("{}", crate::devices::wiring::table(&load(&cli.config)?.file.hardware));
             Ok(())

@@ -39,7 +39,11 @@ impl UiSink for EventLoopSink {
 
 /// The configuration as the booth runs it: the file, the data directory and devices given on
 /// the command line (or by the service's environment).
-fn load_settings(config: &Path, data_dir: Option<&Path>, hardware: Option<Backend>) -> anyhow::Result<Settings> {
+pub(super) fn load_settings(
+    config: &Path,
+    data_dir: Option<&Path>,
+    hardware: Option<Backend>,
+) -> anyhow::Result<Settings> {
     let mut settings = Settings::load_on(config, hardware).with_context(|| format!("loading {}", config.display()))?;
     if let Some(dir) = data_dir {
         settings.data_dir = dir.to_owned();
@@ -51,10 +55,17 @@ fn load_settings(config: &Path, data_dir: Option<&Path>, hardware: Option<Backen
 fn assemble(app: &AppWindow, settings: Settings, debug_panel: bool) -> anyhow::Result<crate::runtime::Parts> {
     screen::apply_facts(app, &settings.facts());
     screen::set_language(app, settings.file.ui.language == "en");
+    if settings.file.hardware.backend == Backend::Simulated {
+        app.global::<BoothAdapter>().set_debug_panel(debug_panel);
+    }
+    parts(settings)
+}
+
+/// The booth's parts on the configured devices, with the booth's own reviewer.
+pub(super) fn parts(settings: Settings) -> anyhow::Result<crate::runtime::Parts> {
     let reviewer: Arc<dyn crate::review::Reviewer> = Arc::new(crate::review::BoothReviewer::new(&settings.review));
     Ok(match settings.file.hardware.backend {
         Backend::Simulated => {
-            app.global::<BoothAdapter>().set_debug_panel(debug_panel);
             let sitters = crate::devices::sitters(
                 &settings.file.hardware.simulated.sitter_images,
                 "hardware.simulated.sitter_images",
