@@ -16,7 +16,10 @@ use tracing::{error, info, warn};
 use super::bench::{Bench, lock};
 use crate::visit::Part;
 
-pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// The Prometheus text format 0.0.4, for scrapers and tools that do not ask for OpenMetrics
+/// (`curl`, `promtool check metrics`).
+pub const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 struct BoothCollector(Bench);
 
@@ -107,6 +110,29 @@ pub fn render(bench: &Bench) -> String {
     text
 }
 
+/// OpenMetrics text as the Prometheus text format 0.0.4: a counter family is named by its
+/// samples (`x_total`) there, and there is no `# EOF` or `# UNIT`.
+pub fn prometheus_text(openmetrics: &str) -> String {
+    let counters: Vec<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|p| {
+            let rest = line.strip_prefix(p)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters.contains(&name).then(|| format!("{p}{name}_total {tail}"))
+        });
+        out += renamed.as_deref().unwrap_or(line);
+        out.push('\n');
+    }
+    out
+}
+
 /// Serves `GET /metrics` at `addr` until the booth stops (the task is aborted).
 pub async fn serve(addr: SocketAddr, bench: Bench) {
     use http_body_util::Full;
@@ -128,9 +154,16 @@ pub async fn serve(addr: SocketAddr, bench: Bench) {
                 let bench = bench.clone();
                 async move {
                     let resp = if req.uri().path() == "/metrics" && req.method() == hyper::Method::GET {
+                        let openmetrics = req
+                            .headers()
+                            .get_all(hyper::header::ACCEPT)
+                            .iter()
+                            .any(|v| v.to_str().is_ok_and(|v| v.contains("application/openmetrics-text")));
                         // The journal's counters are SQLite reads: off the async workers.
                         let text = crate::journal::storage::off_worker(move || render(&bench)).await;
-                        Response::builder().header("content-type", CONTENT_TYPE).body(Full::new(Bytes::from(text)))
+                        let (kind, text) =
+                            if openmetrics { (OPENMETRICS, text) } else { (PROMETHEUS_TEXT, prometheus_text(&text)) };
+                        Response::builder().header("content-type", kind).body(Full::new(Bytes::from(text)))
                     } else {
                         Response::builder().status(StatusCode::NOT_FOUND).body(Full::new(Bytes::from_static(b"see /metrics\n")))
                     };
@@ -142,5 +175,17 @@ pub async fn serve(addr: SocketAddr, bench: Bench) {
                 warn!(error = %e, "metrics: a connection failed");
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_counter_family_takes_its_samples_name_and_the_rest_is_left_as_it_is() {
+        let om = "# HELP a_visits Visits.\n# TYPE a_visits counter\na_visits_total 2\n# HELP a_up Up.\n# TYPE a_up gauge\na_up 1\n# EOF\n";
+        assert_eq!(
+            super::prometheus_text(om),
+            "# HELP a_visits_total Visits.\n# TYPE a_visits_total counter\na_visits_total 2\n# HELP a_up Up.\n# TYPE a_up gauge\na_up 1\n"
+        );
     }
 }

@@ -126,6 +126,7 @@ pub(super) async fn run(parts: Parts, ui: Arc<dyn UiSink>, queues: Queues, clock
 
     let mut booth = Booth::default();
     let mut panel_at = None;
+    let mut known_faults = booth.faults.clone();
     let mut last_view = None;
     let mut reading = CodeReading::Off;
     let mut ticker = tokio::time::interval(pace.tick);
@@ -191,20 +192,22 @@ pub(super) async fn run(parts: Parts, ui: Arc<dyn UiSink>, queues: Queues, clock
         for cmd in cmds {
             shell.run(cmd);
         }
-        // The diagnostics page on show, twice a second.
-        if let visit::Phase::Service(s) = &booth.phase
-            && (panel_at.is_none_or(|(page, at): (visit::ServicePage, std::time::Instant)| {
-                page != s.page || at.elapsed() >= PANEL_PERIOD
-            }))
-        {
-            shell.bench.faults(booth.faults.iter().copied().collect());
-            shell.bench.refresh(s.page);
-            panel_at = Some((s.page, std::time::Instant::now()));
-        } else if !matches!(booth.phase, visit::Phase::Service(_)) {
-            if panel_at.is_some() {
-                shell.bench.faults(booth.faults.iter().copied().collect());
+        // The parts' health for the diagnostics and the metrics; the page on show, twice a second.
+        if booth.faults != known_faults {
+            known_faults = booth.faults.clone();
+            shell.bench.faults(known_faults.iter().copied().collect());
+        }
+        match &booth.phase {
+            visit::Phase::Service(s)
+                if panel_at.is_none_or(|(page, at): (visit::ServicePage, std::time::Instant)| {
+                    page != s.page || at.elapsed() >= PANEL_PERIOD
+                }) =>
+            {
+                shell.bench.refresh(s.page);
+                panel_at = Some((s.page, std::time::Instant::now()));
             }
-            panel_at = None;
+            visit::Phase::Service(_) => {}
+            _ => panel_at = None,
         }
         if reads_codes_by_camera && visit::code_reading(&booth) != reading {
             reading = visit::code_reading(&booth);
