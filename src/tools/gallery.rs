@@ -186,7 +186,18 @@ pub fn run(config: &Path, out: &Path) -> anyhow::Result<Vec<std::path::PathBuf>>
             crate::screen::headless::save_png(&app, &path)?;
             written.push(path);
         }
-        let n = examples(&settings.policy).len();
+        let mut n = examples(&settings.policy).len();
+        // The technicians' diagnostics mode.
+        for ex in super::gallery_service::examples(&settings.policy) {
+            screen::apply(&app, UiMsg::View(Box::new(view(&settings.policy, &ex.booth, ex.now))));
+            if let Some(panel) = ex.panel {
+                screen::apply(&app, UiMsg::Panel(Box::new(panel)));
+            }
+            n += 1;
+            let path = out.join(dir).join(format!("{n:02}-{}.png", ex.name));
+            crate::screen::headless::save_png(&app, &path)?;
+            written.push(path);
+        }
         // A booth without a scanner module: the scan screen shows the camera, a code held up.
         let adapter = app.global::<crate::ui::BoothAdapter>();
         adapter.set_codes_by_camera(true);

@@ -6,5 +6,6 @@
 pub mod cli;
 pub mod demo;
 pub mod gallery;
+mod gallery_service;
 pub mod selftest;
 pub mod window;
