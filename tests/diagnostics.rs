@@ -165,3 +165,54 @@ fn a_key_switch_found_on_at_start_up_shows_out_of_service_and_turning_it_off_ser
     assert_eq!(v.service_refusal.map(|r| r.code()), Some("key_off"));
     b.stop();
 }
+
+#[test]
+fn a_journal_overwritten_by_garbage_is_set_aside_kept_and_a_fresh_one_sends_every_sealed_photo() {
+    use gradbooth::screen::Controls;
+    use gradbooth::visit::{Part, ServiceAction, ServiceIntent};
+    let w = World::new();
+    let data = w.data.path();
+    let garbage = b"this is not a database, whatever it was before".repeat(100);
+    std::fs::write(data.join("journal.sqlite3"), &garbage).unwrap();
+    std::fs::create_dir_all(data.join("outbox")).unwrap();
+    // Two paid photos sealed and waiting, and half of a third.
+    for no in ["fengxian-d108_1748916001", "fengxian-d108_1748916002"] {
+        std::fs::write(data.join("outbox").join(format!("{no}.jpg.age")), format!("sealed photo {no}")).unwrap();
+        std::fs::write(data.join("outbox").join(format!("{no}.json.age")), format!("sealed manifest {no}")).unwrap();
+    }
+    std::fs::write(data.join("outbox/fengxian-d108_1748916003.jpg.age"), "half").unwrap();
+
+    let mut b = w.start(&|s| s.diagnostics.selftest_chair = false);
+    let v = b.wait("out of service", Duration::from_secs(10), |v| v.screen == Screen::OutOfService);
+    assert_eq!(v.faults, vec![Part::Journal], "the booth says why");
+    // Nothing was deleted while the journal could not be read.
+    assert_eq!(std::fs::read_dir(data.join("outbox")).unwrap().count(), 5);
+
+    b.handle().simulate("demo_service_code");
+    b.screen(Screen::Service);
+    b.handle().service(ServiceIntent::Act(ServiceAction::SetAsideJournal));
+    b.wait("the journal back", Duration::from_secs(10), |v| !v.faults.contains(&Part::Journal));
+    // Kept, byte for byte, under a new name.
+    let kept: Vec<_> = std::fs::read_dir(data)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("journal.set-aside-"))
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(std::fs::read(kept[0].path()).unwrap(), garbage);
+    // Both complete photos leave the booth; the half one is kept aside for a person.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !(w.uploaded("fengxian-d108_1748916001") && w.uploaded("fengxian-d108_1748916002")) {
+        assert!(std::time::Instant::now() < deadline, "the adopted photos were not uploaded");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(data.join("outbox-unpaired/fengxian-d108_1748916003.jpg.age").exists());
+    // Audited in the fresh journal, the entry of this session carried over.
+    let audit = b.storage.journal().audit_log(100).unwrap();
+    assert!(audit.iter().any(|(_, _, what, d)| what == "journal_set_aside" && d.contains("2 sealed paid photo(s) adopted")), "{audit:?}");
+    assert!(audit.iter().any(|(_, who, what, _)| who == "DEMO-TECH" && what == "service_entered"), "{audit:?}");
+    // The technician leaves; the booth serves again.
+    b.handle().service(ServiceIntent::Exit);
+    b.wait("in service", Duration::from_secs(30), |v| v.screen == Screen::Idle);
+    b.stop();
+}

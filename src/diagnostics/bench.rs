@@ -100,6 +100,8 @@ pub struct Bench {
     /// The light levels the bench set last (the lights page changes one channel of them).
     pub(super) levels: Arc<Mutex<LightLevels>>,
     pub(super) rt: tokio::runtime::Handle,
+    /// Wakes the uploader (photos adopted by a fresh journal).
+    pub(super) uploads: Arc<tokio::sync::Notify>,
 }
 
 /// The parts a bench is built from.
@@ -113,6 +115,7 @@ pub struct BenchParts {
     pub wall_clock: WallClock,
     pub events: Events,
     pub ui: Arc<dyn UiSink>,
+    pub uploads: Arc<tokio::sync::Notify>,
 }
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -141,6 +144,7 @@ impl Bench {
             testing: Arc::default(),
             levels: Arc::new(Mutex::new(idle)),
             rt: tokio::runtime::Handle::current(),
+            uploads: p.uploads,
         }
     }
 
@@ -199,11 +203,45 @@ impl Bench {
                 b.restore();
                 lock(&b.found).lamps = rows;
             }),
+            ServiceAction::SetAsideJournal => self.spawn(ServicePage::Storage, |b| b.set_aside_journal()),
             ServiceAction::CheckStorage => self.spawn(ServicePage::Storage, |b| {
                 let rows = selftest::storage(&b).iter().map(|c| c.row()).collect();
                 lock(&b.found).storage = rows;
             }),
         }
+    }
+
+    /// The journal that could not be opened: set aside, a fresh one adopting the outbox; the
+    /// booth hears the journal is back, the uploader is woken for the adopted photos.
+    fn set_aside_journal(&self) {
+        let now = self.wall_clock.now_s();
+        let rows = match self.storage.set_aside_journal(now) {
+            Ok(a) => {
+                let detail = format!(
+                    "kept as {}; {} sealed paid photo(s) adopted; {} unpaired file(s) moved to outbox-unpaired/",
+                    a.kept_as.display(),
+                    a.adopted.len(),
+                    a.unpaired.len()
+                );
+                if let Err(e) = self.storage.journal().audit("booth", "journal_set_aside", &detail, now) {
+                    warn!(error = %e, "the setting aside was not audited");
+                }
+                let _ = self.events.send(Event::Restored(Part::Journal));
+                self.uploads.notify_one();
+                vec![
+                    Row::check("旧日志已保留", "Old journal kept", a.kept_as.display().to_string(), true),
+                    Row::check("已接管待上传照片", "Paid photos adopted", a.adopted.len().to_string(), true),
+                    Row::new(
+                        "不成对的文件",
+                        "Unpaired files",
+                        format!("{} → outbox-unpaired/", a.unpaired.len()),
+                        if a.unpaired.is_empty() { Mark::Ok } else { Mark::Warn },
+                    ),
+                ]
+            }
+            Err(e) => vec![Row::check("另起日志", "Fresh journal", e.to_string(), false)],
+        };
+        lock(&self.found).storage = rows;
     }
 
     /// The levels of a visit's scene.

@@ -31,6 +31,7 @@ fn part_label(p: Part) -> (&'static str, &'static str) {
             crate::visit::DeviceKind::Lights => ("灯光", "Lights"),
         },
         Part::Review => ("照片审核", "Photo review"),
+        Part::Journal => ("日志数据库", "Journal"),
     }
 }
 
@@ -162,7 +163,12 @@ fn scanned(b: &Bench) -> Vec<Row> {
 }
 
 fn storage(b: &Bench) -> Vec<Row> {
-    let mut rows = lock(&b.found).storage.clone();
+    let mut rows = Vec::new();
+    if let Some(why) = b.storage.broken() {
+        rows.push(Row::check("日志数据库无法打开", "Journal cannot be opened", why, false));
+        rows.push(Row::info("现在", "Now", "临时日志，暂停服务 / a scratch journal, out of service"));
+    }
+    rows.extend(lock(&b.found).storage.iter().cloned());
     let now = b.wall_clock.now_s();
     match b.storage.upload_health() {
         Ok(h) => {

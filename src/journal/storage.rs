@@ -67,6 +67,8 @@ pub enum StorageError {
     Seal { out_trade_no: String, source: Box<dyn std::error::Error + Send + Sync> },
     #[error("the paid photo of order {0} is not in the journal")]
     NotPaid(String),
+    #[error("the journal opened: there is nothing to set aside")]
+    NotBroken,
 }
 
 /// What start-up found and put right after the booth last stopped.
@@ -103,6 +105,26 @@ impl Recovery {
     }
 }
 
+/// Locks the data directory for this process (its photo directories made first). Recovery
+/// deletes files it cannot account for: only one process may own the directory.
+fn lock_dir(data_dir: &Path) -> Result<fs::File, StorageError> {
+    for dir in [data_dir.join("photos"), data_dir.join("outbox")] {
+        fs::create_dir_all(&dir).map_err(|source| StorageError::File { path: dir.clone(), source })?;
+    }
+    let lock_path = data_dir.join("lock");
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|source| StorageError::File { path: lock_path.clone(), source })?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(fs::TryLockError::WouldBlock) => Err(StorageError::InUse { path: data_dir.into() }),
+        Err(fs::TryLockError::Error(source)) => Err(StorageError::File { path: lock_path, source }),
+    }
+}
+
 pub struct Storage {
     /// Held (locked) while this process owns the data directory.
     _lock: fs::File,
@@ -115,6 +137,9 @@ pub struct Storage {
     /// and the other's hash in the journal (an upload refused for ever). One seal at a time
     /// (a few milliseconds each) makes sealing single-flight for every order.
     sealing: Mutex<()>,
+    data_dir: PathBuf,
+    /// The journal could not be opened (why): the booth runs on a scratch one (`aside`).
+    broken: Mutex<Option<String>>,
 }
 
 /// The two sealed files of a paid photo.
@@ -138,35 +163,30 @@ impl Storage {
     /// Opens the journal and the photo directory in `data_dir` and recovers from whatever state
     /// the last stop left (`now`: wall-clock seconds).
     pub fn open(data_dir: &Path, unpaid_retention: Duration, now: i64) -> Result<(Self, Recovery), StorageError> {
-        let photos = data_dir.join("photos");
-        let outbox = data_dir.join("outbox");
-        for dir in [&photos, &outbox] {
-            fs::create_dir_all(dir).map_err(|source| StorageError::File { path: dir.clone(), source })?;
-        }
-        // Recovery deletes files it cannot account for: only one process may own the directory.
-        let lock_path = data_dir.join("lock");
-        let lock = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|source| StorageError::File { path: lock_path.clone(), source })?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => return Err(StorageError::InUse { path: data_dir.into() }),
-            Err(fs::TryLockError::Error(source)) => return Err(StorageError::File { path: lock_path, source }),
-        }
+        let lock = lock_dir(data_dir)?;
         let journal = Journal::open_dir(data_dir)?;
-        let storage = Storage {
-            _lock: lock,
-            journal: Mutex::new(journal),
-            photos,
-            outbox,
-            unpaid_retention,
-            sealing: Mutex::new(()),
-        };
+        let storage = Storage::assemble(lock, journal, data_dir, unpaid_retention, None);
         let recovery = storage.recover(now)?;
         Ok((storage, recovery))
+    }
+
+    fn assemble(
+        lock: fs::File,
+        journal: Journal,
+        data_dir: &Path,
+        unpaid_retention: Duration,
+        broken: Option<String>,
+    ) -> Storage {
+        Storage {
+            _lock: lock,
+            journal: Mutex::new(journal),
+            photos: data_dir.join("photos"),
+            outbox: data_dir.join("outbox"),
+            unpaid_retention,
+            sealing: Mutex::new(()),
+            data_dir: data_dir.to_owned(),
+            broken: Mutex::new(broken),
+        }
     }
 
     /// The journal, for one short operation at a time.
@@ -473,6 +493,9 @@ fn remove(path: &Path) -> Result<(), StorageError> {
         _ => Ok(()),
     }
 }
+
+mod aside;
+pub use aside::SetAside;
 
 #[cfg(test)]
 mod tests;

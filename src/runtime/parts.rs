@@ -58,7 +58,13 @@ struct Services {
 }
 
 fn services(settings: &Settings, wall_clock: WallClock) -> Result<Services, StartError> {
-    let (storage, _recovery) = Storage::open(&settings.data_dir, settings.unpaid_retention, wall_clock.now_s())?;
+    let storage = match Storage::open(&settings.data_dir, settings.unpaid_retention, wall_clock.now_s()) {
+        Ok((storage, _recovery)) => storage,
+        // The journal itself cannot be opened: a scratch one, out of service, until a
+        // technician sets it aside (the diagnostics mode's storage page).
+        Err(StorageError::Journal(e)) => Storage::open_rescue(&settings.data_dir, settings.unpaid_retention, e.to_string())?,
+        Err(e) => return Err(e.into()),
+    };
     let (payment, sandbox) =
         payment::connect(&settings.payment, &settings.file.booth.id).map_err(StartError::Payment)?;
     let upload = upload::target(&settings.upload, &settings.data_dir).map_err(|e| StartError::Upload(e.to_string()))?;

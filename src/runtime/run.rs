@@ -60,7 +60,7 @@ pub(super) async fn run(parts: Parts, ui: Arc<dyn UiSink>, queues: Queues, clock
                 upload,
                 settings.file.booth.id.clone(),
                 wall_clock,
-                uploads,
+                uploads.clone(),
                 crate::upload::Pace::default(),
             )
             .run(),
@@ -94,6 +94,7 @@ pub(super) async fn run(parts: Parts, ui: Arc<dyn UiSink>, queues: Queues, clock
         wall_clock,
         events: tx.clone(),
         ui: ui.clone(),
+        uploads: uploads.clone(),
     });
     let metrics = settings.diagnostics.metrics_listen.map(|addr| tokio::spawn(metrics::serve(addr, bench.clone())));
 
@@ -120,6 +121,10 @@ pub(super) async fn run(parts: Parts, ui: Arc<dyn UiSink>, queues: Queues, clock
         bench,
         now: clock.now(),
     };
+    // A journal that could not be opened: out of service until a technician sets it aside.
+    if shell.storage.broken().is_some() {
+        let _ = tx.send(Event::Fault(visit::Part::Journal));
+    }
     // Start safe: motor stopped, lights idle.
     shell.run(Command::Chair(Motion::Stop));
     shell.run(Command::Lights(LightScene::Idle));

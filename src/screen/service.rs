@@ -54,6 +54,7 @@ pub(super) fn apply_view(a: &BoothAdapter<'_>, v: &View) {
     a.set_locked_for(v.locked_for_s.map_or(-1, |s| s.min(i32::MAX as u64) as i32));
     a.set_leaving(v.leaving.map_or("", |l| l.code()).into());
     a.set_key_left_on(v.key_left_on);
+    a.set_journal_broken(v.faults.contains(&crate::visit::Part::Journal));
     let failed: Vec<SharedString> = v.selftest_failed.iter().map(|f| f.as_str().into()).collect();
     a.set_selftest_failed(ModelRc::new(VecModel::from(failed)));
 }
@@ -99,6 +100,7 @@ pub fn action(name: &str, arg: &str, level: i32) -> Option<ServiceAction> {
         "test-lamps" => ServiceAction::TestLamps,
         "check-network" => ServiceAction::CheckNetwork,
         "check-storage" => ServiceAction::CheckStorage,
+        "set-aside-journal" => ServiceAction::SetAsideJournal,
         _ => return None,
     })
 }

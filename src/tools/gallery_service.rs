@@ -148,6 +148,20 @@ pub fn examples(policy: &Policy) -> Vec<ServiceExample> {
             now: t0,
         });
     }
+    // A journal overwritten by garbage: the storage page offers to set it aside.
+    let mut broken = mode(ServicePage::Storage, t0);
+    broken.faults.insert(Part::Journal);
+    let mut broken_rows = vec![
+        Row::new("日志数据库无法打开", "Journal cannot be opened", "journal var/gradbooth/journal.sqlite3: file is not a database", Mark::Fail),
+        Row::info("现在", "Now", "临时日志，暂停服务 / a scratch journal, out of service"),
+    ];
+    broken_rows.extend(rows(ServicePage::Storage).into_iter().skip(3));
+    out.push(ServiceExample {
+        name: "service-storage-journal_broken".into(),
+        booth: broken,
+        panel: Some(Panel { page: Some(ServicePage::Storage), rows: broken_rows, busy: false }),
+        now: t0,
+    });
     // The status page 20 s before the mode ends for want of a touch.
     out.push(ServiceExample {
         name: "service-status-inactive".into(),

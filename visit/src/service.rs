@@ -158,6 +158,8 @@ pub enum ServiceAction {
     CheckNetwork,
     /// The data directory's space and the journal's integrity.
     CheckStorage,
+    /// The journal that cannot be opened: set aside (kept), a fresh one started.
+    SetAsideJournal,
 }
 
 impl ServiceAction {
@@ -179,6 +181,7 @@ impl ServiceAction {
             ServiceAction::TestLamps => "test_lamps",
             ServiceAction::CheckNetwork => "check_network",
             ServiceAction::CheckStorage => "check_storage",
+            ServiceAction::SetAsideJournal => "set_aside_journal",
         }
     }
 }

@@ -13,15 +13,19 @@ use crate::Closed;
 pub enum Part {
     Device(DeviceKind),
     Review,
+    /// The journal could not be opened: the booth runs on a scratch one until a technician
+    /// sets it aside (the diagnostics mode's storage page).
+    Journal,
 }
 
 impl Part {
-    pub const ALL: [Part; 5] = [
+    pub const ALL: [Part; 6] = [
         Part::Device(DeviceKind::Camera),
         Part::Device(DeviceKind::QrScanner),
         Part::Device(DeviceKind::Chair),
         Part::Device(DeviceKind::Lights),
         Part::Review,
+        Part::Journal,
     ];
 
     /// Stable code for logs and the UI's texts (a device's own code, or "review").
@@ -29,6 +33,7 @@ impl Part {
         match self {
             Part::Device(d) => d.code(),
             Part::Review => "review",
+            Part::Journal => "journal",
         }
     }
 }
