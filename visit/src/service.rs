@@ -379,6 +379,7 @@ fn in_service(policy: &Policy, mut s: Service, event: Event, now: Instant, cmds:
                     if s.chair != m {
                         s.chair = m;
                         cmds.push(Command::Chair(m));
+                        cmds.push(audit(&who, "chair_run", format!("{m:?}").to_lowercase()));
                     }
                 }
                 ServiceIntent::ChairRelease if s.chair != Motion::Stop => {

@@ -156,7 +156,9 @@ fn the_chair_runs_only_while_held_on_the_chair_page() {
     b.enter();
     assert!(b.tap(ServiceIntent::ChairHold(Motion::Up)).iter().all(|c| !matches!(c, Command::Chair(_))), "status page");
     b.tap(ServiceIntent::Open(ServicePage::Chair));
-    assert_eq!(b.tap(ServiceIntent::ChairHold(Motion::Up)), vec![Command::Chair(Motion::Up)]);
+    let c = b.tap(ServiceIntent::ChairHold(Motion::Up));
+    assert_eq!(c[0], Command::Chair(Motion::Up));
+    assert!(matches!(&c[1], Command::Audit { action: "chair_run", detail, .. } if detail == "up"), "runs are audited");
     // Renewed holds send nothing new.
     b.now = b.now.after(Duration::from_millis(100));
     assert_eq!(b.tap(ServiceIntent::ChairHold(Motion::Up)), vec![]);
