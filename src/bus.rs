@@ -38,6 +38,9 @@ pub struct Panel {
     pub rows: Vec<Row>,
     /// A check or action of this page is running (its button waits).
     pub busy: bool,
+    /// The face the last test capture found, as fractions of the live picture: x, y, width,
+    /// height (the camera page draws it).
+    pub face: Option<[f32; 4]>,
 }
 
 /// One line of a diagnostics page: what, in Chinese and English, its value, and its mark.

@@ -145,7 +145,12 @@ fn a_key_switch_found_on_at_start_up_shows_out_of_service_and_turning_it_off_ser
     let settings = w.settings(&|s| {
         s.file.hardware.service = Some(gradbooth_hal::key_switch::KeySwitchConfig { key_pin: 16, active_low: true })
     });
-    let (parts, _lights) = gradbooth::runtime::simulated(settings, vec![], std::sync::Arc::new(gradbooth::review::ScriptedReviewer { pass: true })).unwrap();
+    let (parts, _lights) = gradbooth::runtime::simulated(
+        settings,
+        vec![],
+        std::sync::Arc::new(gradbooth::review::ScriptedReviewer { pass: true }),
+    )
+    .unwrap();
     parts.sim.as_ref().unwrap().set_service_key(true);
     let storage = parts.storage.clone();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -209,7 +214,10 @@ fn a_journal_overwritten_by_garbage_is_set_aside_kept_and_a_fresh_one_sends_ever
     assert!(data.join("outbox-unpaired/fengxian-d108_1748916003.jpg.age").exists());
     // Audited in the fresh journal, the entry of this session carried over.
     let audit = b.storage.journal().audit_log(100).unwrap();
-    assert!(audit.iter().any(|(_, _, what, d)| what == "journal_set_aside" && d.contains("2 sealed paid photo(s) adopted")), "{audit:?}");
+    assert!(
+        audit.iter().any(|(_, _, what, d)| what == "journal_set_aside" && d.contains("2 sealed paid photo(s) adopted")),
+        "{audit:?}"
+    );
     assert!(audit.iter().any(|(_, who, what, _)| who == "DEMO-TECH" && what == "service_entered"), "{audit:?}");
     // The technician leaves; the booth serves again.
     b.handle().service(ServiceIntent::Exit);

@@ -12,8 +12,9 @@ fn selftest(config: &Path, data: &Path, simulate: &[&str]) -> (Output, serde_jso
         cmd.args(["--simulate", s]);
     }
     let out = cmd.output().unwrap();
-    let json = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    });
     (out, json)
 }
 
@@ -39,7 +40,18 @@ fn a_healthy_simulated_booth_passes_every_check_chair_included() {
     assert_eq!(report["passed"], true);
     assert_eq!(failed(&report), Vec::<String>::new());
     let names: Vec<_> = report["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    for want in ["camera", "review", "lights.key_left", "lights.background", "chair.top", "chair.bottom", "journal", "payment", "upload", "clock"] {
+    for want in [
+        "camera",
+        "review",
+        "lights.key_left",
+        "lights.background",
+        "chair.top",
+        "chair.bottom",
+        "journal",
+        "payment",
+        "upload",
+        "clock",
+    ] {
         assert!(names.contains(&want), "{want} missing from {names:?}");
     }
     // Kept: in the journal's audit log and as a file to export.

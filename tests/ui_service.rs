@@ -113,8 +113,13 @@ fn a_graduates_ticket_and_an_expired_a_forged_and_a_revoked_code_are_each_refuse
     b.wait_until_shown("该维修码或该技术人员已被吊销。");
     b.press("返回");
     b.wait_for("idle", SOON);
-    let refusals: Vec<_> = audit(&b).into_iter().filter(|(_, what, _)| what == "service_refused").map(|(_, _, d)| d).collect();
-    assert_eq!(refusals, ["revoked", "bad_signature", "graduate_ticket", "expired"], "each refusal audited, newest first");
+    let refusals: Vec<_> =
+        audit(&b).into_iter().filter(|(_, what, _)| what == "service_refused").map(|(_, _, d)| d).collect();
+    assert_eq!(
+        refusals,
+        ["revoked", "bad_signature", "graduate_ticket", "expired"],
+        "each refusal audited, newest first"
+    );
 }
 
 #[test]
@@ -124,7 +129,9 @@ fn five_refused_codes_lock_entry_and_a_good_code_is_refused_meanwhile() {
     let now = sim_now();
     for i in 0..5 {
         show(&b, service_code(&b, "T-0042", now - 9 * 3600, now - 3600 - i));
-        b.pump_until("the refusal", SOON, |b| !b.app.global::<BoothAdapter>().get_checking_service() && b.screen() == "service_entry");
+        b.pump_until("the refusal", SOON, |b| {
+            !b.app.global::<BoothAdapter>().get_checking_service() && b.screen() == "service_entry"
+        });
         // The same code twice within 2 s counts once at a scanner: wait it out.
         std::thread::sleep(Duration::from_millis(300));
     }

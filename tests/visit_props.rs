@@ -40,7 +40,10 @@ enum Act {
     /// A technician's touch in the mode (`SERVICE_INTENTS`).
     ServiceTap(u8),
     /// A self-test finished: the exit one or the page's, passed or not.
-    SelfTested { on_exit: bool, passed: bool },
+    SelfTested {
+        on_exit: bool,
+        passed: bool,
+    },
 }
 
 fn act() -> impl Strategy<Value = Act> {

@@ -12,11 +12,11 @@ pub mod settings;
 pub mod wiring;
 pub mod workers;
 
+use gradbooth_hal::key_switch::{KeySwitch, KeySwitchError};
 use gradbooth_hal::opening::Opening;
+use gradbooth_hal::sim::SimKeySwitch;
 use gradbooth_hal::sim::{ChairModel, SimCamera, SimChair, SimControls, SimLights, SimScanner};
 use gradbooth_hal::uvc_camera::{NokhwaSource, ThreadedCamera, UvcConfig};
-use gradbooth_hal::key_switch::{KeySwitch, KeySwitchError};
-use gradbooth_hal::sim::SimKeySwitch;
 use gradbooth_hal::{Camera, Chair, Lights, QrScanner, RgbImage, rpi};
 
 use self::settings::{Hardware, SimSettings};

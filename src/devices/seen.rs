@@ -183,7 +183,8 @@ mod tests {
     fn a_black_frame_measures_dark_and_flat_and_a_textured_one_sharp() {
         let black = RgbImage::new(64, 48);
         assert_eq!(measure_frame(&black), (0.0, 0.0));
-        let checks = RgbImage::from_fn(64, 48, |x, y| if (x / 4 + y / 4) % 2 == 0 { [200; 3].into() } else { [40; 3].into() });
+        let checks =
+            RgbImage::from_fn(64, 48, |x, y| if (x / 4 + y / 4) % 2 == 0 { [200; 3].into() } else { [40; 3].into() });
         let (luma, sharp) = measure_frame(&checks);
         assert!((100.0..140.0).contains(&luma), "{luma}");
         assert!(sharp > 1000.0, "{sharp}");

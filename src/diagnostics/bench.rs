@@ -70,6 +70,8 @@ impl BenchLinks {
 #[derive(Default)]
 pub(super) struct Found {
     pub test_capture: Vec<Row>,
+    /// The face of the last test capture on the live picture (`face_box`).
+    pub face: Option<[f32; 4]>,
     pub lamps: Vec<Row>,
     pub inspected: Vec<Row>,
     pub network: Vec<Row>,
@@ -272,11 +274,16 @@ impl Bench {
     /// A frame from the camera thread: a preview frame, or a still (never stored).
     pub(super) fn frame(&self, still: bool) -> Result<RgbImage, String> {
         let (reply, answer) = std_mpsc::sync_channel(1);
-        self.links.camera.send(CameraCmd::Probe { still, reply }).map_err(|_| "the camera thread has stopped".to_owned())?;
+        self.links
+            .camera
+            .send(CameraCmd::Probe { still, reply })
+            .map_err(|_| "the camera thread has stopped".to_owned())?;
         match answer.recv_timeout(FRAME_WAIT + Duration::from_secs(10)) {
             Ok(Ok(frame)) => Ok(frame),
             Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err(DeviceError::Timeout { device: gradbooth_hal::DeviceKind::Camera, timeout: FRAME_WAIT }.to_string()),
+            Err(_) => {
+                Err(DeviceError::Timeout { device: gradbooth_hal::DeviceKind::Camera, timeout: FRAME_WAIT }.to_string())
+            }
         }
     }
 
@@ -288,6 +295,7 @@ impl Bench {
             Ok(still) => match self.reviewer.review(&still, LightingMode::NoGlasses) {
                 Err(e) => vec![Row::check("照片审核", "Photo review", e.to_string(), false)],
                 Ok(review) => {
+                    lock(&self.found).face = face_box(&review.measures);
                     let mut rows = vec![Row::check(
                         "审核结果",
                         "Verdict",
@@ -327,7 +335,9 @@ impl Bench {
                 now: wall,
             };
             match code::verify(text, &at) {
-                Ok(c) => vec![Row::check("维修码", "Service code", format!("有效 / valid: {}", c.technician), true), size],
+                Ok(c) => {
+                    vec![Row::check("维修码", "Service code", format!("有效 / valid: {}", c.technician), true), size]
+                }
                 Err(r) => vec![Row::check("维修码", "Service code", r.code(), false), size],
             }
         } else {
@@ -387,10 +397,9 @@ impl Bench {
         }
         let dir = self.cfg.data_dir.join("reports");
         let name = format!("selftest-{}.json", report.at);
-        if let Err(e) = std::fs::create_dir_all(&dir)
-            .map_err(|e| e.to_string())
-            .and_then(|_| crate::journal::storage::write_durably(&dir, &name, json.as_bytes()).map_err(|e| e.to_string()))
-        {
+        if let Err(e) = std::fs::create_dir_all(&dir).map_err(|e| e.to_string()).and_then(|_| {
+            crate::journal::storage::write_durably(&dir, &name, json.as_bytes()).map_err(|e| e.to_string())
+        }) {
             warn!(error = %e, "self-test report not written");
         }
         info!(passed = report.passed(), failed = ?report.failed(), "self-test");
@@ -400,6 +409,7 @@ impl Bench {
     pub fn ended(&self) {
         let mut f = lock(&self.found);
         f.test_capture.clear();
+        f.face = None;
         f.inspected.clear();
         f.lamps.clear();
         f.network.clear();
@@ -411,12 +421,50 @@ impl Bench {
 
     /// The current page's lines to the screen.
     pub fn refresh(&self, page: ServicePage) {
-        let panel = Panel { page: Some(page), rows: super::panel::rows(self, page), busy: lock(&self.found).busy == Some(page) };
+        let rows = super::panel::rows(self, page);
+        let f = lock(&self.found);
+        let face = if page == ServicePage::Camera { f.face } else { None };
+        let panel = Panel { page: Some(page), rows, busy: f.busy == Some(page), face };
+        drop(f);
         self.ui.send(UiMsg::Panel(Box::new(panel)));
     }
 
     /// The last self-test's report, if one ran.
     pub fn last_report(&self) -> Option<Report> {
         lock(&self.found).last_selftest.clone()
+    }
+}
+
+/// Where the review found the face, on the live picture (which shows the same portrait region
+/// the measures are taken in): its width and centre from the measures, its height from a
+/// face's usual proportions (1.3 × its width), the eyes 40 % down it. `None` without one face.
+pub fn face_box(m: &crate::review::checks::Measures) -> Option<[f32; 4]> {
+    if m.get("faces") != Some(&1.0) {
+        return None;
+    }
+    let (w, offset, eyes) = (*m.get("face_width_ratio")?, *m.get("centre_offset")?, *m.get("eye_line")?);
+    // The picture is 3:4: a face 1.3 × as tall as wide takes 1.3 × 3/4 of its width in height.
+    let h = w * 1.3 * 0.75;
+    Some([0.5 + offset - w / 2.0, eyes - 0.4 * h, w, h])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::face_box;
+
+    #[test]
+    fn the_face_box_follows_the_measures_and_is_drawn_only_for_one_face() {
+        let mut m = crate::review::checks::Measures::new();
+        m.insert("faces", 1.0);
+        m.insert("face_width_ratio", 0.4);
+        m.insert("centre_offset", 0.05);
+        m.insert("eye_line", 0.4);
+        let [x, y, w, h] = face_box(&m).unwrap();
+        assert!((x - 0.35).abs() < 1e-6 && (w - 0.4).abs() < 1e-6, "{x} {w}");
+        assert!((h - 0.39).abs() < 1e-6 && (y - (0.4 - 0.156)).abs() < 1e-6, "{y} {h}");
+        m.insert("faces", 2.0);
+        assert_eq!(face_box(&m), None);
+        m.insert("faces", 0.0);
+        assert_eq!(face_box(&m), None);
     }
 }

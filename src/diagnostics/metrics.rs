@@ -59,9 +59,21 @@ impl Collector for BoothCollector {
     fn encode(&self, mut e: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let b = &self.0;
         let faults = lock(&b.found).faults.clone();
-        let parts = Part::ALL.iter().map(|p| (p.code().to_owned(), ConstGauge::new(i64::from(!faults.contains(p))))).collect();
-        family(&mut e, "gradbooth_part_ok", "1 while the part of the booth works, 0 while it is out of order", "part", parts)?;
-        gauge(&mut e, "gradbooth_uptime_seconds", "Seconds since the booth started", b.started.elapsed().as_secs_f64())?;
+        let parts =
+            Part::ALL.iter().map(|p| (p.code().to_owned(), ConstGauge::new(i64::from(!faults.contains(p))))).collect();
+        family(
+            &mut e,
+            "gradbooth_part_ok",
+            "1 while the part of the booth works, 0 while it is out of order",
+            "part",
+            parts,
+        )?;
+        gauge(
+            &mut e,
+            "gradbooth_uptime_seconds",
+            "Seconds since the booth started",
+            b.started.elapsed().as_secs_f64(),
+        )?;
         let counters = b.storage.journal().counters(0);
         match counters {
             Ok(c) => {
@@ -78,7 +90,12 @@ impl Collector for BoothCollector {
                     .collect();
                 family(&mut e, "gradbooth_orders", "Payment orders, by how they ended", "state", orders)?;
                 counter(&mut e, "gradbooth_takings_fen", "Money taken, in fen", u(c.takings_fen))?;
-                gauge(&mut e, "gradbooth_uploads_waiting", "Paid photos not yet confirmed by the store", c.uploads_waiting as f64)?;
+                gauge(
+                    &mut e,
+                    "gradbooth_uploads_waiting",
+                    "Paid photos not yet confirmed by the store",
+                    c.uploads_waiting as f64,
+                )?;
                 counter(&mut e, "gradbooth_starts", "Times the booth started", u(c.starts))?;
             }
             Err(err) => warn!(error = %err, "metrics: the journal's counters could not be read"),
@@ -86,14 +103,41 @@ impl Collector for BoothCollector {
         let chair = b.links.seen.chair();
         counter(&mut e, "gradbooth_chair_runs", "Chair motor runs since start", chair.runs)?;
         let cam = b.links.seen.camera();
-        counter(&mut e, "gradbooth_camera_dropped_frames", "Camera frames that did not come, since start", cam.dropped)?;
+        counter(
+            &mut e,
+            "gradbooth_camera_dropped_frames",
+            "Camera frames that did not come, since start",
+            cam.dropped,
+        )?;
         let lights = b.links.seen.lights().on_seconds.into_iter().map(|(c, s)| (c, ConstCounter::new(s))).collect();
-        family(&mut e, "gradbooth_light_on_seconds", "Seconds each light channel was on, since start", "channel", lights)?;
+        family(
+            &mut e,
+            "gradbooth_light_on_seconds",
+            "Seconds each light channel was on, since start",
+            "channel",
+            lights,
+        )?;
         if let Some(r) = b.last_report() {
-            gauge(&mut e, "gradbooth_selftest_passed", "1 if the last self-test passed", f64::from(u8::from(r.passed)))?;
-            gauge(&mut e, "gradbooth_selftest_timestamp_seconds", "When the last self-test ran (unix seconds)", r.at as f64)?;
+            gauge(
+                &mut e,
+                "gradbooth_selftest_passed",
+                "1 if the last self-test passed",
+                f64::from(u8::from(r.passed)),
+            )?;
+            gauge(
+                &mut e,
+                "gradbooth_selftest_timestamp_seconds",
+                "When the last self-test ran (unix seconds)",
+                r.at as f64,
+            )?;
             let checks = r.checks.iter().map(|c| (c.name.clone(), ConstGauge::new(i64::from(c.passed)))).collect();
-            family(&mut e, "gradbooth_selftest_check_passed", "1 if this check of the last self-test passed", "check", checks)?;
+            family(
+                &mut e,
+                "gradbooth_selftest_check_passed",
+                "1 if this check of the last self-test passed",
+                "check",
+                checks,
+            )?;
         }
         Ok(())
     }
@@ -113,10 +157,8 @@ pub fn render(bench: &Bench) -> String {
 /// OpenMetrics text as the Prometheus text format 0.0.4: a counter family is named by its
 /// samples (`x_total`) there, and there is no `# EOF` or `# UNIT`.
 pub fn prometheus_text(openmetrics: &str) -> String {
-    let counters: Vec<&str> = openmetrics
-        .lines()
-        .filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter"))
-        .collect();
+    let counters: Vec<&str> =
+        openmetrics.lines().filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter")).collect();
     let mut out = String::with_capacity(openmetrics.len());
     for line in openmetrics.lines() {
         if line == "# EOF" || line.starts_with("# UNIT ") {
@@ -165,7 +207,9 @@ pub async fn serve(addr: SocketAddr, bench: Bench) {
                             if openmetrics { (OPENMETRICS, text) } else { (PROMETHEUS_TEXT, prometheus_text(&text)) };
                         Response::builder().header("content-type", kind).body(Full::new(Bytes::from(text)))
                     } else {
-                        Response::builder().status(StatusCode::NOT_FOUND).body(Full::new(Bytes::from_static(b"see /metrics\n")))
+                        Response::builder()
+                            .status(StatusCode::NOT_FOUND)
+                            .body(Full::new(Bytes::from_static(b"see /metrics\n")))
                     };
                     Ok::<_, std::convert::Infallible>(resp.expect("a plain response"))
                 }

@@ -51,7 +51,11 @@ fn status(b: &Bench) -> Vec<Row> {
         })
         .collect();
     if let Some(r) = b.last_report() {
-        let value = if r.passed { "通过 / passed".to_owned() } else { format!("未通过 / failed: {}", r.failed().join(", ")) };
+        let value = if r.passed {
+            "通过 / passed".to_owned()
+        } else {
+            format!("未通过 / failed: {}", r.failed().join(", "))
+        };
         rows.push(Row::check("上次自检", "Last self-test", value, r.passed));
     }
     let c = &b.cfg;
@@ -77,7 +81,12 @@ fn models(dir: &std::path::Path) -> String {
     HASHES
         .get_or_init(|| {
             let mut names: Vec<_> = std::fs::read_dir(dir)
-                .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "onnx")).collect())
+                .map(|d| {
+                    d.filter_map(|e| e.ok())
+                        .map(|e| e.path())
+                        .filter(|p| p.extension().is_some_and(|x| x == "onnx"))
+                        .collect()
+                })
                 .unwrap_or_default();
             names.sort();
             if names.is_empty() {
@@ -104,7 +113,12 @@ fn camera(b: &Bench) -> Vec<Row> {
         Row::info("曝光", "Exposure", auto(c.controls.exposure_100us, "× 100 µs")),
         Row::info("白平衡", "White balance", auto(c.controls.white_balance_k, "K")),
         Row::info("帧率", "Frames per second", format!("{:.1}", c.fps)),
-        Row::new("丢帧", "Dropped frames", format!("{} / {}", c.dropped, c.frames + c.dropped), if c.dropped > 0 { Mark::Warn } else { Mark::Ok }),
+        Row::new(
+            "丢帧",
+            "Dropped frames",
+            format!("{} / {}", c.dropped, c.frames + c.dropped),
+            if c.dropped > 0 { Mark::Warn } else { Mark::Ok },
+        ),
         Row::info("分辨率", "Frame size", format!("{}×{}", c.size.0, c.size.1)),
     ];
     rows.extend(lock(&b.found).test_capture.iter().cloned());
@@ -148,7 +162,12 @@ fn chair(b: &Bench) -> Vec<Row> {
         Row::info("下限位", "Bottom limit", limit(c.at_bottom)),
         Row::info("座椅按钮", "Seat button", button),
         Row::info("高度", "Height", c.height_percent.map_or_else(|| "—".to_owned(), |h| format!("{h}%"))),
-        Row::new("运行时间", "Run time", format!("{} / {max} ms", c.run_ms), if c.run_ms > max { Mark::Fail } else { Mark::Info }),
+        Row::new(
+            "运行时间",
+            "Run time",
+            format!("{} / {max} ms", c.run_ms),
+            if c.run_ms > max { Mark::Fail } else { Mark::Info },
+        ),
         Row::info("运行次数", "Runs", c.runs.to_string()),
         Row::check("驱动", "Driver", c.fault.clone().unwrap_or_else(|| "正常 / OK".into()), c.fault.is_none()),
     ]
@@ -172,8 +191,15 @@ fn storage(b: &Bench) -> Vec<Row> {
     let now = b.wall_clock.now_s();
     match b.storage.upload_health() {
         Ok(h) => {
-            let age = h.oldest_paid_at.map_or_else(|| "—".to_owned(), |t| duration(Duration::from_secs((now - t).max(0) as u64)));
-            rows.push(Row::new("待上传", "Outbox", format!("{} (oldest {age})", h.waiting), if h.refused.is_empty() { Mark::Info } else { Mark::Warn }));
+            let age = h
+                .oldest_paid_at
+                .map_or_else(|| "—".to_owned(), |t| duration(Duration::from_secs((now - t).max(0) as u64)));
+            rows.push(Row::new(
+                "待上传",
+                "Outbox",
+                format!("{} (oldest {age})", h.waiting),
+                if h.refused.is_empty() { Mark::Info } else { Mark::Warn },
+            ));
             for (no, why) in h.refused {
                 rows.push(Row::new("上传被拒", "Refused upload", format!("{no}: {why}"), Mark::Fail));
             }
@@ -185,7 +211,12 @@ fn storage(b: &Bench) -> Vec<Row> {
         Err(e) => rows.push(Row::check("未结订单", "Unsettled orders", e.to_string(), false)),
     }
     if let Ok(c) = b.storage.journal().counters(0) {
-        rows.push(Row::new("争议订单", "Disputed orders", c.orders_disputed.to_string(), if c.orders_disputed > 0 { Mark::Warn } else { Mark::Info }));
+        rows.push(Row::new(
+            "争议订单",
+            "Disputed orders",
+            c.orders_disputed.to_string(),
+            if c.orders_disputed > 0 { Mark::Warn } else { Mark::Info },
+        ));
     }
     rows
 }
@@ -200,7 +231,11 @@ fn counters(b: &Bench) -> Vec<Row> {
     drop(j);
     let pair = |a: i64, d: i64| format!("{d} today · {a} total");
     let rate = |c: &crate::journal::Counters| {
-        if c.reviews == 0 { "—".to_owned() } else { format!("{:.0}%", c.reviews_passed as f64 * 100.0 / c.reviews as f64) }
+        if c.reviews == 0 {
+            "—".to_owned()
+        } else {
+            format!("{:.0}%", c.reviews_passed as f64 * 100.0 / c.reviews as f64)
+        }
     };
     let mut rows = vec![
         Row::info("来访", "Visits", pair(all.visits, day.visits)),
@@ -214,7 +249,15 @@ fn counters(b: &Bench) -> Vec<Row> {
         Row::info("已支付", "Paid orders", pair(all.orders_paid, day.orders_paid)),
         Row::info("已关闭", "Closed orders", pair(all.orders_closed, day.orders_closed)),
         Row::info("争议", "Disputed orders", pair(all.orders_disputed, day.orders_disputed)),
-        Row::info("收入（元）", "Takings (yuan)", format!("{} today · {} total", crate::screen::yuan(day.takings_fen as u32), crate::screen::yuan(all.takings_fen as u32))),
+        Row::info(
+            "收入（元）",
+            "Takings (yuan)",
+            format!(
+                "{} today · {} total",
+                crate::screen::yuan(day.takings_fen as u32),
+                crate::screen::yuan(all.takings_fen as u32)
+            ),
+        ),
         Row::info("待上传", "Uploads waiting", all.uploads_waiting.to_string()),
         Row::info("座椅运行（本次开机）", "Chair runs (since start)", b.links.seen.chair().runs.to_string()),
     ]);
@@ -231,7 +274,11 @@ fn selftest(b: &Bench) -> Vec<Row> {
             let mut rows = vec![Row::check(
                 "自检结果",
                 "Result",
-                if r.passed { "通过 / passed".to_owned() } else { format!("未通过 / failed: {}", r.failed().join(", ")) },
+                if r.passed {
+                    "通过 / passed".to_owned()
+                } else {
+                    format!("未通过 / failed: {}", r.failed().join(", "))
+                },
                 r.passed,
             )];
             rows.extend(r.checks.iter().map(|c| c.row()));

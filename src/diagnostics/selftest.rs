@@ -28,7 +28,12 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
-    fn new(name: impl Into<String>, label: (&'static str, &'static str), passed: bool, detail: impl Into<String>) -> Self {
+    fn new(
+        name: impl Into<String>,
+        label: (&'static str, &'static str),
+        passed: bool,
+        detail: impl Into<String>,
+    ) -> Self {
         CheckResult { name: name.into(), passed, detail: detail.into(), label }
     }
 
@@ -75,13 +80,8 @@ pub fn run(b: &Bench, quick: bool) -> Report {
     }
     checks.extend(storage(b).into_iter().filter(|c| c.name != "storage.info"));
     checks.extend(network(b).into_iter().filter(|c| c.name != "clock.ntp"));
-    let mut report = Report {
-        booth: b.cfg.booth_id.clone(),
-        at: crate::payment::wechat::unix_now(),
-        quick,
-        passed: false,
-        checks,
-    };
+    let mut report =
+        Report { booth: b.cfg.booth_id.clone(), at: crate::payment::wechat::unix_now(), quick, passed: false, checks };
     report.passed = report.passed();
     report
 }
@@ -162,7 +162,9 @@ pub(super) fn lamps(b: &Bench) -> Vec<CheckResult> {
                 Ok(lit) if lit < BLACK => {
                     CheckResult::new(name, L, false, format!("not seen: the camera's picture is black ({lit:.0})"))
                 }
-                Ok(lit) => CheckResult::new(name, L, false, format!("{c}: no change in the picture ({base:.0} → {lit:.0})")),
+                Ok(lit) => {
+                    CheckResult::new(name, L, false, format!("{c}: no change in the picture ({base:.0} → {lit:.0})"))
+                }
             }
         })
         .collect()
@@ -221,14 +223,23 @@ pub(super) fn storage(b: &Bench) -> Vec<CheckResult> {
     let warn_mb = b.cfg.diagnostics.storage_warn_mb;
     let free = match nix::sys::statvfs::statvfs(dir) {
         Ok(s) => {
-            let mb = s.blocks_available() as u64 * s.fragment_size() as u64 / 1_048_576;
-            CheckResult::new("storage.free", ("可用空间", "Free space"), mb >= warn_mb, format!("{mb} MB free (warns below {warn_mb} MB)"))
+            let mb = s.blocks_available() * s.fragment_size() / 1_048_576;
+            CheckResult::new(
+                "storage.free",
+                ("可用空间", "Free space"),
+                mb >= warn_mb,
+                format!("{mb} MB free (warns below {warn_mb} MB)"),
+            )
         }
-        Err(e) => CheckResult::new("storage.free", ("可用空间", "Free space"), false, format!("{}: {e}", dir.display())),
+        Err(e) => {
+            CheckResult::new("storage.free", ("可用空间", "Free space"), false, format!("{}: {e}", dir.display()))
+        }
     };
     let integrity = match b.storage.journal().integrity_ok() {
         Ok(true) => CheckResult::new("journal", ("日志数据库", "Journal"), true, "PRAGMA integrity_check: ok"),
-        Ok(false) => CheckResult::new("journal", ("日志数据库", "Journal"), false, "PRAGMA integrity_check found damage"),
+        Ok(false) => {
+            CheckResult::new("journal", ("日志数据库", "Journal"), false, "PRAGMA integrity_check found damage")
+        }
         Err(e) => CheckResult::new("journal", ("日志数据库", "Journal"), false, e.to_string()),
     };
     let size = |name: &str| std::fs::metadata(dir.join(name)).map(|m| m.len() / 1024).unwrap_or(0);
@@ -248,7 +259,9 @@ pub(super) fn network(b: &Bench) -> Vec<CheckResult> {
     const PAY: (&str, &str) = ("微信支付", "WeChat Pay");
     let payment = match b.rt.block_on(async { tokio::time::timeout(NETWORK_WAIT, b.payment.query(&never, 1)).await }) {
         Err(_) => CheckResult::new("payment", PAY, false, format!("no answer in {} s", NETWORK_WAIT.as_secs())),
-        Ok(Ok(TradeState::NotFound)) => CheckResult::new("payment", PAY, true, "signed query answered: order does not exist (verified)"),
+        Ok(Ok(TradeState::NotFound)) => {
+            CheckResult::new("payment", PAY, true, "signed query answered: order does not exist (verified)")
+        }
         Ok(Ok(other)) => CheckResult::new("payment", PAY, false, format!("an order never made is there: {other:?}")),
         Ok(Err(e)) => CheckResult::new("payment", PAY, false, e.to_string()),
     };
@@ -265,7 +278,12 @@ pub(super) fn network(b: &Bench) -> Vec<CheckResult> {
         Some(theirs) => {
             let skew = ours - theirs;
             let ok = skew.unsigned_abs() <= b.cfg.clock_slack.as_secs();
-            CheckResult::new("clock", CLK, ok, format!("{skew:+} s against the payment service (at most ±{} s)", b.cfg.clock_slack.as_secs()))
+            CheckResult::new(
+                "clock",
+                CLK,
+                ok,
+                format!("{skew:+} s against the payment service (at most ±{} s)", b.cfg.clock_slack.as_secs()),
+            )
         }
     };
     let ntp = CheckResult::new("clock.ntp", ("时间同步", "NTP"), true, ntp_state());

@@ -88,9 +88,13 @@ impl DiagnosticsFile {
         let metrics_listen = match self.metrics_listen.trim() {
             "" => None,
             text => {
-                let addr: std::net::SocketAddr = text
-                    .parse()
-                    .map_err(|_| invalid("diagnostics.metrics_listen", format!("{text:?}"), "an address:port, e.g. \"127.0.0.1:9464\""))?;
+                let addr: std::net::SocketAddr = text.parse().map_err(|_| {
+                    invalid(
+                        "diagnostics.metrics_listen",
+                        format!("{text:?}"),
+                        "an address:port, e.g. \"127.0.0.1:9464\"",
+                    )
+                })?;
                 if !addr.ip().is_loopback() && !self.metrics_public {
                     return Err(invalid(
                         "diagnostics.metrics_listen",

@@ -62,7 +62,9 @@ fn services(settings: &Settings, wall_clock: WallClock) -> Result<Services, Star
         Ok((storage, _recovery)) => storage,
         // The journal itself cannot be opened: a scratch one, out of service, until a
         // technician sets it aside (the diagnostics mode's storage page).
-        Err(StorageError::Journal(e)) => Storage::open_rescue(&settings.data_dir, settings.unpaid_retention, e.to_string())?,
+        Err(StorageError::Journal(e)) => {
+            Storage::open_rescue(&settings.data_dir, settings.unpaid_retention, e.to_string())?
+        }
         Err(e) => return Err(e.into()),
     };
     let (payment, sandbox) =

@@ -83,6 +83,11 @@ pub(super) fn apply_panel(a: &BoothAdapter<'_>, p: &Panel) {
         .collect();
     a.set_diag_rows(ModelRc::new(VecModel::from(rows)));
     a.set_diag_busy(p.busy);
+    let [x, y, w, h] = p.face.unwrap_or([0.0, 0.0, -1.0, 0.0]);
+    a.set_face_x(x);
+    a.set_face_y(y);
+    a.set_face_w(w);
+    a.set_face_h(h);
 }
 
 /// What a page's action button asks for (`ui/pages/service.slint`).

@@ -19,7 +19,11 @@ pub struct ServiceExample {
 }
 
 fn mode(page: ServicePage, last_touch: Instant) -> Booth {
-    let pass = ServicePass { technician: "T-0042".into(), code_id: "0102030405060708".into(), expires_at: Instant(7 * 3600 * 1000) };
+    let pass = ServicePass {
+        technician: "T-0042".into(),
+        code_id: "0102030405060708".into(),
+        expires_at: Instant(7 * 3600 * 1000),
+    };
     let s = Service { pass, page, last_touch, chair: Motion::Stop, held_at: Instant(0) };
     Booth { phase: Phase::Service(Box::new(s)), ..Booth::default() }
 }
@@ -43,7 +47,11 @@ fn rows(page: ServicePage) -> Vec<Row> {
             Row::info("本机编号", "Booth id", "fengxian-d108"),
             Row::info("软件版本", "Software", concat!("gradbooth ", env!("CARGO_PKG_VERSION"))),
             Row::info("配置校验", "Config SHA-256", "3f9a1c07d2e84b55…"),
-            Row::info("模型校验", "Models", "face_detection_short_range 9ac1f2b0 · face_landmark 52e0d4aa · iris_landmark 0b7c9e13 · selfie_segmentation 7d11fe42"),
+            Row::info(
+                "模型校验",
+                "Models",
+                "face_detection_short_range 9ac1f2b0 · face_landmark 52e0d4aa · iris_landmark 0b7c9e13 · selfie_segmentation 7d11fe42",
+            ),
             Row::info("拍摄码密钥", "Ticket keys", "vendor-2025"),
             Row::info("维修码密钥", "Service keys", "field-2025"),
             Row::info("运行时间", "Uptime", "26h 14m 09s"),
@@ -96,7 +104,12 @@ fn rows(page: ServicePage) -> Vec<Row> {
         ],
         ServicePage::Network => vec![
             ok("微信支付", "WeChat Pay", "payment · signed query answered: order does not exist (verified)"),
-            Row::new("照片上传", "Upload", "upload · s3 https://oss.example.edu.cn bucket photos: connection refused", Mark::Fail),
+            Row::new(
+                "照片上传",
+                "Upload",
+                "upload · s3 https://oss.example.edu.cn bucket photos: connection refused",
+                Mark::Fail,
+            ),
             ok("时钟", "Clock", "clock · +1 s against the payment service (at most ±60 s)"),
             ok("时间同步", "NTP", "clock.ntp · synchronised"),
         ],
@@ -116,7 +129,12 @@ fn rows(page: ServicePage) -> Vec<Row> {
             ok("相机", "Camera", "camera · 1920×1080, mean luma 110 of 255, sharpness 907"),
             ok("照片审核", "Photo review", "review · models loaded and run"),
             Row::new("灯光", "Light", "lights.key_left · key_left: no change in the picture (31 → 31)", Mark::Fail),
-            Row::new("座椅", "Chair", "chair.top · the driver stopped the motor: ran longer than 15 s without reaching a limit", Mark::Fail),
+            Row::new(
+                "座椅",
+                "Chair",
+                "chair.top · the driver stopped the motor: ran longer than 15 s without reaching a limit",
+                Mark::Fail,
+            ),
             ok("座椅", "Chair", "chair.bottom · limit reached in 6.1 s"),
             ok("日志数据库", "Journal", "journal · PRAGMA integrity_check: ok"),
             ok("微信支付", "WeChat Pay", "payment · signed query answered: order does not exist (verified)"),
@@ -126,13 +144,15 @@ fn rows(page: ServicePage) -> Vec<Row> {
 
 pub fn examples(policy: &Policy) -> Vec<ServiceExample> {
     let t0 = Instant(0);
-    let entry = |refusal| Booth { phase: Phase::ServiceEntry { since: t0, checking: false, refusal }, ..Booth::default() };
+    let entry =
+        |refusal| Booth { phase: Phase::ServiceEntry { since: t0, checking: false, refusal }, ..Booth::default() };
     let mut locked = entry(Some(ServiceRefusal::Locked));
     locked.guard.locked_until = Some(t0.after(Duration::from_secs(900)));
     let mut failed = Booth { phase: Phase::OutOfService, ..Booth::default() };
     failed.guard.failed = vec!["lights.key_left".into(), "chair.top".into()];
     failed.guard.key = Some(true);
-    let checking = Booth { phase: Phase::ServiceEntry { since: t0, checking: true, refusal: None }, ..Booth::default() };
+    let checking =
+        Booth { phase: Phase::ServiceEntry { since: t0, checking: true, refusal: None }, ..Booth::default() };
     let plain = |name: &str, booth| ServiceExample { name: name.into(), booth, panel: None, now: t0 };
     let mut out = vec![
         plain("service_entry-checking", checking),
@@ -144,7 +164,12 @@ pub fn examples(policy: &Policy) -> Vec<ServiceExample> {
         out.push(ServiceExample {
             name: format!("service-{}", page.code()),
             booth: mode(page, t0),
-            panel: Some(Panel { page: Some(page), rows: rows(page), busy: false }),
+            panel: Some(Panel {
+                page: Some(page),
+                rows: rows(page),
+                busy: false,
+                face: (page == ServicePage::Camera).then_some([0.31, 0.24, 0.38, 0.37]),
+            }),
             now: t0,
         });
     }
@@ -152,21 +177,31 @@ pub fn examples(policy: &Policy) -> Vec<ServiceExample> {
     let mut broken = mode(ServicePage::Storage, t0);
     broken.faults.insert(Part::Journal);
     let mut broken_rows = vec![
-        Row::new("日志数据库无法打开", "Journal cannot be opened", "journal var/gradbooth/journal.sqlite3: file is not a database", Mark::Fail),
+        Row::new(
+            "日志数据库无法打开",
+            "Journal cannot be opened",
+            "journal var/gradbooth/journal.sqlite3: file is not a database",
+            Mark::Fail,
+        ),
         Row::info("现在", "Now", "临时日志，暂停服务 / a scratch journal, out of service"),
     ];
     broken_rows.extend(rows(ServicePage::Storage).into_iter().skip(3));
     out.push(ServiceExample {
         name: "service-storage-journal_broken".into(),
         booth: broken,
-        panel: Some(Panel { page: Some(ServicePage::Storage), rows: broken_rows, busy: false }),
+        panel: Some(Panel { page: Some(ServicePage::Storage), rows: broken_rows, busy: false, face: None }),
         now: t0,
     });
     // The status page 20 s before the mode ends for want of a touch.
     out.push(ServiceExample {
         name: "service-status-inactive".into(),
         booth: mode(ServicePage::Status, t0),
-        panel: Some(Panel { page: Some(ServicePage::Status), rows: rows(ServicePage::Status), busy: false }),
+        panel: Some(Panel {
+            page: Some(ServicePage::Status),
+            rows: rows(ServicePage::Status),
+            busy: false,
+            face: None,
+        }),
         now: Instant((policy.timeouts.service_idle.as_millis() as u64).saturating_sub(20_000)),
     });
     let leaving = Booth { phase: Phase::ServiceLeaving { since: t0, why: Leaving::Inactive }, ..Booth::default() };

@@ -185,7 +185,8 @@ impl Target for S3Target {
     fn probe(&self) -> BoxFuture<'_, Result<String, UploadError>> {
         Box::pin(async move {
             let prefix = object_store::path::Path::from(self.prefix.trim_end_matches('/'));
-            let listed = self.store.list_with_delimiter(Some(&prefix)).await.map_err(|e| UploadError::Store(e.to_string()))?;
+            let listed =
+                self.store.list_with_delimiter(Some(&prefix)).await.map_err(|e| UploadError::Store(e.to_string()))?;
             Ok(format!("{}: signed listing answered ({} objects at the top)", self.describe, listed.objects.len()))
         })
     }

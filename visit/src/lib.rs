@@ -39,25 +39,78 @@ pub struct Visit {
 pub enum Phase {
     Idle,
     OutOfService,
-    Scan { since: Instant, checking: bool, refusal: Option<TicketRefusal> },
-    Confirm { visit: Visit, since: Instant },
-    Lighting { visit: Visit, since: Instant },
-    Rules { visit: Visit, since: Instant },
-    Seat { visit: Visit, since: Instant, chair: Motion },
-    Countdown { visit: Visit, since: Instant },
-    Capturing { visit: Visit, since: Instant },
-    AttemptShown { visit: Visit, since: Instant, photo: PhotoId },
-    Reviewing { visit: Visit, since: Instant, photo: PhotoId },
-    ReviewResult { visit: Visit, since: Instant, photo: PhotoId, verdict: Verdict },
-    Payment { visit: Visit, since: Instant, photo: PhotoId, stage: PaymentStage },
-    Done { since: Instant },
-    Notice { since: Instant, notice: Notice },
+    Scan {
+        since: Instant,
+        checking: bool,
+        refusal: Option<TicketRefusal>,
+    },
+    Confirm {
+        visit: Visit,
+        since: Instant,
+    },
+    Lighting {
+        visit: Visit,
+        since: Instant,
+    },
+    Rules {
+        visit: Visit,
+        since: Instant,
+    },
+    Seat {
+        visit: Visit,
+        since: Instant,
+        chair: Motion,
+    },
+    Countdown {
+        visit: Visit,
+        since: Instant,
+    },
+    Capturing {
+        visit: Visit,
+        since: Instant,
+    },
+    AttemptShown {
+        visit: Visit,
+        since: Instant,
+        photo: PhotoId,
+    },
+    Reviewing {
+        visit: Visit,
+        since: Instant,
+        photo: PhotoId,
+    },
+    ReviewResult {
+        visit: Visit,
+        since: Instant,
+        photo: PhotoId,
+        verdict: Verdict,
+    },
+    Payment {
+        visit: Visit,
+        since: Instant,
+        photo: PhotoId,
+        stage: PaymentStage,
+    },
+    Done {
+        since: Instant,
+    },
+    Notice {
+        since: Instant,
+        notice: Notice,
+    },
     /// A code was held up to open the diagnostics mode: being checked, or refused.
-    ServiceEntry { since: Instant, checking: bool, refusal: Option<ServiceRefusal> },
+    ServiceEntry {
+        since: Instant,
+        checking: bool,
+        refusal: Option<ServiceRefusal>,
+    },
     /// The diagnostics mode (`service`): a technician, never a graduate.
     Service(Box<Service>),
     /// The mode ended; the quick self-test decides whether the booth serves again.
-    ServiceLeaving { since: Instant, why: Leaving },
+    ServiceLeaving {
+        since: Instant,
+        why: Leaving,
+    },
 }
 
 /// The visit a phase holds, if it holds one (by reference or by value, as `$phase` is): the
@@ -114,10 +167,7 @@ impl Default for Booth {
 impl Booth {
     /// Serving graduates: no fault, open, no service key left on, the last self-test passed.
     pub fn in_service(&self) -> bool {
-        self.faults.is_empty()
-            && self.closed.is_none()
-            && self.guard.key != Some(true)
-            && self.guard.failed.is_empty()
+        self.faults.is_empty() && self.closed.is_none() && self.guard.key != Some(true) && self.guard.failed.is_empty()
     }
 
     fn resting_phase(&self) -> Phase {
@@ -179,8 +229,8 @@ fn transition(
 
     // The diagnostics mode, and the codes that open it.
     let (phase, event) = match service::transition(policy, booth, phase, event, now, cmds) {
-        Ok(next) => return next,
-        Err(unhandled) => unhandled,
+        std::ops::ControlFlow::Break(next) => return next,
+        std::ops::ControlFlow::Continue(unhandled) => unhandled,
     };
 
     if matches!(event, E::Tick) && timed_out(policy, &phase, now) {

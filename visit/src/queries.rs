@@ -75,4 +75,3 @@ pub fn timeout_of(policy: &Policy, phase: &Phase) -> Option<(Instant, std::time:
 pub(crate) fn timed_out(policy: &Policy, phase: &Phase, now: Instant) -> bool {
     timeout_of(policy, phase).is_some_and(|(since, d)| now >= since.after(d))
 }
-

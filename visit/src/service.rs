@@ -4,6 +4,7 @@
 //! — each of which stops the chair, idles the lights, puts the camera back to automatic and
 //! runs a quick self-test before the booth serves graduates again.
 
+use std::ops::ControlFlow::{self, Break, Continue};
 use std::time::Duration;
 
 use super::*;
@@ -259,8 +260,8 @@ pub struct SelfTestOutcome {
     pub on_exit: bool,
 }
 
-/// The phases of the mode and their events. `None` when the event is not the mode's business
-/// (the visit's `transition` goes on with it).
+/// The phases of the mode and their events: `Break` with the next phase, or `Continue` when
+/// the event is not the mode's business (the visit's `transition` goes on with it).
 pub(crate) fn transition(
     policy: &Policy,
     booth: &mut Booth,
@@ -268,12 +269,12 @@ pub(crate) fn transition(
     event: Event,
     now: Instant,
     cmds: &mut Vec<Command>,
-) -> Result<Phase, (Phase, Event)> {
+) -> ControlFlow<Phase, (Phase, Event)> {
     use Event as E;
     match (phase, event) {
         (phase, E::KeySwitch(on)) => {
             booth.guard.key = Some(on);
-            Ok(match phase {
+            Break(match phase {
                 Phase::Service(s) if !on => leave(s.pass.technician, Leaving::KeyOff, now, cmds),
                 Phase::Idle | Phase::OutOfService => booth.resting_phase(),
                 other => other,
@@ -282,17 +283,18 @@ pub(crate) fn transition(
         // A service code held up at idle or on the scan screen, or any code while out of
         // service (graduates' tickets are not taken then): to the service code check.
         (Phase::Idle | Phase::Scan { checking: false, .. }, E::QrScanned(text)) if is_service_code(&text) => {
-            Ok(check_code(booth, text, now, cmds))
+            Break(check_code(booth, text, now, cmds))
         }
         (Phase::OutOfService | Phase::ServiceEntry { checking: false, .. }, E::QrScanned(text)) => {
-            Ok(check_code(booth, text, now, cmds))
+            Break(check_code(booth, text, now, cmds))
         }
-        (Phase::ServiceEntry { checking: true, .. }, E::ServiceChecked(result)) => Ok(match result {
+        (Phase::ServiceEntry { checking: true, .. }, E::ServiceChecked(result)) => Break(match result {
             Ok(_) if booth.guard.key == Some(false) => refused(ServiceRefusal::KeyOff, now),
             Ok(pass) => {
                 cmds.push(audit(&pass.technician, "service_entered", format!("code {}", pass.code_id)));
                 cmds.push(Command::Preview(false));
-                let service = Service { pass, page: ServicePage::Status, last_touch: now, chair: Motion::Stop, held_at: now };
+                let service =
+                    Service { pass, page: ServicePage::Status, last_touch: now, chair: Motion::Stop, held_at: now };
                 Phase::Service(Box::new(service))
             }
             Err(r) => {
@@ -312,19 +314,24 @@ pub(crate) fn transition(
                 refused(shown, now)
             }
         }),
-        (Phase::ServiceEntry { since, .. }, E::Tick) if now >= since.after(ENTRY_TIMEOUT) => Ok(booth.resting_phase()),
+        (Phase::ServiceEntry { since, .. }, E::Tick) if now >= since.after(ENTRY_TIMEOUT) => {
+            Break(booth.resting_phase())
+        }
         (Phase::ServiceEntry { checking: false, .. }, E::Intent(Intent::Exit | Intent::Finish)) => {
-            Ok(booth.resting_phase())
+            Break(booth.resting_phase())
         }
-        (Phase::Service(s), event) => Ok(in_service(policy, *s, event, now, cmds)),
-        (Phase::ServiceLeaving { .. }, E::SelfTested(outcome)) if outcome.on_exit => Ok(left(booth, outcome.failed, cmds)),
+        (Phase::Service(s), event) => Break(in_service(policy, *s, event, now, cmds)),
+        (Phase::ServiceLeaving { .. }, E::SelfTested(outcome)) if outcome.on_exit => {
+            Break(left(booth, outcome.failed, cmds))
+        }
         (Phase::ServiceLeaving { since, .. }, E::Tick) if now >= since.after(LEAVING_TIMEOUT) => {
-            Ok(left(booth, vec!["selftest.timeout".into()], cmds))
+            Break(left(booth, vec!["selftest.timeout".into()], cmds))
         }
-        (phase @ (Phase::ServiceEntry { .. } | Phase::ServiceLeaving { .. }), E::Tick | E::Intent(_) | E::QrScanned(_)) => {
-            Ok(phase)
-        }
-        (phase, event) => Err((phase, event)),
+        (
+            phase @ (Phase::ServiceEntry { .. } | Phase::ServiceLeaving { .. }),
+            E::Tick | E::Intent(_) | E::QrScanned(_),
+        ) => Break(phase),
+        (phase, event) => Continue((phase, event)),
     }
 }
 

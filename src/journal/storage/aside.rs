@@ -31,7 +31,11 @@ pub struct SetAside {
 impl Storage {
     /// The data directory (locked, as `open` locks it) on a scratch journal, when its own
     /// journal cannot be opened: `why` is that error, shown to the technician.
-    pub fn open_rescue(data_dir: &Path, unpaid_retention: std::time::Duration, why: String) -> Result<Self, StorageError> {
+    pub fn open_rescue(
+        data_dir: &Path,
+        unpaid_retention: std::time::Duration,
+        why: String,
+    ) -> Result<Self, StorageError> {
         let lock = super::lock_dir(data_dir)?;
         let dir = data_dir.join("rescue");
         fs::create_dir_all(&dir).map_err(|source| StorageError::File { path: dir.clone(), source })?;

@@ -32,7 +32,11 @@ impl Bench {
         view(&policy(), &self.booth, self.now).screen
     }
     fn pass(&self) -> ServicePass {
-        ServicePass { technician: "T-0042".into(), code_id: "0102030405060708".into(), expires_at: self.now.after(S(8 * 3600)) }
+        ServicePass {
+            technician: "T-0042".into(),
+            code_id: "0102030405060708".into(),
+            expires_at: self.now.after(S(8 * 3600)),
+        }
     }
     fn enter(&mut self) {
         let c = self.send(Event::QrScanned("GBS1:ABC".into()));
@@ -50,9 +54,14 @@ impl Bench {
         self.send(Event::Service(i))
     }
     fn left_safely(&self, c: &[Command]) -> bool {
-        [Command::Chair(Motion::Stop), Command::Preview(false), Command::Lights(LightScene::Idle), Command::ServiceEnded]
-            .iter()
-            .all(|x| c.contains(x))
+        [
+            Command::Chair(Motion::Stop),
+            Command::Preview(false),
+            Command::Lights(LightScene::Idle),
+            Command::ServiceEnded,
+        ]
+        .iter()
+        .all(|x| c.contains(x))
             && c.contains(&Command::SelfTest { quick: true })
     }
 }
@@ -93,7 +102,12 @@ fn the_mode_is_never_entered_during_a_visit() {
     let mut b = Bench::new();
     b.send(Event::QrScanned("GBT1:XYZ".into()));
     let grant = TicketGrant {
-        ticket: Ticket { id: "T1".into(), name: "李明".into(), student_no_masked: "2022****56".into(), school: "S".into() },
+        ticket: Ticket {
+            id: "T1".into(),
+            name: "李明".into(),
+            student_no_masked: "2022****56".into(),
+            school: "S".into(),
+        },
         attempts_used: 0,
         kept_photo: None,
     };
