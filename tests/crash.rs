@@ -262,12 +262,14 @@ fn restart_and_check(
         ("unrecorded photos removed", recovery.orphan_files),
         ("unpaid photos deleted", recovery.unpaid_deleted),
         ("stray sealed files removed", recovery.stray_sealed_files),
+        ("unknown sealed files set aside", recovery.sealed_set_aside),
         ("sealed photos' plain files deleted", recovery.plaintext_deleted),
         ("orders to settle", recovery.unsettled_orders),
     ] {
         *ledger.found.entry(k).or_default() += n;
     }
     assert_eq!(recovery.paid_missing, 0, "round {round}: a paid photo is missing");
+    assert_eq!(recovery.sealed_set_aside, 0, "round {round}: a sealed file of an order the journal never knew");
     let booth_id = settings.file.booth.id.clone();
     let client = WechatPay::new(sandbox.client_config(&booth_id, Duration::from_secs(5))).unwrap();
     let checkout = Arc::new(Checkout {

@@ -89,6 +89,9 @@ pub struct Recovery {
     /// Sealed files that no waiting outbox entry accounts for (sealed again or already sent),
     /// and half-written ones, removed.
     pub stray_sealed_files: usize,
+    /// Sealed files of orders the journal does not know at all (a journal lost or replaced):
+    /// never deleted — moved to `outbox-unpaired/` for a person.
+    pub sealed_set_aside: usize,
     /// Paid photos still in plain form after sealing, deleted.
     pub plaintext_deleted: usize,
 }
@@ -101,6 +104,7 @@ impl Recovery {
             && self.orphan_files == 0
             && self.paid_missing == 0
             && self.stray_sealed_files == 0
+            && self.sealed_set_aside == 0
             && self.plaintext_deleted == 0
     }
 }
@@ -417,9 +421,22 @@ impl Storage {
             .flat_map(|e| SealedPart::BOTH.map(|p| p.file_name(&e.out_trade_no)))
             .collect();
         let sealed_on_disk = list_dir(&self.outbox)?;
+        let known: BTreeSet<&str> = outbox.iter().map(|e| e.out_trade_no.as_str()).collect();
         for name in sealed_on_disk.iter().filter(|n| !waiting.contains(n.as_str())) {
-            remove(&self.outbox.join(name))?;
-            r.stray_sealed_files += 1;
+            let order = SealedPart::BOTH.iter().find_map(|p| name.strip_suffix(&p.file_name("")));
+            match order {
+                // A paid photo no journal row speaks for: perhaps the only copy. Kept.
+                Some(no) if !known.contains(no) => {
+                    self.set_aside_sealed(name)?;
+                    r.sealed_set_aside += 1;
+                    error!(file = %name, "a sealed file of an order the journal does not know: moved to outbox-unpaired/");
+                }
+                // Sent already, sealed again, or half-written.
+                _ => {
+                    remove(&self.outbox.join(name))?;
+                    r.stray_sealed_files += 1;
+                }
+            }
         }
         for name in waiting.iter().filter(|n| !sealed_on_disk.contains(n.as_str())) {
             r.paid_missing += 1;

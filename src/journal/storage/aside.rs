@@ -113,14 +113,20 @@ impl Storage {
             if taken {
                 continue;
             }
-            let aside = self.data_dir.join("outbox-unpaired");
-            fs::create_dir_all(&aside).map_err(|source| StorageError::File { path: aside.clone(), source })?;
-            fs::rename(self.outbox.join(name), aside.join(name))
-                .map_err(|source| StorageError::File { path: self.outbox.join(name), source })?;
+            self.set_aside_sealed(name)?;
             unpaired.push(name.clone());
         }
         sync_dir(&self.outbox)?;
         Ok((adopted, unpaired))
+    }
+
+    /// A file of `outbox/` moved to `outbox-unpaired/`, kept for a person (never deleted).
+    pub(super) fn set_aside_sealed(&self, name: &str) -> Result<(), StorageError> {
+        let aside = self.data_dir.join("outbox-unpaired");
+        fs::create_dir_all(&aside).map_err(|source| StorageError::File { path: aside.clone(), source })?;
+        fs::rename(self.outbox.join(name), aside.join(name))
+            .map_err(|source| StorageError::File { path: self.outbox.join(name), source })?;
+        sync_dir(&aside)
     }
 }
 
