@@ -3,6 +3,8 @@
 //! whole returned as `Settings`. Nothing here knows what a value means; no capability imports
 //! this module.
 
+pub mod bundle;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -48,6 +50,9 @@ pub struct Config {
     /// Technicians' service codes (none: no code opens the diagnostics mode).
     #[serde(default)]
     pub diagnostics: DiagnosticsFile,
+    /// The operators whose signed bundles may change this booth (none: no bundle applies).
+    #[serde(default)]
+    pub operators: bundle::OperatorsFile,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -93,6 +98,8 @@ pub struct Settings {
     pub diagnostics: DiagnosticsSettings,
     /// SHA-256 of the text the settings were read from (the status page, the audit log).
     pub source_sha256: String,
+    /// `[operators]`: the keys bundles are verified with, the everyday price bounds.
+    pub operators: bundle::Operators,
 }
 
 impl Settings {
@@ -189,7 +196,9 @@ impl Config {
         let payment = self.payment.validate(&self.booth.id, real)?;
         let upload = self.upload.validate(real)?;
         let diagnostics = self.diagnostics.validate(&issuers)?;
+        let operators = self.operators.validate()?;
         Ok(Settings {
+            operators,
             diagnostics,
             payment,
             upload,

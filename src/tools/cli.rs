@@ -68,6 +68,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: crate::diagnostics::cmd::ServiceCodeCmd,
     },
+    /// Operators' configuration bundles: write one, verify it as the booth would (docs/bundle.md).
+    Bundle {
+        #[command(subcommand)]
+        cmd: crate::config::bundle::cmd::BundleCmd,
+    },
     /// Render every screen, in Chinese and English, to PNG files in --out.
     Gallery {
         #[arg(long)]
@@ -174,6 +179,12 @@ pub fn main() -> anyhow::Result<()> {
                 print!("{}", super::selftest::text(&report));
             }
             std::process::exit(if report.passed { 0 } else { 1 });
+        }
+        Cmd::Bundle { cmd } => {
+            if !crate::config::bundle::cmd::run(cmd, &cli.config)? {
+                std::process::exit(2);
+            }
+            Ok(())
         }
         Cmd::Wiring => {
             print!("{}", crate::devices::wiring::table(&load(&cli.config)?.file.hardware));

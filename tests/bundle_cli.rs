@@ -1,0 +1,126 @@
+//! `gradbooth bundle` as an operator uses it, with the real `minisign` tool: the documented
+//! test vectors, and a bundle written, signed and verified — everyday with one key, trust
+//! refused with one and accepted with two.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn gradbooth(config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gradbooth")).arg("--config").arg(config).args(args).output().unwrap()
+}
+
+fn minisign(args: &[&str]) {
+    let out = Command::new("minisign").args(args).output().expect("minisign (scripts/setup --tests installs it)");
+    assert!(out.status.success(), "minisign {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// The shipped configuration trusting these public keys (name, base64).
+fn booth(dir: &Path, keys: &[(&str, String)]) -> std::path::PathBuf {
+    let mut cfg = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/booth.toml")).unwrap();
+    cfg.push_str("\n[operators]\n[operators.keys]\n");
+    for (n, k) in keys {
+        cfg.push_str(&format!("{n} = \"{k}\"\n"));
+    }
+    let path = dir.join("booth.toml");
+    std::fs::write(&path, cfg).unwrap();
+    path
+}
+
+fn public(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap().lines().nth(1).unwrap().to_owned()
+}
+
+#[test]
+fn the_documented_vectors_verify_and_the_altered_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let vectors = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/bundle-vectors"));
+    let config = booth(dir.path(), &[("office", public(&vectors.join("office.pub")))]);
+    let at = "2026-12-01T10:00:00+08:00";
+    let ok = gradbooth(&config, &["bundle", "verify", vectors.join("winter.toml").to_str().unwrap(), "--at", at]);
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(text(&ok).contains("valid: serial 7, signed by office"), "{}", text(&ok));
+    assert!(text(&ok).contains("service.opens: 09:00 → 10:00"), "{}", text(&ok));
+    let replay = gradbooth(
+        &config,
+        &["bundle", "verify", vectors.join("winter.toml").to_str().unwrap(), "--at", at, "--floor", "7"],
+    );
+    assert_eq!(replay.status.code(), Some(2));
+    assert!(text(&replay).contains("refused: replay"), "{}", text(&replay));
+    let bad = gradbooth(&config, &["bundle", "verify", vectors.join("altered.toml").to_str().unwrap(), "--at", at]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad).contains("refused: bad_signature"), "{}", text(&bad));
+}
+
+#[test]
+fn an_operator_writes_signs_and_verifies_a_bundle_and_a_trust_change_needs_two_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for n in ["office", "centre"] {
+        minisign(&[
+            "-G",
+            "-W",
+            "-p",
+            d.join(format!("{n}.pub")).to_str().unwrap(),
+            "-s",
+            d.join(format!("{n}.key")).to_str().unwrap(),
+        ]);
+    }
+    let config = booth(d, &[("office", public(&d.join("office.pub"))), ("centre", public(&d.join("centre.pub")))]);
+    std::fs::write(d.join("hours.toml"), "[service]\nopens = \"08:30\"\n").unwrap();
+    let bundle = d.join("hours.toml.bundle");
+    let new = gradbooth(
+        &config,
+        &[
+            "bundle",
+            "new",
+            "--serial",
+            "1",
+            "--comment",
+            "earlier",
+            "--out",
+            bundle.to_str().unwrap(),
+            d.join("hours.toml").to_str().unwrap(),
+        ],
+    );
+    assert!(new.status.success(), "{}", text(&new));
+    // Not signed yet.
+    let unsigned = gradbooth(&config, &["bundle", "verify", bundle.to_str().unwrap()]);
+    assert!(text(&unsigned).contains("refused: unsigned"), "{}", text(&unsigned));
+    minisign(&["-S", "-s", d.join("office.key").to_str().unwrap(), "-m", bundle.to_str().unwrap()]);
+    let ok = gradbooth(&config, &["bundle", "verify", bundle.to_str().unwrap()]);
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(text(&ok).contains("service.opens: 09:00 → 08:30"), "{}", text(&ok));
+
+    // A trust change: a new service-code key.
+    std::fs::write(d.join("trust.toml"), "[diagnostics]\nrevoked = [\"T-0042\"]\n").unwrap();
+    let trust = d.join("trust.bundle");
+    let new = gradbooth(
+        &config,
+        &["bundle", "new", "--serial", "2", "--out", trust.to_str().unwrap(), d.join("trust.toml").to_str().unwrap()],
+    );
+    assert!(new.status.success(), "{}", text(&new));
+    let sig = |who: &str| {
+        minisign(&[
+            "-S",
+            "-s",
+            d.join(format!("{who}.key")).to_str().unwrap(),
+            "-m",
+            trust.to_str().unwrap(),
+            "-x",
+            &format!("{}.{who}.minisig", trust.display()),
+        ]);
+    };
+    sig("office");
+    let one = gradbooth(&config, &["bundle", "verify", trust.to_str().unwrap()]);
+    assert_eq!(one.status.code(), Some(2));
+    assert!(text(&one).contains("refused: trust_needs_two"), "{}", text(&one));
+    sig("centre");
+    let two = gradbooth(&config, &["bundle", "verify", trust.to_str().unwrap()]);
+    assert!(two.status.success(), "{}", text(&two));
+    assert!(text(&two).contains("signed by centre + office"), "{}", text(&two));
+    assert!(text(&two).contains("diagnostics.revoked: [] → [\"T-0042\"]  [trust]"), "{}", text(&two));
+}
