@@ -285,6 +285,11 @@ pub fn read(bundle: &[u8]) -> Result<(Header, toml::Table), Refusal> {
     Ok((header, table))
 }
 
+/// A bundle's settings merged onto a configuration (as `verify` merges them).
+pub fn merge_settings(current: &toml::Table, settings: &toml::Table) -> Result<toml::Table, Refusal> {
+    changes::merge(current, settings).map(|(merged, _)| merged)
+}
+
 fn describe(e: &ConfigError) -> String {
     match e {
         ConfigError::Invalid(i) => i.to_string(),

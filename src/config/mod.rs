@@ -4,6 +4,7 @@
 //! this module.
 
 pub mod bundle;
+pub mod generations;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -100,6 +101,8 @@ pub struct Settings {
     pub source_sha256: String,
     /// `[operators]`: the keys bundles are verified with, the everyday price bounds.
     pub operators: bundle::Operators,
+    /// What loading found that the audit log must hear (a configuration rolled back).
+    pub config_notes: Vec<generations::Note>,
 }
 
 impl Settings {
@@ -212,6 +215,7 @@ impl Config {
             unpaid_retention: storage.unpaid_retention,
             file: self,
             source_sha256: String::new(),
+            config_notes: Vec::new(),
         })
     }
 }

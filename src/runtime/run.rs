@@ -27,6 +27,8 @@ use crate::visit::{self, Booth, CodeReading, Command, Event, LightScene};
 const SETTLE_PERIOD: Duration = Duration::from_secs(60);
 /// How often photos past their time are looked for (they normally go when their visit ends).
 const SWEEP: Duration = Duration::from_secs(60);
+/// A configuration generation on trial that has run this long stays.
+const TRIAL: Duration = Duration::from_secs(600);
 /// How often the diagnostics page on show is filled anew.
 const PANEL_PERIOD: Duration = Duration::from_millis(500);
 
@@ -140,6 +142,14 @@ pub(super) async fn run(parts: Parts, ui: Arc<dyn UiSink>, queues: Queues, clock
     sweeper.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     info!(booth = %shell.settings.file.booth.id, "booth started");
     shell.audit("booth", "started", &format!("booth {}", shell.settings.file.booth.id));
+    for n in shell.settings.config_notes.clone() {
+        shell.audit("booth", n.action, &n.detail);
+    }
+    // A configuration generation on trial is confirmed by a paid visit, a passing self-test,
+    // or TRIAL of running.
+    let generations = crate::config::generations::Generations::at(&shell.settings.data_dir);
+    let mut on_trial = generations.state().is_ok_and(|s| s.trial_starts.is_some());
+    let started = std::time::Instant::now();
     loop {
         let event = tokio::select! {
             biased;
@@ -191,9 +201,25 @@ pub(super) async fn run(parts: Parts, ui: Arc<dyn UiSink>, queues: Queues, clock
         }
         let now = clock.now();
         heartbeat.store(now.0, Ordering::Relaxed);
+        let proved = matches!(&event, Event::SelfTested(o) if o.failed.is_empty());
         let (next, cmds) = visit::step(&policy, booth, event, now);
         booth = next;
         shell.now = now;
+        if on_trial
+            && (proved
+                || started.elapsed() >= TRIAL
+                || cmds.iter().any(|c| matches!(c, Command::VisitEnded { outcome: visit::VisitOutcome::Paid, .. })))
+        {
+            on_trial = false;
+            match generations.confirm() {
+                Ok(_) => shell.audit(
+                    "booth",
+                    "config_confirmed",
+                    &format!("{:?}", generations.state().map(|s| s.applied).unwrap_or_default()),
+                ),
+                Err(e) => warn!(error = %e, "the configuration on trial could not be confirmed"),
+            }
+        }
         for cmd in cmds {
             shell.run(cmd);
         }

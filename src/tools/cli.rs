@@ -181,7 +181,7 @@ pub fn main() -> anyhow::Result<()> {
             std::process::exit(if report.passed { 0 } else { 1 });
         }
         Cmd::Bundle { cmd } => {
-            if !crate::config::bundle::cmd::run(cmd, &cli.config)? {
+            if !crate::config::bundle::cmd::run(cmd, &cli.config, cli.data_dir.as_deref())? {
                 std::process::exit(2);
             }
             Ok(())

@@ -35,13 +35,16 @@ pub enum BundleCmd {
     /// its changes, or why not (exit 2 when refused).
     Verify {
         file: PathBuf,
-        /// The last serial applied at the booth (a bundle must be above it).
-        #[arg(long, default_value_t = 0)]
-        floor: u64,
+        /// The last serial applied (default: the booth's own, from its data directory).
+        #[arg(long)]
+        floor: Option<u64>,
         /// The moment to check at (RFC 3339; default now).
         #[arg(long)]
         at: Option<chrono::DateTime<chrono::FixedOffset>>,
     },
+    /// Verify and apply a bundle headless (over ssh): the booth starts on it, on trial, at its
+    /// next start (exit 2 when refused).
+    Apply { file: PathBuf },
 }
 
 /// The signatures beside `file`: `NAME.minisig` and `NAME.<signer>.minisig`.
@@ -63,9 +66,17 @@ pub fn signatures_of(file: &Path) -> anyhow::Result<Vec<String>> {
     Ok(found)
 }
 
-pub fn run(cmd: BundleCmd, config: &Path) -> anyhow::Result<bool> {
-    let current_text = std::fs::read_to_string(config).with_context(|| format!("reading {}", config.display()))?;
-    let current = Settings::parse(&current_text).with_context(|| format!("loading {}", config.display()))?;
+/// `config`: the base file; `data_dir`: where the booth keeps its generations (default: the
+/// configuration's `[storage] data_dir`).
+pub fn run(cmd: BundleCmd, config: &Path, data_dir: Option<&Path>) -> anyhow::Result<bool> {
+    let base = std::fs::read_to_string(config).with_context(|| format!("reading {}", config.display()))?;
+    let base_settings = Settings::parse(&base).with_context(|| format!("loading {}", config.display()))?;
+    let data_dir = data_dir.map(Path::to_owned).unwrap_or_else(|| base_settings.data_dir.clone());
+    let generations = crate::config::generations::Generations::at(&data_dir);
+    let state = generations.state()?;
+    // What the booth runs now: the base plus the bundles applied.
+    let current_text = generations.text(&base, &state.applied)?;
+    let current = Settings::parse(&current_text).context("the booth's current configuration")?;
     match cmd {
         BundleCmd::New { serial, booths, site, apply_before, comment, out, settings } => {
             let booths = if booths.is_empty() && site.is_none() { vec![current.file.booth.id.clone()] } else { booths };
@@ -95,20 +106,39 @@ pub fn run(cmd: BundleCmd, config: &Path) -> anyhow::Result<bool> {
             Ok(true)
         }
         BundleCmd::Verify { file, floor, at } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let sigs = signatures_of(&file)?;
             let now = at.unwrap_or_else(|| chrono::Local::now().fixed_offset());
-            let checkpoint = Checkpoint { current_text: &current_text, current: &current, serial_floor: floor, now };
-            match super::verify(&bytes, &sigs, &checkpoint) {
-                Ok(v) => {
-                    print!("{}", describe(&v));
-                    Ok(true)
-                }
-                Err(r) => {
-                    println!("refused: {} — {r}", r.code());
-                    Ok(false)
-                }
-            }
+            let checkpoint = Checkpoint {
+                current_text: &current_text,
+                current: &current,
+                serial_floor: floor.unwrap_or(state.floor),
+                now,
+            };
+            Ok(check(&file, &checkpoint)?.is_some())
+        }
+        BundleCmd::Apply { file } => {
+            let now = chrono::Local::now().fixed_offset();
+            let checkpoint =
+                Checkpoint { current_text: &current_text, current: &current, serial_floor: state.floor, now };
+            let Some((v, bytes)) = check(&file, &checkpoint)? else { return Ok(false) };
+            let s = generations.apply(&v, &bytes)?;
+            println!("applied: generation {:?}, on trial from the booth's next start", s.applied);
+            Ok(true)
+        }
+    }
+}
+
+/// Reads `file` once into memory with its signatures and verifies it: what it changes, or why not.
+fn check(file: &Path, at: &Checkpoint) -> anyhow::Result<Option<(Verified, Vec<u8>)>> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let sigs = signatures_of(file)?;
+    match super::verify(&bytes, &sigs, at) {
+        Ok(v) => {
+            print!("{}", describe(&v));
+            Ok(Some((v, bytes)))
+        }
+        Err(r) => {
+            println!("refused: {} — {r}", r.code());
+            Ok(None)
         }
     }
 }
