@@ -82,6 +82,13 @@ impl Generations {
         Ok(toml::to_string(&table)?)
     }
 
+    /// The configuration the booth runs now, read only (no start counted on a trial): for the
+    /// tools that look at a booth rather than run it.
+    pub fn current(&self, base: &str, backend: Option<Backend>) -> anyhow::Result<Settings> {
+        let text = self.text(base, &self.state()?.applied)?;
+        Ok(Settings::parse_on(&text, backend)?)
+    }
+
     /// The settings to start on, and what to audit: the current generation (one more start on
     /// trial), or the previous one when the trial never confirmed or the current is refused.
     pub fn start(&self, base: &str, backend: Option<Backend>) -> anyhow::Result<(Settings, String, Vec<Note>)> {

@@ -65,6 +65,53 @@ impl Journal {
         Ok(c)
     }
 
+    /// The counters per calendar day (`offset_s`: the booth's time zone, seconds east of UTC),
+    /// oldest day first: what the office's statistics are made of.
+    pub fn per_day(&self, offset_s: i64) -> Result<Vec<(String, Counters)>, JournalError> {
+        let mut days: BTreeMap<String, Counters> = BTreeMap::new();
+        let mut add = |sql: &str, f: &mut dyn FnMut(&mut Counters, i64, String)| -> Result<(), JournalError> {
+            let mut q = self.conn.prepare(sql)?;
+            let rows =
+                q.query_map([offset_s], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))?;
+            for row in rows {
+                let (day, n, extra) = row?;
+                f(days.entry(day).or_default(), n, extra);
+            }
+            Ok(())
+        };
+        let day = |col: &str| format!("date({col} + ?1, 'unixepoch')");
+        add(&format!("SELECT {}, COUNT(*), '' FROM visits GROUP BY 1", day("ended_at")), &mut |c, n, _| c.visits = n)?;
+        add(
+            &format!("SELECT {}, COUNT(*), '' FROM attempts WHERE voided = 0 GROUP BY 1", day("started_at")),
+            &mut |c, n, _| c.attempts = n,
+        )?;
+        add(
+            &format!("SELECT {}, COUNT(*), CAST(passed AS TEXT) FROM reviews GROUP BY 1, 3", day("at")),
+            &mut |c, n, passed| {
+                c.reviews += n;
+                if passed == "1" {
+                    c.reviews_passed += n;
+                }
+            },
+        )?;
+        add(&format!("SELECT {}, 1, reasons FROM reviews WHERE reasons != ''", day("at")), &mut |c, _, reasons| {
+            for code in reasons.split(',').filter(|r| !r.is_empty()) {
+                *c.reasons.entry(code.to_owned()).or_default() += 1;
+            }
+        })?;
+        add(
+            &format!(
+                "SELECT {}, COUNT(*), CAST(COALESCE(SUM(amount_fen), 0) AS TEXT) FROM orders WHERE state = 'paid' GROUP BY 1",
+                day("created_at")
+            ),
+            &mut |c, n, sum| {
+                c.orders_paid = n;
+                c.takings_fen = sum.parse().unwrap_or(0);
+            },
+        )?;
+        Ok(days.into_iter().collect())
+    }
+
     /// The journal's audit log, newest first (at most `limit` rows).
     pub fn audit_log(&self, limit: usize) -> Result<Vec<(i64, String, String, String)>, JournalError> {
         let mut q = self.conn.prepare("SELECT at, actor, action, detail FROM audit ORDER BY rowid DESC LIMIT ?1")?;

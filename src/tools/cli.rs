@@ -89,6 +89,12 @@ enum Cmd {
         #[arg(long)]
         simulate: Vec<String>,
     },
+    /// The booth's records for the office (audit log, configuration history, statistics per
+    /// day, the last self-test; no names, numbers or photos), signed, into DIR/gradbooth/export/.
+    Export {
+        #[arg(long, value_name = "DIR")]
+        to: PathBuf,
+    },
     /// Print the wiring table (Raspberry Pi header pin ↔ device) of the configuration.
     Wiring,
     /// Run the WeChat Pay sandbox on its own (for `payment.sandbox_url`); pay a code shown by
@@ -184,6 +190,21 @@ pub fn main() -> anyhow::Result<()> {
             if !crate::config::bundle::cmd::run(cmd, &cli.config, cli.data_dir.as_deref())? {
                 std::process::exit(2);
             }
+            Ok(())
+        }
+        Cmd::Export { to } => {
+            let base = load(&cli.config)?;
+            let data_dir = cli.data_dir.clone().unwrap_or_else(|| base.data_dir.clone());
+            let text = std::fs::read_to_string(&cli.config)?;
+            let mut settings = crate::config::generations::Generations::at(&data_dir).current(&text, cli.hardware)?;
+            settings.data_dir = data_dir;
+            let dir = super::export::run(&settings, &to)?;
+            println!(
+                "export written to {}; check it with: minisign -V -p {}/booth.pub -m {}/SHA256SUMS",
+                dir.display(),
+                dir.display(),
+                dir.display()
+            );
             Ok(())
         }
         Cmd::Wiring => {
