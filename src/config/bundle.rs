@@ -8,6 +8,7 @@
 
 mod changes;
 pub mod cmd;
+pub mod stick;
 
 use std::collections::{BTreeMap, BTreeSet};
 

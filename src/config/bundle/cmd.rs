@@ -55,9 +55,7 @@ pub fn signatures_of(file: &Path) -> anyhow::Result<Vec<String>> {
     for e in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let e = e?;
         let Some(n) = e.file_name().to_str().map(str::to_owned) else { continue };
-        // NAME.minisig, or NAME.<signer>.minisig with no dot in <signer>: never another file's.
-        let signer = n.strip_prefix(&format!("{name}.")).and_then(|r| r.strip_suffix(".minisig"));
-        if n == format!("{name}.minisig") || signer.is_some_and(|s| !s.is_empty() && !s.contains('.')) {
+        if super::stick::signs(name, &n) {
             let text = std::fs::read(e.path())?;
             anyhow::ensure!(text.len() <= MAX_SIGNATURE, "{n}: larger than a signature");
             found.push(String::from_utf8(text).with_context(|| format!("{n} is not text"))?);
