@@ -29,6 +29,19 @@ pub enum UiMsg {
     },
     /// What the diagnostics mode's current page shows (`diagnostics::panel`).
     Panel(Box<Panel>),
+    /// The staffed studios open today (sent at start and when the day changes).
+    Studios(Vec<Place>),
+}
+
+/// A place a graduate can go to instead, as the screen names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub name: String,
+    pub name_en: String,
+    pub address: String,
+    pub address_en: String,
+    /// "09:00–16:30".
+    pub hours: String,
 }
 
 /// One page of the diagnostics mode: its lines, and whether a check on it is running.

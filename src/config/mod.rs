@@ -54,6 +54,9 @@ pub struct Config {
     /// The operators whose signed bundles may change this booth (none: no bundle applies).
     #[serde(default)]
     pub operators: bundle::OperatorsFile,
+    /// The staffed studios graduates can go to instead.
+    #[serde(default)]
+    pub studios: Vec<crate::screen::studios::StudioFile>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -103,6 +106,8 @@ pub struct Settings {
     pub operators: bundle::Operators,
     /// What loading found that the audit log must hear (a configuration rolled back).
     pub config_notes: Vec<generations::Note>,
+    /// `[[studios]]`, checked.
+    pub studios: Vec<crate::screen::studios::Studio>,
 }
 
 impl Settings {
@@ -200,7 +205,9 @@ impl Config {
         let upload = self.upload.validate(real)?;
         let diagnostics = self.diagnostics.validate(&issuers)?;
         let operators = self.operators.validate()?;
+        let studios = crate::screen::studios::validate(&self.studios)?;
         Ok(Settings {
+            studios,
             operators,
             diagnostics,
             payment,

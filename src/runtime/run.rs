@@ -132,6 +132,8 @@ pub(super) async fn run(parts: Parts, ui: Arc<dyn UiSink>, queues: Queues, clock
     shell.run(Command::Lights(LightScene::Idle));
 
     let mut booth = Booth::default();
+    // The staffed studios open today, to the screen (again when the day changes).
+    let mut studios_day = None;
     let mut panel_at = None;
     let mut known_faults = booth.faults.clone();
     let mut last_view = None;
@@ -201,6 +203,13 @@ pub(super) async fn run(parts: Parts, ui: Arc<dyn UiSink>, queues: Queues, clock
         }
         let now = clock.now();
         heartbeat.store(now.0, Ordering::Relaxed);
+        let today = wall_clock.now().date_naive();
+        if studios_day != Some(today) {
+            studios_day = Some(today);
+            let open =
+                crate::screen::studios::open_on(&shell.settings.studios, today, &shell.settings.schedule.holidays);
+            ui.send(UiMsg::Studios(open.iter().map(|s| s.place()).collect()));
+        }
         let proved = matches!(&event, Event::SelfTested(o) if o.failed.is_empty());
         let (next, cmds) = visit::step(&policy, booth, event, now);
         booth = next;

@@ -10,6 +10,7 @@ pub mod headless;
 pub mod preview;
 pub mod qr;
 pub mod service;
+pub mod studios;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -106,6 +107,19 @@ pub fn apply(app: &AppWindow, msg: UiMsg) {
             a.set_chair_fault(fault.unwrap_or_default().into());
         }
         UiMsg::Panel(p) => service::apply_panel(&a, &p),
+        UiMsg::Studios(places) => {
+            let places: Vec<crate::ui::Place> = places
+                .iter()
+                .map(|p| crate::ui::Place {
+                    name: p.name.as_str().into(),
+                    name_en: p.name_en.as_str().into(),
+                    address: p.address.as_str().into(),
+                    address_en: p.address_en.as_str().into(),
+                    hours: p.hours.as_str().into(),
+                })
+                .collect();
+            a.set_studios(ModelRc::new(VecModel::from(places)));
+        }
     }
 }
 

@@ -173,6 +173,10 @@ pub fn run(config: &Path, out: &Path) -> anyhow::Result<Vec<std::path::PathBuf>>
     screen::apply(&app, UiMsg::Chair { height_percent: Some(55), fault: None });
     // A live hint as the guidance gives one (the seat and countdown screens show it).
     screen::apply(&app, UiMsg::Hint("hint_seat_up"));
+    // The staffed studio open on the gallery's day (a Tuesday in the first half of the round).
+    let day = chrono::NaiveDate::from_ymd_opt(2025, 6, 3).expect("a date");
+    let open = crate::screen::studios::open_on(&settings.studios, day, &settings.schedule.holidays);
+    screen::apply(&app, UiMsg::Studios(open.iter().map(|s| s.place()).collect()));
     let mut written = Vec::new();
     let sizes: [(&str, u32, u32, f32, bool); 3] =
         [("zh", 1920, 1080, 1.0, false), ("en", 1920, 1080, 1.0, true), ("1280x800", 1280, 800, 2.0 / 3.0, false)];
