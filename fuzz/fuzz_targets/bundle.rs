@@ -1,0 +1,24 @@
+//! An operator's bundle on any bytes, with any signature text: read (the reader behind the
+//! signature check) and verified against the shipped configuration — refused or accepted,
+//! never a panic. The first byte splits the input into bundle and signature.
+#![no_main]
+
+use std::sync::LazyLock;
+
+use gradbooth::config::Settings;
+use gradbooth::config::bundle::{self, Checkpoint};
+use libfuzzer_sys::fuzz_target;
+
+const SHIPPED: &str = include_str!("../../config/booth.toml");
+
+static SETTINGS: LazyLock<Settings> = LazyLock::new(|| Settings::parse(SHIPPED).expect("the shipped configuration"));
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&cut, rest)) = data.split_first() else { return };
+    let cut = usize::from(cut).min(rest.len());
+    let (sig, bytes) = rest.split_at(cut);
+    let _ = bundle::read(bytes);
+    let now = chrono::DateTime::parse_from_rfc3339("2026-12-01T10:00:00+08:00").expect("a time");
+    let at = Checkpoint { current_text: SHIPPED, current: &SETTINGS, serial_floor: 0, now };
+    let _ = bundle::verify(bytes, &[String::from_utf8_lossy(sig).into_owned()], &at);
+});
