@@ -59,17 +59,7 @@ fn the_documented_vectors_verify_and_the_altered_one_is_refused() {
 fn an_operator_writes_signs_and_verifies_a_bundle_and_a_trust_change_needs_two_keys() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    for n in ["office", "centre"] {
-        minisign(&[
-            "-G",
-            "-W",
-            "-p",
-            d.join(format!("{n}.pub")).to_str().unwrap(),
-            "-s",
-            d.join(format!("{n}.key")).to_str().unwrap(),
-        ]);
-    }
-    let config = booth(d, &[("office", public(&d.join("office.pub"))), ("centre", public(&d.join("centre.pub")))]);
+    let config = booth(d, &[("office", keypair(d, "office")), ("centre", keypair(d, "centre"))]);
     std::fs::write(d.join("hours.toml"), "[service]\nopens = \"08:30\"\n").unwrap();
     let bundle = d.join("hours.toml.bundle");
     let new = gradbooth(
