@@ -257,6 +257,18 @@ impl Journal {
         &self.conn
     }
 
+    /// The schema version a journal file says it has, without opening it as the booth's
+    /// journal (no migration, read only): `None` when it cannot be read as SQLite at all.
+    pub fn file_version(path: &Path) -> Option<i64> {
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
+        conn.pragma_query_value(None, "user_version", |r| r.get(0)).ok()
+    }
+
+    /// The newest schema this gradbooth knows.
+    pub fn known_version() -> i64 {
+        MIGRATIONS.len() as i64
+    }
+
     pub fn schema_version(&self) -> Result<i64, JournalError> {
         Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
     }

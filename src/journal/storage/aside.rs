@@ -64,6 +64,16 @@ impl Storage {
             return Err(StorageError::NotBroken);
         }
         let dir = &self.data_dir;
+        // A journal a newer gradbooth wrote is not broken: that version must run it again.
+        if let Some(found) = Journal::file_version(&dir.join(FILES[0]))
+            && found > Journal::known_version()
+        {
+            return Err(StorageError::Journal(JournalError::Newer {
+                path: dir.join(FILES[0]),
+                found,
+                known: Journal::known_version(),
+            }));
+        }
         let kept_as = dir.join(format!("journal.set-aside-{now}.sqlite3"));
         for f in FILES {
             let to = f.replacen("journal.sqlite3", &format!("journal.set-aside-{now}.sqlite3"), 1);

@@ -269,3 +269,24 @@ fn sealing_from_the_payment_and_from_the_sweep_at_once_seals_each_order_once() {
         assert_eq!(age::decrypt(&identity, &sealed).unwrap(), b"standard");
     }
 }
+
+#[test]
+fn a_journal_a_newer_gradbooth_wrote_is_never_set_aside_and_a_garbage_one_is() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (s, _) = open(dir.path(), Duration::ZERO, 0);
+        s.journal().raw().pragma_update(None, "user_version", 99).unwrap();
+    }
+    let why = Storage::open(dir.path(), Duration::ZERO, 0).err().expect("a newer journal does not open").to_string();
+    let rescue = Storage::open_rescue(dir.path(), Duration::ZERO, why).unwrap();
+    let e = rescue.set_aside_journal(10).unwrap_err();
+    assert!(e.to_string().contains("newer gradbooth"), "{e}");
+    assert!(dir.path().join("journal.sqlite3").exists(), "left where it is");
+    drop(rescue);
+    fs::write(dir.path().join("journal.sqlite3"), b"garbage garbage garbage").unwrap();
+    let _ = fs::remove_file(dir.path().join("journal.sqlite3-wal"));
+    let rescue = Storage::open_rescue(dir.path(), Duration::ZERO, "not a database".into()).unwrap();
+    let aside = rescue.set_aside_journal(11).unwrap();
+    assert!(aside.kept_as.ends_with("journal.set-aside-11.sqlite3"));
+    assert_eq!(rescue.broken(), None);
+}
