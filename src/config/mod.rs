@@ -119,7 +119,12 @@ impl Settings {
     /// Pi's service runs the shared configuration on the real devices).
     pub fn load_on(path: &Path, backend: Option<Backend>) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
-        Self::parse_on(&text, backend).map_err(|e| match e {
+        Self::parse_from(path, &text, backend)
+    }
+
+    /// `text`, read from `path` (which a syntax error names).
+    pub fn parse_from(path: &Path, text: &str, backend: Option<Backend>) -> Result<Self, ConfigError> {
+        Self::parse_on(text, backend).map_err(|e| match e {
             ConfigError::Syntax { message, .. } => ConfigError::Syntax { path: path.into(), message },
             other => other,
         })

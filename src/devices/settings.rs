@@ -30,6 +30,20 @@ pub struct LightsFile {
     pub glasses: ModeLights,
 }
 
+impl LightsFile {
+    /// The light levels and camera controls of a scene: the mode's preset, or idle (the
+    /// camera automatic).
+    pub fn scene(&self, scene: crate::visit::LightScene) -> (&LightLevels, gradbooth_hal::CameraControls) {
+        use crate::visit::{LightScene, LightingMode};
+        let mode = |m: LightingMode| if m == LightingMode::Glasses { &self.glasses } else { &self.no_glasses };
+        match scene {
+            LightScene::Idle => (&self.idle, gradbooth_hal::CameraControls::default()),
+            LightScene::Preview(m) => (&mode(m).preview, mode(m).camera),
+            LightScene::Capture(m) => (&mode(m).capture, mode(m).camera),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Backend {

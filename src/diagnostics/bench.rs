@@ -25,7 +25,7 @@ use crate::payment::PaymentGateway;
 use crate::review::{Check, Reviewer};
 use crate::ticket::{self, Keyring};
 use crate::upload::Target;
-use crate::visit::{self, Event, LightScene, LightingMode, Part, ServiceAction, ServicePage};
+use crate::visit::{self, Event, LightingMode, Part, ServiceAction, ServicePage};
 
 /// What the bench needs to know of the booth's configuration.
 #[derive(Debug, Clone)]
@@ -104,6 +104,10 @@ pub struct Bench {
     pub(super) rt: tokio::runtime::Handle,
     /// Wakes the uploader (photos adopted by a fresh journal).
     pub(super) uploads: Arc<tokio::sync::Notify>,
+    /// The face models' hashes for the status page, filled by a thread of their own the first
+    /// time the page is shown (tens of MB to read: never on the loop's thread, nor at start).
+    model_hashes: Arc<std::sync::OnceLock<String>>,
+    hashing: Arc<std::sync::Once>,
 }
 
 /// The parts a bench is built from.
@@ -124,8 +128,9 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// How long a frame for a check may take.
-const FRAME_WAIT: Duration = Duration::from_secs(3);
+/// How long a frame for a check may take: a still's own timeout (`timeouts.capture`, 10 s in
+/// the shipped file) and a few seconds for the camera thread to finish what it was doing.
+const FRAME_WAIT: Duration = Duration::from_secs(13);
 
 impl Bench {
     /// Must be called on the booth's tokio runtime (the network checks run on it).
@@ -147,11 +152,20 @@ impl Bench {
             levels: Arc::new(Mutex::new(idle)),
             rt: tokio::runtime::Handle::current(),
             uploads: p.uploads,
+            model_hashes: Arc::default(),
+            hashing: Arc::new(std::sync::Once::new()),
         }
     }
 
-    pub fn config(&self) -> &BenchConfig {
-        &self.cfg
+    /// The face models' hashes, "…" until they are known.
+    pub(super) fn model_hashes(&self) -> &str {
+        self.hashing.call_once(|| {
+            let (hashes, dir) = (self.model_hashes.clone(), self.cfg.models_dir.clone());
+            std::thread::spawn(move || {
+                let _ = hashes.set(super::panel::model_hashes(&dir));
+            });
+        });
+        self.model_hashes.get().map_or("…", String::as_str)
     }
 
     /// A scanned code at the service entry: a pass for this technician, or why not.
@@ -189,7 +203,7 @@ impl Bench {
                 let _ = self.links.lights.send(levels);
             }
             ServiceAction::Scene(scene) => {
-                let levels = self.scene_levels(scene);
+                let levels = self.cfg.lights.scene(scene).0.clone();
                 *lock(&self.levels) = levels.clone();
                 let _ = self.links.lights.send(levels);
             }
@@ -246,17 +260,6 @@ impl Bench {
         lock(&self.found).storage = rows;
     }
 
-    /// The levels of a visit's scene.
-    pub(super) fn scene_levels(&self, scene: LightScene) -> LightLevels {
-        let l = &self.cfg.lights;
-        let mode = |m: LightingMode| if m == LightingMode::Glasses { &l.glasses } else { &l.no_glasses };
-        match scene {
-            LightScene::Idle => l.idle.clone(),
-            LightScene::Preview(m) => mode(m).preview.clone(),
-            LightScene::Capture(m) => mode(m).capture.clone(),
-        }
-    }
-
     /// Runs `work` on its own thread, the page marked busy meanwhile.
     fn spawn(&self, page: ServicePage, work: impl FnOnce(Bench) + Send + 'static) {
         let b = self.clone();
@@ -278,7 +281,7 @@ impl Bench {
             .camera
             .send(CameraCmd::Probe { still, reply })
             .map_err(|_| "the camera thread has stopped".to_owned())?;
-        match answer.recv_timeout(FRAME_WAIT + Duration::from_secs(10)) {
+        match answer.recv_timeout(FRAME_WAIT) {
             Ok(Ok(frame)) => Ok(frame),
             Ok(Err(e)) => Err(e.to_string()),
             Err(_) => {

@@ -62,7 +62,7 @@ fn status(b: &Bench) -> Vec<Row> {
     rows.push(Row::info("本机编号", "Booth id", &c.booth_id));
     rows.push(Row::info("软件版本", "Software", concat!("gradbooth ", env!("CARGO_PKG_VERSION"))));
     rows.push(Row::info("配置校验", "Config SHA-256", short(&c.config_sha256)));
-    rows.push(Row::info("模型校验", "Models", models(&c.models_dir)));
+    rows.push(Row::info("模型校验", "Models", b.model_hashes()));
     rows.push(Row::info("拍摄码密钥", "Ticket keys", c.ticket_keys.ids().collect::<Vec<_>>().join(", ")));
     rows.push(Row::info("维修码密钥", "Service keys", c.diagnostics.issuers.ids().collect::<Vec<_>>().join(", ")));
     rows.push(Row::info("运行时间", "Uptime", duration(b.started.elapsed())));
@@ -75,33 +75,25 @@ fn short(hash: &str) -> String {
     hash.get(..16).map_or_else(|| hash.to_owned(), |h| format!("{h}…"))
 }
 
-/// The face models' SHA-256, shortened, computed once per process.
-fn models(dir: &std::path::Path) -> String {
-    static HASHES: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASHES
-        .get_or_init(|| {
-            let mut names: Vec<_> = std::fs::read_dir(dir)
-                .map(|d| {
-                    d.filter_map(|e| e.ok())
-                        .map(|e| e.path())
-                        .filter(|p| p.extension().is_some_and(|x| x == "onnx"))
-                        .collect()
-                })
-                .unwrap_or_default();
-            names.sort();
-            if names.is_empty() {
-                return format!("none in {}", dir.display());
-            }
-            names
-                .iter()
-                .map(|p| {
-                    let hash = std::fs::read(p).map(|b| crate::journal::storage::sha256_hex(&b)).unwrap_or_default();
-                    format!("{} {}", p.file_stem().unwrap_or_default().to_string_lossy(), hash.get(..8).unwrap_or("?"))
-                })
-                .collect::<Vec<_>>()
-                .join(" · ")
+/// The face models' SHA-256, shortened (read once, off the loop: `Bench::new`).
+pub(super) fn model_hashes(dir: &std::path::Path) -> String {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "onnx")).collect()
         })
-        .clone()
+        .unwrap_or_default();
+    names.sort();
+    if names.is_empty() {
+        return format!("none in {}", dir.display());
+    }
+    names
+        .iter()
+        .map(|p| {
+            let hash = std::fs::read(p).map(|b| crate::journal::storage::sha256_hex(&b)).unwrap_or_default();
+            format!("{} {}", p.file_stem().unwrap_or_default().to_string_lossy(), hash.get(..8).unwrap_or("?"))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 fn camera(b: &Bench) -> Vec<Row> {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
-use gradbooth_hal::{CameraControls, LightLevels};
+use gradbooth_hal::CameraControls;
 use tokio::sync::mpsc;
 use tracing::{error, info, warn};
 
@@ -21,7 +21,7 @@ use crate::payment::payer::Orders;
 use crate::review::Reviewer;
 use crate::review::job::{PhotoStore, ReviewJob};
 use crate::ticket;
-use crate::visit::{Command, Event, LightScene, LightingMode, PhotoId, TicketGrant, TicketRefusal, VisitOutcome};
+use crate::visit::{Command, Event, LightingMode, PhotoId, TicketGrant, TicketRefusal, VisitOutcome};
 
 pub(super) struct Shell {
     pub(super) settings: Settings,
@@ -54,18 +54,6 @@ pub(super) struct Shell {
 }
 
 impl Shell {
-    /// The light levels and camera controls of a scene: the mode's preset, or idle (the camera
-    /// automatic).
-    fn scene(&self, scene: LightScene) -> (LightLevels, CameraControls) {
-        let l = &self.settings.file.lights;
-        let mode = |m: LightingMode| if m == LightingMode::Glasses { &l.glasses } else { &l.no_glasses };
-        match scene {
-            LightScene::Idle => (l.idle.clone(), CameraControls::default()),
-            LightScene::Preview(m) => (mode(m).preview.clone(), mode(m).camera),
-            LightScene::Capture(m) => (mode(m).capture.clone(), mode(m).camera),
-        }
-    }
-
     fn emit(&self, e: Event) {
         let _ = self.events.send(e);
     }
@@ -200,8 +188,8 @@ impl Shell {
     pub(super) fn run(&mut self, cmd: Command) {
         match cmd {
             Command::Lights(scene) => {
-                let (levels, controls) = self.scene(scene);
-                let _ = self.devices.lights.send(levels);
+                let (levels, controls) = self.settings.file.lights.scene(scene);
+                let _ = self.devices.lights.send(levels.clone());
                 if self.camera_controls != Some(controls) {
                     self.camera_controls = Some(controls);
                     let _ = self.devices.camera.send(CameraCmd::Controls(controls));
