@@ -4,6 +4,7 @@
 //! The arms of `step` read like the flow in shared/docs/booth.md. Every way out of a visit
 //! goes through `end_visit`, which stops the chair, idles the lights and forgets the visit.
 
+pub mod desk;
 mod hours;
 mod queries;
 pub mod service;
@@ -13,6 +14,7 @@ mod view;
 
 use std::collections::BTreeSet;
 
+pub use desk::{DESK_IDLE, Desk, DeskIntent, DeskStage, StickEvent, StickPresence};
 pub use hours::{Closed, Schedule};
 pub use queries::{CONFIRMING, CodeReading, code_reading, payment_code, timeout_of};
 use queries::{chair_may_move, timed_out};
@@ -111,6 +113,8 @@ pub enum Phase {
         since: Instant,
         why: Leaving,
     },
+    /// An operator's USB stick is being looked at (`desk`): never during a visit.
+    Desk(Box<Desk>),
 }
 
 /// The visit a phase holds, if it holds one (by reference or by value, as `$phase` is): the
@@ -156,11 +160,19 @@ pub struct Booth {
     pub closed: Option<Closed>,
     /// The diagnostics mode's lock-out, key switch and last exit self-test.
     pub guard: ServiceGuard,
+    /// An operator's stick: in the booth, waiting to be looked at, or seen.
+    pub stick: StickPresence,
 }
 
 impl Default for Booth {
     fn default() -> Self {
-        Booth { phase: Phase::Idle, faults: BTreeSet::new(), closed: None, guard: ServiceGuard::default() }
+        Booth {
+            phase: Phase::Idle,
+            faults: BTreeSet::new(),
+            closed: None,
+            guard: ServiceGuard::default(),
+            stick: StickPresence::Absent,
+        }
     }
 }
 
@@ -181,7 +193,9 @@ pub fn step(policy: &Policy, booth: Booth, event: Event, now: Instant) -> (Booth
     let mut cmds = Vec::new();
     let was_seated = chair_may_move(&booth.phase) || matches!(booth.phase, Phase::Countdown { .. });
     let phase = std::mem::replace(&mut booth.phase, Phase::Idle);
-    booth.phase = transition(policy, &mut booth, phase, event, now, &mut cmds);
+    let next = transition(policy, &mut booth, phase, event, now, &mut cmds);
+    // A stick that waited for the booth to rest is looked at now.
+    booth.phase = desk::look_if_resting(&mut booth, next, now, &mut cmds);
     // The chair only ever moves on the seat screen (or the mode's chair page).
     if was_seated && !chair_may_move(&booth.phase) && !cmds.contains(&Command::Chair(Motion::Stop)) {
         cmds.insert(0, Command::Chair(Motion::Stop));
@@ -226,6 +240,12 @@ fn transition(
         }
         _ => {}
     }
+
+    // An operator's stick (before the mode, which would take its events).
+    let (phase, event) = match desk::transition(booth, phase, event, now, cmds) {
+        std::ops::ControlFlow::Break(next) => return next,
+        std::ops::ControlFlow::Continue(unhandled) => unhandled,
+    };
 
     // The diagnostics mode, and the codes that open it.
     let (phase, event) = match service::transition(policy, booth, phase, event, now, cmds) {

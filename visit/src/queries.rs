@@ -49,6 +49,7 @@ pub fn timeout_of(policy: &Policy, phase: &Phase) -> Option<(Instant, std::time:
     let t = &policy.timeouts;
     let (since, d) = match phase {
         Phase::Idle | Phase::OutOfService | Phase::Service(_) => return None,
+        Phase::Desk(d) => (&d.last_touch, crate::desk::DESK_IDLE),
         Phase::ServiceEntry { since, .. } => (since, service::ENTRY_TIMEOUT),
         Phase::ServiceLeaving { since, .. } => (since, service::LEAVING_TIMEOUT),
         Phase::Scan { since, .. } => (since, t.scan),

@@ -30,7 +30,7 @@ pub(crate) fn policy() -> Policy {
     }
 }
 
-fn ticket(id: &str) -> Ticket {
+pub(crate) fn ticket(id: &str) -> Ticket {
     Ticket {
         id: id.into(),
         name: "李明".into(),

@@ -358,6 +358,10 @@ pub enum Event {
     KeySwitch(bool),
     /// A self-test finished.
     SelfTested(crate::SelfTestOutcome),
+    /// An operator's stick: put in, pulled out, read, applied from, exported to.
+    Stick(crate::StickEvent),
+    /// An operator's touch at the desk.
+    Desk(crate::DeskIntent),
 }
 
 impl Event {
@@ -380,6 +384,8 @@ impl Event {
             Event::Service(_) => "service",
             Event::KeySwitch(_) => "key_switch",
             Event::SelfTested(_) => "self_tested",
+            Event::Stick(_) => "stick",
+            Event::Desk(_) => "desk",
         }
     }
 }
@@ -459,6 +465,17 @@ pub enum Command {
     },
     /// The mode ended: test photos dropped, the camera automatic, the lights as the booth sets them.
     ServiceEnded,
+    /// Read the stick's `gradbooth/` once into memory and verify its bundles; the report to
+    /// the screen, `StickEvent::Read` back.
+    ReadStick,
+    /// Make the bundle with this serial (verified when the stick was read) current.
+    ApplyBundle {
+        serial: u64,
+    },
+    /// Write the booth's records onto the stick (read-write only for this), then sync it.
+    ExportToStick,
+    /// The desk closed: what was read from the stick leaves memory.
+    DeskClosed,
     /// Into the journal's audit log.
     Audit {
         actor: String,

@@ -24,10 +24,11 @@ pub enum Screen {
     ServiceEntry,
     Service,
     ServiceLeaving,
+    Desk,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 18] = [
+    pub const ALL: [Screen; 19] = [
         Screen::Idle,
         Screen::OutOfService,
         Screen::Scan,
@@ -46,6 +47,7 @@ impl Screen {
         Screen::ServiceEntry,
         Screen::Service,
         Screen::ServiceLeaving,
+        Screen::Desk,
     ];
 
     /// Its name in logs, screenshots and tests.
@@ -69,6 +71,7 @@ impl Screen {
             Screen::ServiceEntry => "service_entry",
             Screen::Service => "service",
             Screen::ServiceLeaving => "service_leaving",
+            Screen::Desk => "desk",
         }
     }
 }
@@ -160,6 +163,8 @@ pub struct View {
     pub key_left_on: bool,
     /// Out of service because the last exit self-test failed these checks.
     pub selftest_failed: Vec<String>,
+    /// The operators' desk: where it is (the report on the stick comes from the runtime).
+    pub desk: Option<crate::DeskStage>,
 }
 
 impl View {
@@ -190,6 +195,7 @@ pub fn view(policy: &Policy, booth: &Booth, now: Instant) -> View {
         Phase::ServiceEntry { .. } => Screen::ServiceEntry,
         Phase::Service(_) => Screen::Service,
         Phase::ServiceLeaving { .. } => Screen::ServiceLeaving,
+        Phase::Desk(_) => Screen::Desk,
     };
     let (name, student_no_masked, school) = match phase {
         Phase::Confirm { visit, .. } => {
@@ -298,5 +304,9 @@ pub fn view(policy: &Policy, booth: &Booth, now: Instant) -> View {
         },
         key_left_on: booth.guard.key == Some(true),
         selftest_failed: booth.guard.failed.clone(),
+        desk: match phase {
+            Phase::Desk(d) => Some(d.stage.clone()),
+            _ => None,
+        },
     }
 }
