@@ -7,7 +7,7 @@ use std::sync::Arc;
 use gradbooth_hal::RgbImage;
 use slint::{Rgb8Pixel, SharedPixelBuffer};
 
-use crate::visit::{Event, View};
+use crate::visit::{Event, GlassesPolicy, View};
 
 /// Where the devices and services send what they find: the loop's event queue.
 pub type Events = tokio::sync::mpsc::UnboundedSender<Event>;
@@ -31,6 +31,67 @@ pub enum UiMsg {
     Panel(Box<Panel>),
     /// The staffed studios open today (sent at start and when the day changes).
     Studios(Vec<Place>),
+    /// The configuration's facts, anew: the booth switched to a new generation.
+    Facts(Box<Facts>),
+    /// What is on an operator's stick, for the desk (`None`: the desk closed, forget it).
+    Desk(Option<Box<DeskReport>>),
+}
+
+/// What the desk shows of an operator's stick (`operators::desk`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeskReport {
+    /// The stick could not be read (code, detail): nothing on it is used.
+    pub stick_error: Option<(String, String)>,
+    pub bundles: Vec<DeskBundle>,
+}
+
+/// One bundle on the stick: valid (its changes) or refused (why).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeskBundle {
+    pub name: String,
+    pub serial: Option<u64>,
+    /// Why it is refused (code, detail); `None`: valid.
+    pub refusal: Option<(String, String)>,
+    /// The one the apply button applies.
+    pub applicable: bool,
+    pub signers: Vec<String>,
+    /// The first 16 hex digits of its SHA-256, to compare with the office's printout.
+    pub short_hash: String,
+    pub comment: String,
+    pub changes: Vec<DeskChange>,
+    /// (code, detail) of what an operator should look at twice.
+    pub warnings: Vec<(String, String)>,
+}
+
+/// One setting, before → after.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeskChange {
+    /// The section it is in (`service`, `payment`, `lights.glasses`).
+    pub group: String,
+    pub key: String,
+    pub before: String,
+    pub after: String,
+    /// "everyday", "money" or "trust".
+    pub kind: &'static str,
+}
+
+
+/// Facts from the configuration that every screen may show.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub photo_type: String,
+    pub location: String,
+    pub location_en: String,
+    /// "09:00–16:30".
+    pub hours: String,
+    pub period: String,
+    pub help_phone: String,
+    pub data_phone: String,
+    pub price_fen: u32,
+    pub attempts_max: u8,
+    pub kept_minutes: u32,
+    pub codes_by_camera: bool,
+    pub glasses: GlassesPolicy,
 }
 
 /// A place a graduate can go to instead, as the screen names it.

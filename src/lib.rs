@@ -8,6 +8,7 @@ pub mod devices;
 pub mod diagnostics;
 pub mod journal;
 pub mod net;
+pub mod operators;
 pub mod payment;
 pub mod review;
 pub mod runtime;

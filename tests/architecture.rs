@@ -47,6 +47,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("shared", &["visit", "bus", "clock", "net", "validate", "ui"]),
     ("capability", &["ticket", "review", "payment", "journal", "upload", "devices", "screen", "diagnostics"]),
     ("config", &["config"]),
+    ("operators", &["operators"]),
     ("runtime", &["runtime"]),
     ("tools", &["tools"]),
 ];

@@ -8,6 +8,7 @@
 
 mod changes;
 pub mod cmd;
+pub mod inspect;
 pub mod stick;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,6 +37,17 @@ pub struct OperatorsFile {
     /// An everyday bundle may set `payment.price_yuan` within these (yuan, as text).
     #[serde(default)]
     pub price_bounds_yuan: Option<[String; 2]>,
+    /// Where an operator's USB stick appears (the Pi: `/run/gradbooth/stick`, mounted
+    /// read-only by gradbooth-stick@.service); none: the booth takes no stick.
+    #[serde(default)]
+    pub stick: Option<std::path::PathBuf>,
+    /// The command that makes the stick writable for an export (the Pi: starting
+    /// gradbooth-stick-rw.service); empty: it is writable as it is.
+    #[serde(default)]
+    pub stick_writable: Vec<String>,
+    /// The command that syncs and unmounts the stick after an export, so it may be pulled.
+    #[serde(default)]
+    pub stick_eject: Vec<String>,
 }
 
 /// `[operators]`, checked.
@@ -44,11 +56,18 @@ pub struct Operators {
     pub keys: BTreeMap<String, minisign_verify::PublicKey>,
     /// In fen.
     pub price_bounds: Option<(u32, u32)>,
+    pub stick: Option<std::path::PathBuf>,
+    pub stick_writable: Vec<String>,
+    pub stick_eject: Vec<String>,
 }
 
 impl std::fmt::Debug for Operators {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Operators").field("keys", &self.keys.keys()).field("price_bounds", &self.price_bounds).finish()
+        f.debug_struct("Operators")
+            .field("keys", &self.keys.keys())
+            .field("price_bounds", &self.price_bounds)
+            .field("stick", &self.stick)
+            .finish()
     }
 }
 
@@ -81,7 +100,13 @@ impl OperatorsFile {
                 }
             }
         };
-        Ok(Operators { keys, price_bounds })
+        Ok(Operators {
+            keys,
+            price_bounds,
+            stick: self.stick.clone(),
+            stick_writable: self.stick_writable.clone(),
+            stick_eject: self.stick_eject.clone(),
+        })
     }
 }
 
@@ -266,7 +291,9 @@ pub fn verify(bundle: &[u8], signatures: &[String], at: &Checkpoint) -> Result<V
         return Err(Refusal::TrustNeedsTwo);
     }
     let new_text = toml::to_string(&merged).map_err(|e| Refusal::Invalid(e.to_string()))?;
-    let new = Settings::parse(&new_text).map_err(|e| Refusal::Invalid(describe(&e)))?;
+    // Checked as the booth runs it (a Pi that runs the shared file on its real devices).
+    let new = Settings::parse_on(&new_text, Some(at.current.file.hardware.backend))
+        .map_err(|e| Refusal::Invalid(describe(&e)))?;
     changes::within_price_bounds(&changes, ops, new.price_fen)?;
     let warnings = changes::warnings(at.current, &new, at.now);
     Ok(Verified { header, signers, sha256: crate::journal::storage::sha256_hex(bundle), changes, warnings, new_text })

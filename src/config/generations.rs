@@ -70,6 +70,22 @@ impl Generations {
         self.dir.join("bundles").join(format!("{serial}.toml"))
     }
 
+    /// The SHA-256 of the bundle applied with `serial`, if one was.
+    pub fn applied_sha256(&self, serial: u64) -> Option<String> {
+        std::fs::read(self.bundle_path(serial)).ok().map(|b| crate::journal::storage::sha256_hex(&b))
+    }
+
+    /// The booth switched to the generation on trial without a restart: that counts as its
+    /// start, so a crash before it confirms rolls it back.
+    pub fn started_in_place(&self) -> anyhow::Result<()> {
+        let mut s = self.state()?;
+        if s.trial_starts == Some(0) {
+            s.trial_starts = Some(1);
+            self.write_state(&s)?;
+        }
+        Ok(())
+    }
+
     /// The whole configuration text of a generation: `base` with each bundle's settings merged.
     pub fn text(&self, base: &str, applied: &[u64]) -> anyhow::Result<String> {
         let mut table: toml::Table = toml::from_str(base)?;

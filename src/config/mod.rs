@@ -102,6 +102,8 @@ pub struct Settings {
     pub diagnostics: DiagnosticsSettings,
     /// SHA-256 of the text the settings were read from (the status page, the audit log).
     pub source_sha256: String,
+    /// That text: what an operator's bundle is merged onto.
+    pub source_text: String,
     /// `[operators]`: the keys bundles are verified with, the everyday price bounds.
     pub operators: bundle::Operators,
     /// What loading found that the audit log must hear (a configuration rolled back).
@@ -142,6 +144,7 @@ impl Settings {
         }
         let mut settings = file.validate()?;
         settings.source_sha256 = crate::journal::storage::sha256_hex(text.as_bytes());
+        settings.source_text = text.to_owned();
         Ok(settings)
     }
 }
@@ -227,6 +230,7 @@ impl Config {
             unpaid_retention: storage.unpaid_retention,
             file: self,
             source_sha256: String::new(),
+            source_text: String::new(),
             config_notes: Vec::new(),
         })
     }

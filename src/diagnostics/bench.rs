@@ -86,7 +86,8 @@ pub(super) struct Found {
 /// The diagnostics mode's hands; cheap to clone (everything shared).
 #[derive(Clone)]
 pub struct Bench {
-    pub(super) cfg: Arc<BenchConfig>,
+    /// The configuration's part the bench needs (replaced when the booth switches generation).
+    cfg: Arc<std::sync::RwLock<Arc<BenchConfig>>>,
     pub(super) links: BenchLinks,
     pub(super) reviewer: Arc<dyn Reviewer>,
     pub(super) storage: Arc<Storage>,
@@ -133,11 +134,20 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 const FRAME_WAIT: Duration = Duration::from_secs(13);
 
 impl Bench {
+    pub(super) fn cfg(&self) -> Arc<BenchConfig> {
+        self.cfg.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The booth switched to a new configuration generation.
+    pub fn reconfigure(&self, cfg: BenchConfig) {
+        *self.cfg.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(cfg);
+    }
+
     /// Must be called on the booth's tokio runtime (the network checks run on it).
     pub fn new(p: BenchParts) -> Self {
         let idle = p.cfg.lights.idle.clone();
         Bench {
-            cfg: Arc::new(p.cfg),
+            cfg: Arc::new(std::sync::RwLock::new(Arc::new(p.cfg))),
             links: p.links,
             reviewer: p.reviewer,
             storage: p.storage,
@@ -160,7 +170,7 @@ impl Bench {
     /// The face models' hashes, "…" until they are known.
     pub(super) fn model_hashes(&self) -> &str {
         self.hashing.call_once(|| {
-            let (hashes, dir) = (self.model_hashes.clone(), self.cfg.models_dir.clone());
+            let (hashes, dir) = (self.model_hashes.clone(), self.cfg().models_dir.clone());
             std::thread::spawn(move || {
                 let _ = hashes.set(super::panel::model_hashes(&dir));
             });
@@ -172,9 +182,9 @@ impl Bench {
     pub fn check_code(&self, text: &str, now: visit::Instant) {
         let wall = self.wall_clock.now_s();
         let at = ServiceCheckpoint {
-            keys: &self.cfg.diagnostics.issuers,
-            revoked: &self.cfg.diagnostics.revoked,
-            site: &self.cfg.site,
+            keys: &self.cfg().diagnostics.issuers,
+            revoked: &self.cfg().diagnostics.revoked,
+            site: &self.cfg().site,
             now: wall,
         };
         let result = code::verify(text, &at).map(|claims| claims.pass(wall, now));
@@ -203,7 +213,7 @@ impl Bench {
                 let _ = self.links.lights.send(levels);
             }
             ServiceAction::Scene(scene) => {
-                let levels = self.cfg.lights.scene(scene).0.clone();
+                let levels = self.cfg().lights.scene(scene).0.clone();
                 *lock(&self.levels) = levels.clone();
                 let _ = self.links.lights.send(levels);
             }
@@ -305,7 +315,7 @@ impl Bench {
                         if review.verdict.passed() { "通过 / pass" } else { "不通过 / fail" },
                         review.verdict.passed(),
                     )];
-                    for c in &self.cfg.checks {
+                    for c in &self.cfg().checks {
                         let Some(&v) = review.measures.get(c.spec.measure) else { continue };
                         let failed = review.verdict.findings.iter().any(|f| f.code == c.spec.code);
                         let mark = match (failed, c.severity) {
@@ -332,9 +342,9 @@ impl Bench {
         let size = Row::info("长度", "Length", format!("{} bytes", text.len()));
         let rows = if visit::service::is_service_code(text) {
             let at = ServiceCheckpoint {
-                keys: &self.cfg.diagnostics.issuers,
-                revoked: &self.cfg.diagnostics.revoked,
-                site: &self.cfg.site,
+                keys: &self.cfg().diagnostics.issuers,
+                revoked: &self.cfg().diagnostics.revoked,
+                site: &self.cfg().site,
                 now: wall,
             };
             match code::verify(text, &at) {
@@ -344,7 +354,7 @@ impl Bench {
                 Err(r) => vec![Row::check("维修码", "Service code", r.code(), false), size],
             }
         } else {
-            let at = ticket::Checkpoint { keys: &self.cfg.ticket_keys, site: &self.cfg.site, now: wall };
+            let at = ticket::Checkpoint { keys: &self.cfg().ticket_keys, site: &self.cfg().site, now: wall };
             match ticket::verify(text, &at) {
                 Ok(c) => {
                     let name: String = c.name.chars().take(1).chain("**".chars()).collect();
@@ -386,7 +396,7 @@ impl Bench {
     /// After a check: lights idle, the camera automatic, the chair stopped.
     pub(super) fn restore(&self) {
         let _ = self.links.chair.send(Motion::Stop);
-        let idle = self.cfg.lights.idle.clone();
+        let idle = self.cfg().lights.idle.clone();
         *lock(&self.levels) = idle.clone();
         let _ = self.links.lights.send(idle);
         let _ = self.links.camera.send(CameraCmd::Controls(CameraControls::default()));
@@ -398,7 +408,7 @@ impl Bench {
         if let Err(e) = self.storage.journal().audit("booth", "selftest", &json, self.wall_clock.now_s()) {
             warn!(error = %e, "self-test report not journaled");
         }
-        let dir = self.cfg.data_dir.join("reports");
+        let dir = self.cfg().data_dir.join("reports");
         let name = format!("selftest-{}.json", report.at);
         if let Err(e) = std::fs::create_dir_all(&dir).map_err(|e| e.to_string()).and_then(|_| {
             crate::journal::storage::write_durably(&dir, &name, json.as_bytes()).map_err(|e| e.to_string())
@@ -418,7 +428,7 @@ impl Bench {
         f.network.clear();
         f.storage.clear();
         drop(f);
-        *lock(&self.levels) = self.cfg.lights.idle.clone();
+        *lock(&self.levels) = self.cfg().lights.idle.clone();
         let _ = self.links.camera.send(CameraCmd::Controls(CameraControls::default()));
     }
 

@@ -58,7 +58,7 @@ fn status(b: &Bench) -> Vec<Row> {
         };
         rows.push(Row::check("上次自检", "Last self-test", value, r.passed));
     }
-    let c = &b.cfg;
+    let c = b.cfg();
     rows.push(Row::info("本机编号", "Booth id", &c.booth_id));
     rows.push(Row::info("软件版本", "Software", concat!("gradbooth ", env!("CARGO_PKG_VERSION"))));
     rows.push(Row::info("配置校验", "Config SHA-256", short(&c.config_sha256)));
@@ -120,7 +120,7 @@ fn camera(b: &Bench) -> Vec<Row> {
 fn lights(b: &Bench) -> Vec<Row> {
     let seen = b.links.seen.lights();
     let mut rows: Vec<Row> = b
-        .cfg
+        .cfg()
         .lights
         .channels
         .iter()
@@ -136,7 +136,7 @@ fn lights(b: &Bench) -> Vec<Row> {
 
 fn chair(b: &Bench) -> Vec<Row> {
     let c = b.links.seen.chair();
-    let max = b.cfg.chair_max_run.as_millis() as u64;
+    let max = b.cfg().chair_max_run.as_millis() as u64;
     let limit = |closed: bool| if closed { "闭合 / closed" } else { "断开 / open" };
     let motion = match c.motion {
         gradbooth_hal::Motion::Up => "上升 / up",

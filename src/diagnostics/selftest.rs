@@ -81,7 +81,7 @@ pub fn run(b: &Bench, quick: bool) -> Report {
     checks.extend(storage(b).into_iter().filter(|c| c.name != "storage.info"));
     checks.extend(network(b).into_iter().filter(|c| c.name != "clock.ntp"));
     let mut report =
-        Report { booth: b.cfg.booth_id.clone(), at: crate::payment::wechat::unix_now(), quick, passed: false, checks };
+        Report { booth: b.cfg().booth_id.clone(), at: crate::payment::wechat::unix_now(), quick, passed: false, checks };
     report.passed = report.passed();
     report
 }
@@ -135,10 +135,10 @@ fn luma_under(b: &Bench, levels: &LightLevels) -> Result<f32, String> {
 /// camera's picture, found without looking.
 pub(super) fn lamps(b: &Bench) -> Vec<CheckResult> {
     const L: (&str, &str) = ("灯光", "Light");
-    let channels = b.cfg.lights.channels.clone();
+    let channels = b.cfg().lights.channels.clone();
     let dark = LightLevels(channels.iter().map(|c| (c.clone(), 0)).collect());
     // A fixed exposure, so the camera does not make up for a lamp that is out.
-    let _ = b.links.camera.send(CameraCmd::Controls(b.cfg.lights.no_glasses.camera));
+    let _ = b.links.camera.send(CameraCmd::Controls(b.cfg().lights.no_glasses.camera));
     let base = match luma_under(b, &dark) {
         Ok(l) => l,
         Err(e) => {
@@ -175,13 +175,13 @@ pub(super) fn lamps(b: &Bench) -> Vec<CheckResult> {
 /// limit and after its longest run).
 fn chair(b: &Bench) -> Vec<CheckResult> {
     const L: (&str, &str) = ("座椅", "Chair");
-    if !b.cfg.diagnostics.selftest_chair {
+    if !b.cfg().diagnostics.selftest_chair {
         return vec![CheckResult::new("chair", L, true, "not run: [diagnostics] selftest_chair = false")];
     }
     if lock(&b.found).faults.contains(&Part::Device(DeviceKind::Chair)) {
         return vec![CheckResult::new("chair", L, false, "the chair is out of order (device fault)")];
     }
-    let limit = b.cfg.chair_max_run + Duration::from_secs(1);
+    let limit = b.cfg().chair_max_run + Duration::from_secs(1);
     let run = |motion: Motion, name: &str, reached: fn(&crate::devices::seen::ChairSeen) -> bool| {
         let started = Instant::now();
         let _ = b.links.chair.send(motion);
@@ -219,8 +219,8 @@ fn chair(b: &Bench) -> Vec<CheckResult> {
 /// The data directory's free space and the journal's own integrity check; sizes and the
 /// outbox as information.
 pub(super) fn storage(b: &Bench) -> Vec<CheckResult> {
-    let dir = &b.cfg.data_dir;
-    let warn_mb = b.cfg.diagnostics.storage_warn_mb;
+    let dir = &b.cfg().data_dir;
+    let warn_mb = b.cfg().diagnostics.storage_warn_mb;
     let free = match nix::sys::statvfs::statvfs(dir) {
         Ok(s) => {
             let mb = s.blocks_available() * s.fragment_size() / 1_048_576;
@@ -255,7 +255,7 @@ pub(super) fn network(b: &Bench) -> Vec<CheckResult> {
     // An order number this booth never made (its counter never reaches 0): a signed query
     // that must come back as a verified "order does not exist" — TLS, merchant key, WeChat
     // Pay's public key and the clock, without touching money.
-    let never = crate::payment::out_trade_no(&b.cfg.booth_id, 0);
+    let never = crate::payment::out_trade_no(&b.cfg().booth_id, 0);
     const PAY: (&str, &str) = ("微信支付", "WeChat Pay");
     let payment = match b.rt.block_on(async { tokio::time::timeout(NETWORK_WAIT, b.payment.query(&never, 1)).await }) {
         Err(_) => CheckResult::new("payment", PAY, false, format!("no answer in {} s", NETWORK_WAIT.as_secs())),
@@ -277,12 +277,12 @@ pub(super) fn network(b: &Bench) -> Vec<CheckResult> {
         None => CheckResult::new("clock", CLK, false, "not compared: no signed answer from the payment service"),
         Some(theirs) => {
             let skew = ours - theirs;
-            let ok = skew.unsigned_abs() <= b.cfg.clock_slack.as_secs();
+            let ok = skew.unsigned_abs() <= b.cfg().clock_slack.as_secs();
             CheckResult::new(
                 "clock",
                 CLK,
                 ok,
-                format!("{skew:+} s against the payment service (at most ±{} s)", b.cfg.clock_slack.as_secs()),
+                format!("{skew:+} s against the payment service (at most ±{} s)", b.cfg().clock_slack.as_secs()),
             )
         }
     };

@@ -88,6 +88,8 @@ pub struct BoothHandle {
     events: mpsc::UnboundedSender<Event>,
     /// When the runtime's loop last went round (ms on its clock), for the service watchdog.
     heartbeat: Arc<AtomicU64>,
+    /// The loop ended for a configuration only a fresh start takes (`restart_wanted`).
+    restart: Arc<std::sync::atomic::AtomicBool>,
     started: std::time::Instant,
     sim: Option<SimControls>,
     sandbox: Option<SandboxLink>,
@@ -168,6 +170,12 @@ impl BoothHandle {
         Some(crate::diagnostics::code::issue(&i.service_key, &claims))
     }
 
+    /// The booth stopped itself to start afresh on a new configuration (an operator's bundle
+    /// that changes what a running booth cannot take in place): exit so the service restarts it.
+    pub fn restart_wanted(&self) -> bool {
+        self.restart.load(Ordering::Relaxed)
+    }
+
     /// How long ago the runtime's loop last went round (it ticks every 100 ms).
     pub fn since_heartbeat(&self) -> Duration {
         let beat = Duration::from_millis(self.heartbeat.load(Ordering::Relaxed));
@@ -228,6 +236,8 @@ pub fn start(parts: Parts, ui: Arc<dyn UiSink>) -> BoothHandle {
     let heartbeat = Arc::new(AtomicU64::new(0));
     let clock = Clock::start();
     let beat = heartbeat.clone();
+    let restart = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let wants = restart.clone();
     let thread = thread::Builder::new()
         .name("booth-runtime".into())
         .spawn(move || {
@@ -238,13 +248,14 @@ pub fn start(parts: Parts, ui: Arc<dyn UiSink>) -> BoothHandle {
                     return;
                 }
             };
-            rt.block_on(run::run(parts, ui, queues, clock, beat));
+            rt.block_on(run::run(parts, ui, queues, clock, beat, wants));
         })
         .expect("spawning the runtime thread");
     BoothHandle {
         tx,
         events: events_tx,
         heartbeat,
+        restart,
         started: clock.started(),
         sim,
         sandbox,
@@ -265,5 +276,8 @@ impl crate::screen::Controls for BoothHandle {
     }
     fn service(&self, intent: crate::visit::ServiceIntent) {
         let _ = self.events.send(Event::Service(intent));
+    }
+    fn desk(&self, intent: crate::visit::DeskIntent) {
+        let _ = self.events.send(Event::Desk(intent));
     }
 }

@@ -2,7 +2,7 @@
 //! background services (the settler, the uploader, the review's keeper) and the device
 //! threads, starts and ends with the hardware safe, and stops on `Msg::Shutdown`.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -38,7 +38,14 @@ pub(super) struct Queues {
     pub control: mpsc::UnboundedReceiver<Msg>,
 }
 
-pub(super) async fn run(parts: Parts, ui: Arc<dyn UiSink>, queues: Queues, clock: Clock, heartbeat: Arc<AtomicU64>) {
+pub(super) async fn run(
+    parts: Parts,
+    ui: Arc<dyn UiSink>,
+    queues: Queues,
+    clock: Clock,
+    heartbeat: Arc<AtomicU64>,
+    restart: Arc<AtomicBool>,
+) {
     let Parts { settings, devices, reviewer, payment, upload, wall_clock, storage, sandbox, pace, .. } = parts;
     let (bench_payment, bench_target) = (payment.clone(), upload.clone());
     let Queues { events_tx: tx, events: mut rx, mut control } = queues;
@@ -100,8 +107,10 @@ pub(super) async fn run(parts: Parts, ui: Arc<dyn UiSink>, queues: Queues, clock
     });
     let metrics = settings.diagnostics.metrics_listen.map(|addr| tokio::spawn(metrics::serve(addr, bench.clone())));
 
-    let policy = settings.policy.clone();
-    let schedule = settings.schedule.clone();
+    let mut policy = settings.policy.clone();
+    let mut schedule = settings.schedule.clone();
+    let watcher = settings.operators.stick.clone().map(|p| crate::operators::watch::spawn(p, tx.clone()));
+    let desk = crate::operators::desk::Desk::new(storage.clone(), tx.clone(), ui.clone());
     let poll = Backoff { first: pace.payment_poll, max: pace.payment_poll_max };
     let orders = Orders::new(checkout, clock, tx.clone(), poll, settings.file.booth.photo_type.clone());
     let mut shell = Shell {
@@ -121,6 +130,7 @@ pub(super) async fn run(parts: Parts, ui: Arc<dyn UiSink>, queues: Queues, clock
         visit_epoch: Arc::default(),
         review_failures,
         bench,
+        desk,
         now: clock.now(),
     };
     // A journal that could not be opened: out of service until a technician sets it aside.
@@ -151,7 +161,7 @@ pub(super) async fn run(parts: Parts, ui: Arc<dyn UiSink>, queues: Queues, clock
     // or TRIAL of running.
     let generations = crate::config::generations::Generations::at(&shell.settings.data_dir);
     let mut on_trial = generations.state().is_ok_and(|s| s.trial_starts.is_some());
-    let started = std::time::Instant::now();
+    let mut started = std::time::Instant::now();
     loop {
         let event = tokio::select! {
             biased;
@@ -232,6 +242,30 @@ pub(super) async fn run(parts: Parts, ui: Arc<dyn UiSink>, queues: Queues, clock
         for cmd in cmds {
             shell.run(cmd);
         }
+        // A generation applied at the desk: switched to now that the booth rests.
+        if matches!(booth.phase, visit::Phase::Idle | visit::Phase::OutOfService)
+            && let Some(p) = shell.desk.take_pending()
+        {
+            if p.restart {
+                shell.audit("booth", "config_restart", &format!("serial {}", p.serial));
+                info!(serial = p.serial, "the new configuration needs a fresh start: restarting");
+                restart.store(true, Ordering::Relaxed);
+                break;
+            }
+            shell.settings = *p.settings;
+            policy = shell.settings.policy.clone();
+            schedule = shell.settings.schedule.clone();
+            shell.bench.reconfigure(shell.settings.bench_config());
+            ui.send(UiMsg::Facts(Box::new(shell.settings.facts())));
+            studios_day = None;
+            if let Err(e) = generations.started_in_place() {
+                warn!(error = %e, "the switch could not be recorded");
+            }
+            on_trial = true;
+            started = std::time::Instant::now();
+            shell.audit("booth", "config_switched", &format!("serial {} sha256 {}", p.serial, shell.settings.source_sha256));
+            info!(serial = p.serial, "switched to the new configuration");
+        }
         // The parts' health for the diagnostics and the metrics; the page on show, twice a second.
         if booth.faults != known_faults {
             known_faults = booth.faults.clone();
@@ -275,6 +309,7 @@ pub(super) async fn run(parts: Parts, ui: Arc<dyn UiSink>, queues: Queues, clock
         m.abort();
     }
     shell.audit("booth", "stopped", "");
+    drop(watcher);
     drop(shell);
     drop(tx);
     rx.close();

@@ -49,6 +49,8 @@ pub(super) struct Shell {
     pub(super) review_failures: mpsc::UnboundedSender<String>,
     /// The diagnostics mode's hands.
     pub(super) bench: Bench,
+    /// The operators' desk's hands.
+    pub(super) desk: crate::operators::desk::Desk,
     /// The machine's time of the step whose commands run now.
     pub(super) now: crate::visit::Instant,
 }
@@ -255,6 +257,13 @@ impl Shell {
                 self.camera_controls = None;
                 self.bench.ended();
             }
+            Command::ReadStick => self.desk.read(&self.settings),
+            Command::ApplyBundle { serial } => {
+                let result = self.desk.apply(serial, &self.settings);
+                self.emit(Event::Stick(crate::visit::StickEvent::Applied(result)));
+            }
+            Command::ExportToStick => self.desk.export(&self.settings),
+            Command::DeskClosed => self.desk.close(),
             Command::Audit { actor, action, detail } => self.audit(&actor, action, &detail),
         }
     }

@@ -6,6 +6,7 @@
 //! `preview` and `qr` make the camera's and the payment code's images; `headless` is a Slint
 //! platform without a display (demo, gallery).
 
+pub mod desk;
 pub mod headless;
 pub mod preview;
 pub mod qr;
@@ -23,23 +24,7 @@ use crate::visit::{GlassesPolicy, Intent, LightingMode, NoCode, Notice, Screen, 
 
 pub use crate::bus::{UiMsg, UiSink};
 
-/// Facts from the configuration that every screen may show.
-#[derive(Debug, Clone)]
-pub struct Facts {
-    pub photo_type: String,
-    pub location: String,
-    pub location_en: String,
-    /// "09:00–16:30".
-    pub hours: String,
-    pub period: String,
-    pub help_phone: String,
-    pub data_phone: String,
-    pub price_fen: u32,
-    pub attempts_max: u8,
-    pub kept_minutes: u32,
-    pub codes_by_camera: bool,
-    pub glasses: GlassesPolicy,
-}
+pub use crate::bus::Facts;
 
 pub fn apply_facts(app: &AppWindow, f: &Facts) {
     let a = app.global::<BoothAdapter>();
@@ -107,6 +92,8 @@ pub fn apply(app: &AppWindow, msg: UiMsg) {
             a.set_chair_fault(fault.unwrap_or_default().into());
         }
         UiMsg::Panel(p) => service::apply_panel(&a, &p),
+        UiMsg::Facts(f) => apply_facts(app, &f),
+        UiMsg::Desk(report) => desk::apply_report(&a, report.as_deref()),
         UiMsg::Studios(places) => {
             let places: Vec<crate::ui::Place> = places
                 .iter()
@@ -126,6 +113,7 @@ pub fn apply(app: &AppWindow, msg: UiMsg) {
 fn apply_view(a: &BoothAdapter<'_>, v: &View) {
     a.set_screen(page(v.screen));
     service::apply_view(a, v);
+    desk::apply_view(a, v);
     // Personal data is only in the view on the confirm screen; everywhere else it is blank.
     a.set_name(v.name.as_str().into());
     a.set_student_no(v.student_no_masked.as_str().into());
@@ -242,6 +230,7 @@ pub fn page(screen: Screen) -> Page {
         Screen::ServiceEntry => Page::ServiceEntry,
         Screen::Service => Page::Service,
         Screen::ServiceLeaving => Page::ServiceLeaving,
+        Screen::Desk => Page::Desk,
     }
 }
 
@@ -291,6 +280,8 @@ pub trait Controls {
     fn simulate(&self, action: &str);
     /// A technician's touch in the diagnostics mode.
     fn service(&self, intent: crate::visit::ServiceIntent);
+    /// An operator's touch at the desk.
+    fn desk(&self, intent: crate::visit::DeskIntent);
 }
 
 /// Connect the window's callbacks to a running booth.
@@ -301,6 +292,7 @@ pub fn connect(app: &AppWindow, booth: Rc<dyn Controls>) {
     let b = booth.clone();
     a.on_simulate(move |action| b.simulate(&action));
     service::connect(&a, booth.clone());
+    desk::connect(&a, booth.clone());
     let weak = app.as_weak();
     a.on_toggle_language(move || {
         if let Some(app) = weak.upgrade() {

@@ -113,7 +113,8 @@ pub fn load(config: &Path) -> anyhow::Result<Settings> {
 pub fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
+        // To stderr (the service's journal), and the recent lines kept for an operator's export.
+        .with_writer(crate::operators::log::Tee)
         .init();
     let cli = Cli::parse();
     match cli.command.unwrap_or(Cmd::Run { no_debug_panel: false }) {
@@ -200,7 +201,7 @@ pub fn main() -> anyhow::Result<()> {
             let data_dir = cli.data_dir.clone().unwrap_or_else(|| base.data_dir.clone());
             let mut settings = crate::config::generations::Generations::at(&data_dir).current(&text, cli.hardware)?;
             settings.data_dir = data_dir;
-            let dir = super::export::run(&settings, &to)?;
+            let dir = crate::operators::export::run(&settings, &to, &mut |_, _| {})?;
             println!(
                 "export written to {}; check it with: minisign -V -p {}/booth.pub -m {}/SHA256SUMS",
                 dir.display(),

@@ -5,7 +5,6 @@
 
 pub mod cli;
 pub mod demo;
-pub mod export;
 pub mod gallery;
 mod gallery_service;
 pub mod selftest;

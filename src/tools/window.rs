@@ -118,7 +118,9 @@ pub fn run_booth(
     {
         let booth = booth.clone();
         watchdog.start(slint::TimerMode::Repeated, std::time::Duration::from_secs(2), move || {
-            if booth.since_heartbeat() < std::time::Duration::from_secs(5) {
+            if booth.restart_wanted() {
+                let _ = slint::quit_event_loop();
+            } else if booth.since_heartbeat() < std::time::Duration::from_secs(5) {
                 let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
             }
         });
@@ -126,6 +128,11 @@ pub fn run_booth(
     let result = app.run();
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     booth.shutdown();
+    if booth.restart_wanted() {
+        // The service manager starts it again (Restart=always) on the new generation.
+        eprintln!("gradbooth: restarting on the new configuration (exit 75; the service starts it again)");
+        std::process::exit(75);
+    }
     result.context("the UI event loop failed")
 }
 

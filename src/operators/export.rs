@@ -1,7 +1,7 @@
-//! `gradbooth export --to DIR`: the booth's records for the office, onto a stick (or any
-//! directory): the audit log, the configuration history (the applied bundles and the state),
-//! statistics per day (CSV), the last self-test report — counts and codes only: **no names,
-//! student numbers or photos**. Into `DIR/gradbooth/export/<booth>-<date>/`, each file written
+//! The booth's records for the office, onto a stick (the desk's export) or any directory
+//! (`gradbooth export --to DIR`): the audit log, the configuration history (the applied
+//! bundles and the state), statistics per day (CSV), the last self-test report, the booth's
+//! recent log — counts, codes and log lines only: **no names, student numbers or photos**. Into `DIR/gradbooth/export/<booth>-<date>/`, each file written
 //! under a temporary name and renamed, with `SHA256SUMS` signed by the booth's own minisign key
 //! (`<data_dir>/export.key`, made at the first export; its public half is `booth.pub`, for
 //! `minisign -V -p booth.pub -m SHA256SUMS`).
@@ -44,8 +44,8 @@ fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
 }
 
-/// Writes the export; returns its folder.
-pub fn run(settings: &Settings, to: &Path) -> anyhow::Result<PathBuf> {
+/// Writes the export; returns its folder. `progress(done, total)` hears of each file written.
+pub fn run(settings: &Settings, to: &Path, progress: &mut dyn FnMut(u32, u32)) -> anyhow::Result<PathBuf> {
     let data_dir = &settings.data_dir;
     let journal = Journal::open_dir(data_dir).context("the booth's journal")?;
     let offset = settings.schedule.offset;
@@ -106,11 +106,20 @@ pub fn run(settings: &Settings, to: &Path) -> anyhow::Result<PathBuf> {
         files.push(("selftest.json".into(), std::fs::read(newest)?));
     }
 
+    // The booth's recent log (this process's; `gradbooth export` run beside the booth has none).
+    let log = super::log::recent();
+    if !log.is_empty() {
+        files.push(("recent.log".into(), (log.join("\n") + "\n").into_bytes()));
+    }
+
     let (pk, sk) = booth_key(data_dir)?;
     let mut sums = String::new();
-    for (name, bytes) in &files {
+    // The files, then SHA256SUMS, its signature and the booth's public key.
+    let total = files.len() as u32 + 3;
+    for (i, (name, bytes)) in files.iter().enumerate() {
         write_durably(&dir, name, bytes).with_context(|| format!("writing {name}"))?;
         sums += &format!("{}  {name}\n", sha256_hex(bytes));
+        progress(i as u32 + 1, total);
     }
     let signature = minisign::sign(
         Some(&pk),
@@ -121,7 +130,10 @@ pub fn run(settings: &Settings, to: &Path) -> anyhow::Result<PathBuf> {
     )
     .map_err(|e| anyhow::anyhow!("signing SHA256SUMS: {e}"))?;
     write_durably(&dir, "SHA256SUMS", sums.as_bytes())?;
+    progress(total - 2, total);
     write_durably(&dir, "SHA256SUMS.minisig", signature.into_string().as_bytes())?;
+    progress(total - 1, total);
     write_durably(&dir, "booth.pub", &std::fs::read(data_dir.join("export.pub"))?)?;
+    progress(total, total);
     Ok(dir)
 }
