@@ -28,8 +28,13 @@ use crate::visit::{Event, StickEvent};
 /// The stick's commands (remount, eject) may take this long.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Sections a running booth cannot take in place: their parts were built from them at start.
+/// Sections a running booth cannot take in place: their parts were built from them at start
+/// (the price is the machine's policy, and switches in place).
 const NEEDS_RESTART: &[&str] = &["review", "payment.", "upload", "diagnostics", "operators.stick"];
+
+fn needs_restart(key: &str) -> bool {
+    key != "payment.price_yuan" && NEEDS_RESTART.iter().any(|p| key.starts_with(p))
+}
 
 /// A generation applied at the desk, for the runtime to switch to at the next rest.
 pub struct Pending {
@@ -42,6 +47,8 @@ pub struct Pending {
 /// What the desk's hands work with.
 pub struct Desk {
     storage: Arc<Storage>,
+    /// The booth's calendar time (a bundle's `issued_at`, `apply_before`, the warnings).
+    wall_clock: crate::clock::WallClock,
     events: Events,
     ui: Arc<dyn UiSink>,
     /// The stick last read, in memory (dropped when the desk closes).
@@ -61,8 +68,8 @@ fn audit(storage: &Storage, action: &str, detail: &str) {
 }
 
 impl Desk {
-    pub fn new(storage: Arc<Storage>, events: Events, ui: Arc<dyn UiSink>) -> Self {
-        Desk { storage, events, ui, report: Arc::default(), pending: None }
+    pub fn new(storage: Arc<Storage>, wall_clock: crate::clock::WallClock, events: Events, ui: Arc<dyn UiSink>) -> Self {
+        Desk { storage, wall_clock, events, ui, report: Arc::default(), pending: None }
     }
 
     /// `ReadStick`: read and verify on a thread; the report to the screen, `Read` back.
@@ -73,10 +80,10 @@ impl Desk {
         };
         let (settings, storage, events, ui, slot) =
             (settings.clone(), self.storage.clone(), self.events.clone(), self.ui.clone(), self.report.clone());
+        let now = self.wall_clock.now();
         std::thread::spawn(move || {
             let generations = Generations::at(&settings.data_dir);
             let floor = generations.state().map(|s| s.floor).unwrap_or(u64::MAX);
-            let now = chrono::Utc::now().with_timezone(&settings.schedule.offset).fixed_offset();
             let at = Checkpoint { current_text: &settings.source_text, current: &settings, serial_floor: floor, now };
             let report = inspect::inspect(&place, &at, &generations);
             for b in &report.bundles {
@@ -134,7 +141,7 @@ impl Desk {
             &format!("serial {serial} sha256 {} signed by {signers}: {} changes", v.sha256, v.changes.len()),
         );
         info!(serial, hash = v.short_hash(), "bundle applied; the booth switches at its next rest");
-        let restart = v.changes.iter().any(|c| NEEDS_RESTART.iter().any(|p| c.key.starts_with(p)));
+        let restart = v.changes.iter().any(|c| needs_restart(&c.key));
         let mut new = Box::new(new);
         new.data_dir = settings.data_dir.clone();
         self.pending = Some(Pending { settings: new, serial, restart });

@@ -110,7 +110,7 @@ pub(super) async fn run(
     let mut policy = settings.policy.clone();
     let mut schedule = settings.schedule.clone();
     let watcher = settings.operators.stick.clone().map(|p| crate::operators::watch::spawn(p, tx.clone()));
-    let desk = crate::operators::desk::Desk::new(storage.clone(), tx.clone(), ui.clone());
+    let desk = crate::operators::desk::Desk::new(storage.clone(), wall_clock, tx.clone(), ui.clone());
     let poll = Backoff { first: pace.payment_poll, max: pace.payment_poll_max };
     let orders = Orders::new(checkout, clock, tx.clone(), poll, settings.file.booth.photo_type.clone());
     let mut shell = Shell {

@@ -37,8 +37,18 @@ impl Booth {
         sitters: Vec<gradbooth_hal::RgbImage>,
         reviewer: Arc<dyn gradbooth::review::Reviewer>,
     ) -> Booth {
+        Self::start_text(include_str!("../../config/booth.toml"), tune, sitters, reviewer)
+    }
+
+    /// The booth on the configuration `text` (what an operator's bundle is merged onto).
+    pub fn start_text(
+        text: &str,
+        tune: impl FnOnce(&mut Settings),
+        sitters: Vec<gradbooth_hal::RgbImage>,
+        reviewer: Arc<dyn gradbooth::review::Reviewer>,
+    ) -> Booth {
         i_slint_backend_testing::init_no_event_loop();
-        let mut settings = Settings::parse(include_str!("../../config/booth.toml")).unwrap();
+        let mut settings = Settings::parse(text).unwrap();
         tune(&mut settings);
         let app = AppWindow::new().unwrap();
         app.window().set_size(slint::PhysicalSize::new(1920, 1080));
