@@ -330,8 +330,11 @@ fn the_export_is_written_onto_the_stick_signed_and_says_when_it_may_be_pulled() 
         .unwrap();
     assert!(out.status.success(), "minisign -V: {}", String::from_utf8_lossy(&out.stderr));
     assert!(dir.join("audit.csv").exists() && dir.join("stats.csv").exists());
-    // Pulled: back to rest.
+    // Pulled: the message stays until the operator is done.
     d.pull();
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(d.b.find("导出记录到U盘").is_empty(), "nothing more to export onto");
+    d.b.press("完成");
     d.b.wait_for("idle", SOON);
     assert!(d.audit().iter().any(|(a, d)| a == "export" && d.contains("gradbooth/export")));
 }

@@ -218,6 +218,17 @@ fn run_command(argv: &[String]) -> Result<(), String> {
     }
 }
 
+fn sorted(changes: &[crate::config::bundle::Change]) -> Vec<&crate::config::bundle::Change> {
+    let rank = |k: ChangeKind| match k {
+        ChangeKind::Trust => 0,
+        ChangeKind::Money => 1,
+        ChangeKind::Everyday => 2,
+    };
+    let mut v: Vec<_> = changes.iter().collect();
+    v.sort_by_key(|c| rank(c.kind));
+    v
+}
+
 /// The report as the desk shows it.
 pub fn shown(report: &StickReport, applicable: Option<u64>) -> DeskReport {
     DeskReport {
@@ -234,9 +245,9 @@ pub fn shown(report: &StickReport, applicable: Option<u64>) -> DeskReport {
                     signers: v.signers.iter().cloned().collect(),
                     short_hash: v.short_hash().to_owned(),
                     comment: v.header.comment.clone(),
-                    changes: v
-                        .changes
-                        .iter()
+                    // Trust first, then money: what an operator must see is never scrolled away.
+                    changes: sorted(&v.changes)
+                        .into_iter()
                         .map(|c| DeskChange {
                             group: c.key.rsplit_once('.').map_or("", |(g, _)| g).to_owned(),
                             key: c.key.clone(),

@@ -202,6 +202,16 @@ pub fn run(config: &Path, out: &Path) -> anyhow::Result<Vec<std::path::PathBuf>>
             crate::screen::headless::save_png(&app, &path)?;
             written.push(path);
         }
+        // The operators' desk.
+        for ex in super::gallery_desk::examples() {
+            screen::apply(&app, UiMsg::Desk(ex.report.map(Box::new)));
+            screen::apply(&app, UiMsg::View(Box::new(view(&settings.policy, &ex.booth, Instant(0)))));
+            n += 1;
+            let path = out.join(dir).join(format!("{n:02}-{}.png", ex.name));
+            crate::screen::headless::save_png(&app, &path)?;
+            written.push(path);
+        }
+        screen::apply(&app, UiMsg::Desk(None));
         // A booth without a scanner module: the scan screen shows the camera, a code held up.
         let adapter = app.global::<crate::ui::BoothAdapter>();
         adapter.set_codes_by_camera(true);

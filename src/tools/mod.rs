@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod demo;
 pub mod gallery;
+mod gallery_desk;
 mod gallery_service;
 pub mod selftest;
 pub mod window;

@@ -115,7 +115,13 @@ pub(crate) fn transition(
         (Phase::Desk(d), E::Stick(StickEvent::Removed)) => {
             booth.stick = StickPresence::Absent;
             cmds.push(audit("stick_removed", d.stage.code().to_owned()));
-            Break(if d.stage.busy() { Phase::Desk(d) } else { close(booth, cmds) })
+            // While writing, or once the export is done: on the Pi the export's own unmount
+            // looks like a pull, and "you may remove the stick" stays until a touch.
+            Break(if d.stage.busy() || matches!(d.stage, DeskStage::Exported { .. }) {
+                Phase::Desk(d)
+            } else {
+                close(booth, cmds)
+            })
         }
         (phase, E::Stick(StickEvent::Removed)) => {
             booth.stick = StickPresence::Absent;
@@ -160,7 +166,7 @@ fn at_desk(booth: &mut Booth, mut d: Desk, event: Event, now: Instant, cmds: &mu
                     cmds.push(Command::ApplyBundle { serial });
                     S::Applying { serial }
                 }
-                (stage, DeskIntent::Export) if !stage.busy() && !matches!(stage, S::Reading) => {
+                (stage, DeskIntent::Export) if !stage.busy() && !matches!(stage, S::Reading | S::Exported { .. }) => {
                     cmds.push(Command::ExportToStick);
                     S::Exporting { done: 0, total: 0 }
                 }
@@ -186,8 +192,8 @@ fn at_desk(booth: &mut Booth, mut d: Desk, event: Event, now: Instant, cmds: &mu
         }
         (stage, _) => stage,
     };
-    // Pulled while the booth was writing: back to rest once it has finished.
-    if booth.stick == StickPresence::Absent && !d.stage.busy() {
+    // Pulled while the booth was applying: back to rest once it has finished.
+    if booth.stick == StickPresence::Absent && !d.stage.busy() && !matches!(d.stage, DeskStage::Exported { .. }) {
         return close(booth, cmds);
     }
     Phase::Desk(Box::new(d))

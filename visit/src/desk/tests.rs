@@ -85,8 +85,10 @@ fn nothing_applicable_cannot_be_applied_but_cancel_and_export_work() {
     assert!(!d.wait(DESK_IDLE + S(1)).contains(&Command::DeskClosed));
     d.stick(StickEvent::Exported(Ok("gradbooth/export/fx-d-01-2026-12-01".into())));
     assert!(matches!(d.stage(), Some(DeskStage::Exported { .. })));
-    // Pulled after the export: back to rest.
-    assert!(d.stick(StickEvent::Removed).contains(&Command::DeskClosed));
+    // Unmounted (or pulled) after the export: "you may remove the stick" stays until a touch.
+    assert!(!d.stick(StickEvent::Removed).contains(&Command::DeskClosed));
+    assert!(matches!(d.stage(), Some(DeskStage::Exported { .. })));
+    assert!(d.tap(DeskIntent::Close).contains(&Command::DeskClosed));
     assert_eq!(d.screen(), Screen::Idle);
 }
 
