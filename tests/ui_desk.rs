@@ -44,11 +44,14 @@ impl Desk {
         let dir = tempfile::tempdir().unwrap();
         let (office, centre) = (keypair(dir.path(), "office"), keypair(dir.path(), "centre"));
         keypair(dir.path(), "stranger");
-        let mut text = include_str!("../config/booth.toml").to_owned();
-        text += &format!(
-            "\n[operators]\nstick = {:?}\nprice_bounds_yuan = [\"20.00\", \"40.00\"]\n[operators.keys]\noffice = \"{office}\"\ncentre = \"{centre}\"\n",
-            dir.path().join("stick").display().to_string()
-        );
+        // The shipped file, its stick a directory (no remount, no eject), trusting both keys.
+        let stick = dir.path().join("stick").display().to_string();
+        let mut text = include_str!("../config/booth.toml")
+            .replace("stick = \"/run/gradbooth/stick\"", &format!("stick = {stick:?}"))
+            .replace("stick_writable = [\"systemctl\", \"start\", \"gradbooth-stick-rw.service\"]", "")
+            .replace("stick_eject = [\"systemctl\", \"start\", \"gradbooth-stick-eject.service\"]", "");
+        assert!(text.trim_end().ends_with("[operators.keys]") && text.contains(&stick));
+        text += &format!("\noffice = \"{office}\"\ncentre = \"{centre}\"\n");
         let b = Booth::start_text(&text, |_| {}, vec![], Arc::new(ScriptedReviewer { pass: true }));
         b.wait_for("idle", SOON);
         Desk { dir, b }
@@ -307,7 +310,15 @@ fn a_stick_put_in_during_a_visit_is_looked_at_only_after_it() {
 
 #[test]
 fn the_export_is_written_onto_the_stick_signed_and_says_when_it_may_be_pulled() {
+    // The booth's log as the booth keeps it (stderr and the recent lines for the export).
+    let _ = tracing_subscriber::fmt().with_writer(gradbooth::operators::log::Tee).with_ansi(false).try_init();
     let d = Desk::start();
+    // The demo graduate's visit first: his name was on the screen, it must not be in the export.
+    d.b.booth.simulate("demo_ticket");
+    d.b.wait_for("confirm", SOON);
+    assert!(d.b.shows("李明"));
+    d.b.press("退出");
+    d.b.wait_for("idle", SOON);
     std::fs::create_dir_all(d.folder()).unwrap();
     std::fs::write(d.folder().join("README.txt"), "office stick").unwrap();
     d.insert();
@@ -330,6 +341,15 @@ fn the_export_is_written_onto_the_stick_signed_and_says_when_it_may_be_pulled() 
         .unwrap();
     assert!(out.status.success(), "minisign -V: {}", String::from_utf8_lossy(&out.stderr));
     assert!(dir.join("audit.csv").exists() && dir.join("stats.csv").exists());
+    let log = std::fs::read_to_string(dir.join("recent.log")).expect("the booth's recent log");
+    assert!(log.contains("visit ended"), "the visit is in the log: {log}");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for private in ["李明", "2022****56", gradbooth::ticket::DEMO_STUDENT_NO, "JFIF"] {
+            assert!(!text.contains(private), "{private} in the export");
+        }
+    }
     // Pulled: the message stays until the operator is done.
     d.pull();
     std::thread::sleep(Duration::from_millis(700));
