@@ -30,7 +30,7 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Sections a running booth cannot take in place: their parts were built from them at start
 /// (the price is the machine's policy, and switches in place).
-const NEEDS_RESTART: &[&str] = &["review", "payment.", "upload", "diagnostics", "operators.stick"];
+const NEEDS_RESTART: &[&str] = &["review", "payment.", "upload", "diagnostics", "operators.stick", "ui.language"];
 
 fn needs_restart(key: &str) -> bool {
     key != "payment.price_yuan" && NEEDS_RESTART.iter().any(|p| key.starts_with(p))

@@ -21,6 +21,7 @@ const EVERYDAY: &[&str] = &[
     "timeouts",
     "policy",
     "ui",
+    "studios",
 ];
 
 /// Trust settings: who the booth believes and where money and photos go (two signatures).

@@ -100,6 +100,19 @@ fn an_everyday_change_signed_once_is_verified_with_its_changes_before_and_after(
 }
 
 #[test]
+fn the_staffed_studios_of_a_new_round_are_an_everyday_change() {
+    let keys = Keys::new(&["office"]);
+    let current = booth(&keys, &["office"]);
+    let studios = "[[studios]]\nname = \"虹口\"\nname_en = \"Hongkou\"\naddress = \"虬江支路181号21楼2108室\"\naddress_en = \"Room 2108, 181 Qiujiang Branch Rd\"\nfrom = \"2026-12-01\"\nuntil = \"2026-12-20\"\ndays = [\"mon\", \"sat\"]\nopens = \"09:00\"\ncloses = \"16:30\"\n";
+    let (bytes, sigs) = keys.sign(&format!("{}{WINTER}{studios}", header(4)), &["office"]);
+    let v = check(&current, &bytes, &sigs, 0).unwrap();
+    let change = v.changes.iter().find(|c| c.key == "studios").expect("the studios change");
+    assert_eq!(change.kind, ChangeKind::Everyday);
+    let new = Settings::parse(&v.new_text).unwrap();
+    assert_eq!(new.studios.len(), 1, "the round's list replaces the old one whole");
+}
+
+#[test]
 fn a_trust_change_needs_two_different_keys() {
     let keys = Keys::new(&["office", "centre"]);
     let current = booth(&keys, &["office", "centre"]);
