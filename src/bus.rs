@@ -75,7 +75,6 @@ pub struct DeskChange {
     pub kind: &'static str,
 }
 
-
 /// Facts from the configuration that every screen may show.
 #[derive(Debug, Clone)]
 pub struct Facts {

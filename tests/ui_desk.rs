@@ -99,9 +99,7 @@ impl Desk {
     /// The desk has read the stick.
     fn shown(&self) {
         self.b.wait_for("desk", SOON);
-        self.b.pump_until("the stick's report", SOON, |b| {
-            b.app.global::<BoothAdapter>().get_desk_stage() == "shown"
-        });
+        self.b.pump_until("the stick's report", SOON, |b| b.app.global::<BoothAdapter>().get_desk_stage() == "shown");
     }
 
     fn audit(&self) -> Vec<(String, String)> {
@@ -208,7 +206,9 @@ fn every_refusal_has_its_own_message_and_nothing_is_applied() {
     let future = d.folder().join("future.toml");
     std::fs::write(
         &future,
-        format!("[bundle]\nserial = 3\nbooths = [\"fengxian-d108\"]\nissued_at = \"2025-07-01T00:00:00+08:00\"\n{hours}"),
+        format!(
+            "[bundle]\nserial = 3\nbooths = [\"fengxian-d108\"]\nissued_at = \"2025-07-01T00:00:00+08:00\"\n{hours}"
+        ),
     )
     .unwrap();
     d.sign(&future, "office");

@@ -44,6 +44,10 @@ enum Act {
         on_exit: bool,
         passed: bool,
     },
+    /// An operator's stick: in, out, read, applied from, exported to (`STICK_EVENTS`).
+    Stick(u8),
+    /// An operator's touch at the desk: apply, export, close, touch.
+    DeskTap(u8),
 }
 
 fn act() -> impl Strategy<Value = Act> {
@@ -72,8 +76,24 @@ fn act() -> impl Strategy<Value = Act> {
         1 => any::<bool>().prop_map(Act::Key),
         4 => (0u8..17).prop_map(Act::ServiceTap),
         1 => (any::<bool>(), any::<bool>()).prop_map(|(on_exit, passed)| Act::SelfTested { on_exit, passed }),
+        1 => (0u8..7).prop_map(Act::Stick),
+        2 => (0u8..4).prop_map(Act::DeskTap),
     ]
 }
+
+fn stick_event(i: u8) -> StickEvent {
+    match i {
+        0 => StickEvent::Inserted,
+        1 => StickEvent::Removed,
+        2 => StickEvent::Read { applicable: Some(7) },
+        3 => StickEvent::Read { applicable: None },
+        4 => StickEvent::Applied(Ok(7)),
+        5 => StickEvent::ExportProgress { done: 1, total: 4 },
+        _ => StickEvent::Exported(Ok("gradbooth/export/x".into())),
+    }
+}
+
+const DESK_INTENTS: [DeskIntent; 4] = [DeskIntent::Apply, DeskIntent::Export, DeskIntent::Close, DeskIntent::Touch];
 
 fn service_intent(i: u8) -> ServiceIntent {
     match i {
@@ -255,6 +275,12 @@ impl World {
                     Phase::ServiceEntry { checking: false, .. } => Act::Tap(1),
                     Phase::Service(_) => Act::ServiceTap(15),
                     Phase::ServiceLeaving { .. } => Act::SelfTested { on_exit: true, passed: true },
+                    Phase::Desk(d) => match d.stage {
+                        DeskStage::Reading => Act::Stick(3),
+                        DeskStage::Applying { .. } => Act::Stick(4),
+                        DeskStage::Exporting { .. } => Act::Stick(6),
+                        _ => Act::DeskTap(2),
+                    },
                 };
                 self.event(&next)
             }
@@ -280,6 +306,8 @@ impl World {
                 failed: if passed { vec![] } else { vec!["lights.fill".into()] },
                 on_exit,
             }),
+            Act::Stick(i) => Event::Stick(stick_event(i)),
+            Act::DeskTap(i) => Event::Desk(DESK_INTENTS[i as usize]),
         }
     }
 
@@ -317,6 +345,15 @@ impl World {
                 }
                 Command::CheckTicket(_) => {
                     prop_assert!(!in_mode(&self.booth.phase), "a ticket taken in the mode: {:?}", self.booth.phase);
+                    prop_assert!(!matches!(self.booth.phase, Phase::Desk(_)), "a ticket taken at the operators' desk");
+                }
+                // A stick is read, applied from or exported to only at the desk, never in a visit:
+                // a visit under way has ended (earlier in the same step) first.
+                Command::ReadStick | Command::ApplyBundle { .. } | Command::ExportToStick => {
+                    let ended_first =
+                        cmds.iter().take_while(|x| *x != c).any(|x| matches!(x, Command::VisitEnded { .. }));
+                    prop_assert!(!visit_under_way || ended_first, "{c:?} during a visit: {cmds:?}");
+                    prop_assert!(matches!(self.booth.phase, Phase::Desk(_)), "{c:?} away from the desk");
                 }
                 Command::Preview(p) => self.preview = *p,
                 Command::AttemptStarted { ticket_id, attempt } => {

@@ -80,8 +80,13 @@ pub fn run(b: &Bench, quick: bool) -> Report {
     }
     checks.extend(storage(b).into_iter().filter(|c| c.name != "storage.info"));
     checks.extend(network(b).into_iter().filter(|c| c.name != "clock.ntp"));
-    let mut report =
-        Report { booth: b.cfg().booth_id.clone(), at: crate::payment::wechat::unix_now(), quick, passed: false, checks };
+    let mut report = Report {
+        booth: b.cfg().booth_id.clone(),
+        at: crate::payment::wechat::unix_now(),
+        quick,
+        passed: false,
+        checks,
+    };
     report.passed = report.passed();
     report
 }

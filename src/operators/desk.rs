@@ -68,7 +68,12 @@ fn audit(storage: &Storage, action: &str, detail: &str) {
 }
 
 impl Desk {
-    pub fn new(storage: Arc<Storage>, wall_clock: crate::clock::WallClock, events: Events, ui: Arc<dyn UiSink>) -> Self {
+    pub fn new(
+        storage: Arc<Storage>,
+        wall_clock: crate::clock::WallClock,
+        events: Events,
+        ui: Arc<dyn UiSink>,
+    ) -> Self {
         Desk { storage, wall_clock, events, ui, report: Arc::default(), pending: None }
     }
 
@@ -89,7 +94,9 @@ impl Desk {
             for b in &report.bundles {
                 let hash = crate::journal::storage::sha256_hex(&b.bytes);
                 match &b.result {
-                    Ok(v) => info!(bundle = %b.name, serial = v.header.serial, hash = v.short_hash(), "bundle verified"),
+                    Ok(v) => {
+                        info!(bundle = %b.name, serial = v.header.serial, hash = v.short_hash(), "bundle verified")
+                    }
                     Err(r) => {
                         warn!(bundle = %b.name, code = r.code(), "bundle refused: {r}");
                         audit(&storage, "bundle_refused", &format!("{} {} sha256 {hash}: {r}", b.name, r.code()));
@@ -121,9 +128,9 @@ impl Desk {
     /// `ApplyBundle`: the bundle with `serial`, as it was read and verified, made current.
     pub fn apply(&mut self, serial: u64, settings: &Settings) -> Result<u64, String> {
         let report = lock(&self.report);
-        let found = report.as_ref().and_then(|r| {
-            r.bundles.iter().find(|b| b.result.as_ref().is_ok_and(|v| v.header.serial == serial))
-        });
+        let found = report
+            .as_ref()
+            .and_then(|r| r.bundles.iter().find(|b| b.result.as_ref().is_ok_and(|v| v.header.serial == serial)));
         let Some(b) = found else { return Err(format!("bundle {serial} is no longer in memory")) };
         let v = b.result.as_ref().expect("found by its verified serial");
         let generations = Generations::at(&settings.data_dir);

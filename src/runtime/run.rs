@@ -263,7 +263,11 @@ pub(super) async fn run(
             }
             on_trial = true;
             started = std::time::Instant::now();
-            shell.audit("booth", "config_switched", &format!("serial {} sha256 {}", p.serial, shell.settings.source_sha256));
+            shell.audit(
+                "booth",
+                "config_switched",
+                &format!("serial {} sha256 {}", p.serial, shell.settings.source_sha256),
+            );
             info!(serial = p.serial, "switched to the new configuration");
         }
         // The parts' health for the diagnostics and the metrics; the page on show, twice a second.

@@ -90,13 +90,12 @@ pub fn examples() -> Vec<DeskExample> {
         DeskExample {
             name: "desk-change_list".into(),
             booth: shown(Some(12)),
-            report: report(vec![winter(), refused("old.toml", "replay", "serial 11 is not above 12, the last applied")]),
+            report: report(vec![
+                winter(),
+                refused("old.toml", "replay", "serial 11 is not above 12, the last applied"),
+            ]),
         },
-        DeskExample {
-            name: "desk-warnings".into(),
-            booth: shown(Some(12)),
-            report: report(vec![with_warnings]),
-        },
+        DeskExample { name: "desk-warnings".into(), booth: shown(Some(12)), report: report(vec![with_warnings]) },
     ];
     for (i, group) in refusals.chunks(4).enumerate() {
         out.push(DeskExample {
@@ -123,7 +122,9 @@ pub fn examples() -> Vec<DeskExample> {
         DeskExample { name: "desk-applied".into(), booth: at(DeskStage::Applied { serial: 12 }), report: w.clone() },
         DeskExample {
             name: "desk-apply_failed".into(),
-            booth: at(DeskStage::ApplyFailed { why: "/var/lib/gradbooth/config/state.json: No space left on device (os error 28)".into() }),
+            booth: at(DeskStage::ApplyFailed {
+                why: "/var/lib/gradbooth/config/state.json: No space left on device (os error 28)".into(),
+            }),
             report: w,
         },
         DeskExample {
@@ -138,9 +139,7 @@ pub fn examples() -> Vec<DeskExample> {
         },
         DeskExample {
             name: "desk-export_failed".into(),
-            booth: at(DeskStage::ExportFailed {
-                why: "writing audit.csv: Read-only file system (os error 30)".into(),
-            }),
+            booth: at(DeskStage::ExportFailed { why: "writing audit.csv: Read-only file system (os error 30)".into() }),
             report: report(vec![]),
         },
     ]);

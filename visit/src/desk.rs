@@ -14,6 +14,8 @@ use super::*;
 
 /// No touch at the desk for this long: back to rest (not while applying or exporting).
 pub const DESK_IDLE: Duration = Duration::from_secs(180);
+/// Applying or exporting that has not answered in this long has failed (a stick that hangs).
+pub const DESK_BUSY: Duration = Duration::from_secs(300);
 
 /// Whether an operator's stick is in the booth, and whether the desk has looked at it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -33,11 +35,16 @@ pub enum StickEvent {
     Removed,
     /// The stick was read and its bundles verified: the serial of the one that may be applied
     /// (the lowest valid one), if any. The report itself went to the screen.
-    Read { applicable: Option<u64> },
+    Read {
+        applicable: Option<u64>,
+    },
     /// Applying finished: the serial made current, or why not.
     Applied(Result<u64, String>),
     /// The export wrote `done` of `total` files.
-    ExportProgress { done: u32, total: u32 },
+    ExportProgress {
+        done: u32,
+        total: u32,
+    },
     /// The export finished and the stick is synced (its folder), or why not.
     Exported(Result<String, String>),
 }
@@ -60,13 +67,28 @@ pub enum DeskIntent {
 pub enum DeskStage {
     Reading,
     /// The report is on screen; `applicable` may be applied.
-    Shown { applicable: Option<u64> },
-    Applying { serial: u64 },
-    Applied { serial: u64 },
-    ApplyFailed { why: String },
-    Exporting { done: u32, total: u32 },
-    Exported { folder: String },
-    ExportFailed { why: String },
+    Shown {
+        applicable: Option<u64>,
+    },
+    Applying {
+        serial: u64,
+    },
+    Applied {
+        serial: u64,
+    },
+    ApplyFailed {
+        why: String,
+    },
+    Exporting {
+        done: u32,
+        total: u32,
+    },
+    Exported {
+        folder: String,
+    },
+    ExportFailed {
+        why: String,
+    },
 }
 
 impl DeskStage {
@@ -127,7 +149,8 @@ pub(crate) fn transition(
             booth.stick = StickPresence::Absent;
             Break(phase)
         }
-        (Phase::Desk(d), event) => Break(at_desk(booth, *d, event, now, cmds)),
+        // The key switch is the booth's, not the desk's (the mode's transition keeps it).
+        (Phase::Desk(d), event) if !matches!(event, E::KeySwitch(_)) => Break(at_desk(booth, *d, event, now, cmds)),
         (phase, event) => Continue((phase, event)),
     }
 }
@@ -158,6 +181,15 @@ fn at_desk(booth: &mut Booth, mut d: Desk, event: Event, now: Instant, cmds: &mu
     let stage = std::mem::replace(&mut d.stage, S::Reading);
     d.stage = match (stage, event) {
         (stage, E::Tick) if !stage.busy() && now >= d.last_touch.after(DESK_IDLE) => return close(booth, cmds),
+        (stage, E::Tick) if stage.busy() && now >= d.last_touch.after(DESK_BUSY) => {
+            d.last_touch = now;
+            let why = format!("no answer in {} s", DESK_BUSY.as_secs());
+            cmds.push(audit("desk_timeout", stage.code().to_owned()));
+            match stage {
+                S::Exporting { .. } => S::ExportFailed { why },
+                _ => S::ApplyFailed { why },
+            }
+        }
         (S::Reading, E::Stick(StickEvent::Read { applicable })) => S::Shown { applicable },
         (stage, E::Desk(intent)) => {
             d.last_touch = now;

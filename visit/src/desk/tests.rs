@@ -83,6 +83,7 @@ fn nothing_applicable_cannot_be_applied_but_cancel_and_export_work() {
     // Neither closing nor the clock interrupts an export.
     assert!(d.tap(DeskIntent::Close).is_empty());
     assert!(!d.wait(DESK_IDLE + S(1)).contains(&Command::DeskClosed));
+    assert_eq!(d.stage(), Some(DeskStage::Exporting { done: 3, total: 6 }));
     d.stick(StickEvent::Exported(Ok("gradbooth/export/fx-d-01-2026-12-01".into())));
     assert!(matches!(d.stage(), Some(DeskStage::Exported { .. })));
     // Unmounted (or pulled) after the export: "you may remove the stick" stays until a touch.
@@ -171,4 +172,42 @@ fn codes_held_up_at_the_desk_open_nothing() {
     assert!(d.send(Event::QrScanned("GBS1:ABC".into())).is_empty());
     assert!(d.send(Event::Intent(Intent::Prepare)).is_empty());
     assert_eq!(d.screen(), Screen::Desk);
+}
+
+#[test]
+fn a_stick_inserted_while_a_ticket_is_checked_waits() {
+    let mut d = Desk::new();
+    d.send(Event::Restored(Part::Device(DeviceKind::Camera)));
+    d.send(Event::QrScanned("code".into()));
+    let c = d.stick(StickEvent::Inserted);
+    assert!(!c.contains(&Command::ReadStick), "{c:?} {:?}", d.booth.phase);
+    let c = d.send(Event::Restored(Part::Device(DeviceKind::Camera)));
+    assert!(!c.contains(&Command::ReadStick), "{c:?} {:?}", d.booth.phase);
+}
+
+#[test]
+fn the_service_key_turned_off_at_the_desk_is_not_forgotten() {
+    let mut d = Desk::new();
+    d.send(Event::KeySwitch(true));
+    assert_eq!(d.screen(), Screen::OutOfService);
+    d.shown(None);
+    d.send(Event::KeySwitch(false));
+    assert_eq!(d.screen(), Screen::Desk);
+    d.tap(DeskIntent::Close);
+    assert_eq!(d.screen(), Screen::Idle, "the key is off: the booth serves");
+}
+
+#[test]
+fn an_export_that_never_answers_fails_at_its_limit() {
+    let mut d = Desk::new();
+    d.shown(None);
+    d.tap(DeskIntent::Export);
+    d.wait(DESK_BUSY - S(1));
+    assert!(matches!(d.stage(), Some(DeskStage::Exporting { .. })));
+    d.wait(S(1));
+    assert!(matches!(d.stage(), Some(DeskStage::ExportFailed { .. })), "{:?}", d.stage());
+    // A late answer changes nothing; the desk closes when left alone.
+    d.stick(StickEvent::Exported(Ok("late".into())));
+    assert!(matches!(d.stage(), Some(DeskStage::ExportFailed { .. })));
+    assert!(d.wait(DESK_IDLE).contains(&Command::DeskClosed));
 }
