@@ -5,6 +5,7 @@
 //! goes through `end_visit`, which stops the chair, idles the lights and forgets the visit.
 
 pub mod desk;
+mod ending;
 mod hours;
 mod queries;
 pub mod service;
@@ -15,6 +16,7 @@ mod view;
 use std::collections::BTreeSet;
 
 pub use desk::{DESK_IDLE, Desk, DeskIntent, DeskStage, StickEvent, StickPresence};
+use ending::{booth_failed, end_visit, on_timeout};
 pub use hours::{Closed, Schedule};
 pub use queries::{CONFIRMING, CodeReading, code_reading, payment_code, timeout_of};
 use queries::{chair_may_move, timed_out};
@@ -446,95 +448,6 @@ fn enter_seat(visit: Visit, now: Instant, cmds: &mut Vec<Command>) -> Phase {
 fn start_order(policy: &Policy, visit: Visit, photo: PhotoId, now: Instant, cmds: &mut Vec<Command>) -> Phase {
     cmds.push(Command::CreateOrder { ticket_id: visit.ticket.id.clone(), photo, amount_fen: policy.price_fen });
     Phase::Payment { visit, since: now, photo, stage: PaymentStage::Creating }
-}
-
-/// The visit ends because the booth failed (a capture, a device, the review). An attempt whose
-/// photo was not judged yet — being taken, shown, or under review — is given back.
-fn booth_failed(booth: &Booth, phase: Phase, notice: Notice, now: Instant, cmds: &mut Vec<Command>) -> Phase {
-    let phase = match phase {
-        Phase::Capturing { mut visit, since } => {
-            give_back(&mut visit, cmds);
-            Phase::Capturing { visit, since }
-        }
-        Phase::AttemptShown { mut visit, since, photo } => {
-            give_back(&mut visit, cmds);
-            Phase::AttemptShown { visit, since, photo }
-        }
-        Phase::Reviewing { mut visit, since, photo } => {
-            give_back(&mut visit, cmds);
-            Phase::Reviewing { visit, since, photo }
-        }
-        other => other,
-    };
-    end_visit(booth, phase, VisitOutcome::Failed, Some(notice), now, cmds)
-}
-
-fn give_back(visit: &mut Visit, cmds: &mut Vec<Command>) {
-    // These phases always follow a counted attempt; nothing to give back otherwise.
-    if visit.attempts_used > 0 {
-        cmds.push(Command::AttemptVoided { ticket_id: visit.ticket.id.clone(), attempt: visit.attempts_used });
-        visit.attempts_used -= 1;
-    }
-}
-
-fn on_timeout(booth: &Booth, phase: Phase, now: Instant, cmds: &mut Vec<Command>) -> Phase {
-    match phase {
-        Phase::Countdown { mut visit, .. } => {
-            visit.attempts_used += 1;
-            let attempt = visit.attempts_used;
-            cmds.push(Command::AttemptStarted { ticket_id: visit.ticket.id.clone(), attempt });
-            cmds.push(Command::Capture { ticket_id: visit.ticket.id.clone(), attempt });
-            Phase::Capturing { visit, since: now }
-        }
-        phase @ Phase::Capturing { .. } => booth_failed(booth, phase, Notice::CaptureFailed, now, cmds),
-        // The review took too long: the booth's failure, not the graduate's.
-        phase @ Phase::Reviewing { .. } => booth_failed(booth, phase, Notice::ReviewUnavailable, now, cmds),
-        Phase::Payment { visit, photo, stage: PaymentStage::Waiting(order), .. } => {
-            // The code has expired: close the order, and find out whether it was paid after all.
-            let out_trade_no = order.out_trade_no;
-            cmds.push(Command::CloseOrder { out_trade_no: out_trade_no.clone() });
-            Phase::Payment { visit, since: now, photo, stage: PaymentStage::Confirming { out_trade_no } }
-        }
-        Phase::Payment { visit, photo, stage: PaymentStage::Confirming { out_trade_no }, .. } => {
-            // No answer in time: the booth goes on asking in the background.
-            Phase::Payment { visit, since: now, photo, stage: PaymentStage::Unconfirmed { out_trade_no } }
-        }
-        Phase::Done { .. } | Phase::Notice { .. } => booth.resting_phase(),
-        other => end_visit(booth, other, VisitOutcome::Abandoned, None, now, cmds),
-    }
-}
-
-/// The only way out of a visit: hardware safe, order closed, personal data dropped.
-fn end_visit(
-    booth: &Booth,
-    phase: Phase,
-    outcome: VisitOutcome,
-    notice: Option<Notice>,
-    now: Instant,
-    cmds: &mut Vec<Command>,
-) -> Phase {
-    let (open_order, paid_photo) = match &phase {
-        Phase::Payment { photo, .. } if outcome == VisitOutcome::Paid => (None, Some(*photo)),
-        // An order that may still be paid is closed (and settled) when the graduate leaves.
-        Phase::Payment { stage: PaymentStage::Waiting(PaymentOrder { out_trade_no, .. }), .. }
-        | Phase::Payment { stage: PaymentStage::Unconfirmed { out_trade_no }, .. } => {
-            (Some(out_trade_no.clone()), None)
-        }
-        _ => (None, None),
-    };
-    cmds.push(Command::Chair(Motion::Stop));
-    cmds.push(Command::Preview(false));
-    cmds.push(Command::Lights(LightScene::Idle));
-    if let Some(out_trade_no) = open_order {
-        cmds.push(Command::CloseOrder { out_trade_no });
-    }
-    let ticket_id = phase.into_visit().map(|v| v.ticket.id);
-    cmds.push(Command::VisitEnded { ticket_id, outcome, paid_photo });
-    match (outcome, notice) {
-        (VisitOutcome::Paid, _) => Phase::Done { since: now },
-        (_, Some(notice)) => Phase::Notice { since: now, notice },
-        _ => booth.resting_phase(),
-    }
 }
 
 #[cfg(test)]
