@@ -221,3 +221,35 @@ fn any_single_byte_change_of_a_signed_bundle_is_refused() {
         }
     }
 }
+
+#[test]
+fn a_stick_bundle_with_an_applied_serial_and_other_bytes_is_an_alarm_and_a_plain_replay_is_not() {
+    let keys = Keys::new(&["office"]);
+    let current = booth(&keys, &["office"]);
+    let settings = Settings::parse(&current).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let g = crate::config::generations::Generations::at(data.path());
+    let (applied, sigs) = keys.sign(&format!("{}{WINTER}", header(5)), &["office"]);
+    let at0 = Checkpoint { current_text: &current, current: &settings, serial_floor: 0, now: now() };
+    g.apply(&verify(&applied, &sigs, &at0).unwrap(), &applied).unwrap();
+
+    let stick = tempfile::tempdir().unwrap();
+    let folder = stick.path().join("gradbooth");
+    std::fs::create_dir(&folder).unwrap();
+    let put = |name: &str, bytes: &[u8], sigs: &[String]| {
+        std::fs::write(folder.join(name), bytes).unwrap();
+        std::fs::write(folder.join(format!("{name}.minisig")), &sigs[0]).unwrap();
+    };
+    put("again.toml", &applied, &sigs);
+    let (other, other_sigs) = keys.sign(&format!("{}[service]\nopens = \"06:00\"\n", header(5)), &["office"]);
+    put("other.toml", &other, &other_sigs);
+    let at = Checkpoint { serial_floor: 5, ..at0 };
+    let report = inspect::inspect(stick.path(), &at, &g);
+    let by = |n: &str| report.bundles.iter().find(|b| b.name == n).unwrap();
+    assert_eq!(by("again.toml").result.as_ref().unwrap_err().code(), "replay");
+    assert_eq!(by("again.toml").alarm, None, "the same bundle again is a plain replay");
+    assert_eq!(by("other.toml").result.as_ref().unwrap_err().code(), "replay");
+    let (serial, hash) = by("other.toml").alarm.clone().expect("an alarm");
+    assert_eq!((serial, hash), (5, crate::journal::storage::sha256_hex(&applied)));
+    assert!(report.applicable().is_none());
+}
