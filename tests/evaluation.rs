@@ -24,7 +24,7 @@ const RECORDED: &[(&str, Side, Side)] = &[
     ("no_face", Some((1, 1)), Some((21, 21))),
     ("multiple_faces", Some((1, 1)), Some((2, 2))),
     ("face_too_small", Some((3, 3)), Some((5, 5))),
-    ("face_too_large", Some((2, 2)), Some((5, 5))),
+    ("face_too_large", Some((3, 3)), Some((4, 4))),
     ("off_centre", Some((2, 2)), Some((5, 5))),
     ("head_too_high", Some((2, 2)), Some((5, 5))),
     ("head_too_low", Some((1, 1)), Some((5, 5))),

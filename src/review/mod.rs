@@ -106,7 +106,7 @@ impl Reviewer for FaceReviewer {
         };
         let irises = self.models.irises(img, &mesh)?;
         let mask = self.models.segment(img)?;
-        let placement = standard::placement_for(&self.spec, &mesh, &mask, img.height());
+        let placement = standard::placement_for(&self.spec, &mesh, &mask, img.width(), img.height());
         let frame = match &placement {
             Ok(p) => p.frame(),
             Err(_) => geometry::portrait_region(img.width(), img.height()),
@@ -120,6 +120,14 @@ impl Reviewer for FaceReviewer {
             let (code, measured) = match e {
                 PlacementError::TooLow => ("head_too_low", m.get("eye_line").copied().unwrap_or(0.0)),
                 PlacementError::HeadShape => ("face_too_large", m.get("face_width_ratio").copied().unwrap_or(0.0)),
+                // Never padded: too close (sit back), too high, or off to one side.
+                PlacementError::CutAtEdge { wider: true, .. } => {
+                    ("face_too_large", m.get("face_width_ratio").copied().unwrap_or(0.0))
+                }
+                PlacementError::CutAtEdge { top: true, .. } => {
+                    ("head_too_high", m.get("eye_line").copied().unwrap_or(0.0))
+                }
+                PlacementError::CutAtEdge { .. } => ("off_centre", m.get("centre_offset").copied().unwrap_or(0.0)),
             };
             if !findings.iter().any(|f| f.code == code) {
                 let limit = checks::spec_of(code).map(|s| s.limit).unwrap_or(0.0);

@@ -67,6 +67,11 @@ pub enum PlacementError {
     HeadShape,
     /// The photo would need more capture below the face than there is.
     TooLow,
+    /// The photo would reach past a side (or the top) of the capture where the person goes on
+    /// to that edge: a shoulder would end in a straight cut against the background. Never
+    /// padded: the graduate sits back (`wider`: the photo is wider than the whole capture) or
+    /// moves to the middle.
+    CutAtEdge { wider: bool, top: bool },
 }
 
 /// Solves the bands: face width, eye line and hair top, with the face centred horizontally.
@@ -79,12 +84,28 @@ pub fn place(
     hair_y: f32,
     img_h: f32,
 ) -> Result<Placement, PlacementError> {
+    place_at_least(spec, eyes, face_centre_x, face_w, hair_y, img_h, 0.0)
+}
+
+/// `place`, with the photo's scale at least `min_scale` (a larger face in the photo, so that
+/// the photo's width stays inside the capture).
+#[allow(clippy::too_many_arguments)]
+fn place_at_least(
+    spec: &StandardSpec,
+    eyes: Pt,
+    face_centre_x: f32,
+    face_w: f32,
+    hair_y: f32,
+    img_h: f32,
+    min_scale: f32,
+) -> Result<Placement, PlacementError> {
     // Aim a few pixels inside each band, so the photo still passes a reader who measures a
     // little differently; fall back to the bands themselves when that is too tight.
-    let within = |margin| place_within(spec, margin, eyes, face_centre_x, face_w, hair_y, img_h);
+    let within = |margin| place_within(spec, margin, eyes, face_centre_x, face_w, hair_y, img_h, min_scale);
     within(6.0).or_else(|_| within(0.0))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn place_within(
     spec: &StandardSpec,
     margin: f32,
@@ -93,12 +114,13 @@ fn place_within(
     face_w: f32,
     hair_y: f32,
     img_h: f32,
+    min_scale: f32,
 ) -> Result<Placement, PlacementError> {
     let shrink = |(a, b): (f32, f32)| (a + margin, b - margin);
     let (hair_band, eye_band, width_band) = (shrink(spec.hair_top), shrink(spec.eye_line), shrink(spec.face_width));
     let d = (eyes.y - hair_y).max(1.0);
     // Scale bounds: the face width band, and the eye-to-hair distance that both bands allow.
-    let lo = (width_band.0 / face_w).max((eye_band.0 - hair_band.1) / d);
+    let lo = (width_band.0 / face_w).max((eye_band.0 - hair_band.1) / d).max(min_scale);
     let hi = (width_band.1 / face_w).min((eye_band.1 - hair_band.0) / d);
     if lo > hi {
         return Err(PlacementError::HeadShape);
@@ -130,12 +152,54 @@ fn place_within(
     Err(PlacementError::TooLow)
 }
 
-/// Where the standard photo would come from, for this face: the hair top from the mask.
-pub fn placement_for(spec: &StandardSpec, mesh: &Mesh, mask: &Mask, img_h: u32) -> Result<Placement, PlacementError> {
+/// Where the standard photo would come from, for this face: the hair top from the mask, and
+/// never a photo that needs pixels the capture does not have where the person is.
+pub fn placement_for(
+    spec: &StandardSpec,
+    mesh: &Mesh,
+    mask: &Mask,
+    img_w: u32,
+    img_h: u32,
+) -> Result<Placement, PlacementError> {
     let eyes = eye_centre(mesh, true).mid(eye_centre(mesh, false));
     let (cr, cl) = (mesh.pt(lm::CHEEK_R), mesh.pt(lm::CHEEK_L));
     let hair = hair_top(mask, mesh);
-    place(spec, eyes, cr.mid(cl).x, cr.dist(cl), hair, img_h as f32)
+    let (cx, face_w, (iw, ih)) = (cr.mid(cl).x, cr.dist(cl), (img_w as f32, img_h as f32));
+    let p = place(spec, eyes, cx, face_w, hair, ih)?;
+    let person = |pt| mask.at(pt);
+    match inside_capture(&p, person, iw, ih) {
+        Ok(()) => Ok(p),
+        // The person reaches a side: a larger face (still in its band) may keep the photo
+        // inside the capture; otherwise the capture is refused.
+        Err(cut @ PlacementError::CutAtEdge { top: false, .. }) => {
+            let half = cx.min(iw - cx);
+            let zoomed = (half > 0.0)
+                .then(|| place_at_least(spec, eyes, cx, face_w, hair, ih, WIDTH as f32 / (2.0 * half)).ok())
+                .flatten()
+                .filter(|z| inside_capture(z, person, iw, ih).is_ok());
+            zoomed.ok_or(cut)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A photo window reaching past the capture is fine over background (it is filled with the
+/// background colour) but not where the person touches that edge of the capture.
+pub fn inside_capture(p: &Placement, person: impl Fn(Pt) -> f32, img_w: f32, img_h: f32) -> Result<(), PlacementError> {
+    let (x, y, w, h) = p.frame();
+    let (y0, y1) = (y.max(0.0), (y + h).min(img_h));
+    let (x0, x1) = (x.max(0.0), (x + w).min(img_w));
+    // The person on the capture's column `cx` (or row `cy`) within the photo's span.
+    let steps = 64;
+    let on_column = |cx: f32| (0..=steps).any(|k| person(Pt::new(cx, y0 + (y1 - y0) * k as f32 / steps as f32)) > 0.5);
+    let on_row = |cy: f32| (0..=steps).any(|k| person(Pt::new(x0 + (x1 - x0) * k as f32 / steps as f32, cy)) > 0.5);
+    let past_left = x < -0.5 && on_column(0.5);
+    let past_right = x + w > img_w + 0.5 && on_column(img_w - 0.5);
+    let past_top = y < -0.5 && on_row(0.5);
+    if past_left || past_right || past_top {
+        return Err(PlacementError::CutAtEdge { wider: w > img_w, top: past_top && !(past_left || past_right) });
+    }
+    Ok(())
 }
 
 /// The top of the head: the highest person pixel over the middle of the face, never below the
@@ -308,6 +372,33 @@ mod tests {
     fn a_face_at_the_bottom_of_the_capture_cannot_be_framed() {
         let spec = StandardSpec::default();
         assert_eq!(place(&spec, Pt::new(500.0, 1000.0), 500.0, 300.0, 800.0, 1080.0), Err(PlacementError::TooLow));
+    }
+
+    #[test]
+    fn a_photo_past_the_capture_is_refused_where_the_person_reaches_that_edge_never_padded() {
+        let spec = StandardSpec::default();
+        // A face near the left of a 1920×1080 capture: the photo reaches past x = 0.
+        let p = place(&spec, Pt::new(150.0, 430.0), 150.0, 300.0, 200.0, 1080.0).unwrap();
+        assert!(p.frame().0 < 0.0, "{:?}", p.frame());
+        // The shoulder runs off the capture's left edge: refused, and which way to move.
+        let shoulder = |pt: Pt| if pt.y > 700.0 && pt.x < 400.0 { 1.0 } else { 0.0 };
+        assert_eq!(
+            inside_capture(&p, shoulder, 1920.0, 1080.0),
+            Err(PlacementError::CutAtEdge { wider: false, top: false })
+        );
+        // Background at that edge: the photo is made (the outside is the background colour).
+        let narrow = |pt: Pt| if pt.y > 700.0 && (60.0..240.0).contains(&pt.x) { 1.0 } else { 0.0 };
+        assert_eq!(inside_capture(&p, narrow, 1920.0, 1080.0), Ok(()));
+        // A centred face well inside: nothing past any edge, whatever the person is.
+        let centred = place(&spec, Pt::new(960.0, 430.0), 960.0, 300.0, 200.0, 1080.0).unwrap();
+        assert_eq!(inside_capture(&centred, |_| 1.0, 1920.0, 1080.0), Ok(()));
+        // A face so close that the photo is wider than the capture: sit back.
+        let close = place(&spec, Pt::new(320.0, 300.0), 320.0, 560.0, 60.0, 1080.0).unwrap();
+        assert!(close.frame().2 > 640.0, "{:?}", close.frame());
+        assert_eq!(
+            inside_capture(&close, |_| 1.0, 640.0, 1080.0),
+            Err(PlacementError::CutAtEdge { wider: true, top: false })
+        );
     }
 
     #[test]
