@@ -225,8 +225,8 @@ pub struct Verified {
     pub sha256: String,
     pub changes: Vec<Change>,
     pub warnings: Vec<Warning>,
-    /// The new whole configuration, as text, checked by `Settings::parse`.
-    pub new_text: String,
+    /// The new whole configuration, checked as the booth runs it (its text: `source_text`).
+    pub new: Box<Settings>,
 }
 
 impl Verified {
@@ -296,7 +296,8 @@ pub fn verify(bundle: &[u8], signatures: &[String], at: &Checkpoint) -> Result<V
         .map_err(|e| Refusal::Invalid(describe(&e)))?;
     changes::within_price_bounds(&changes, ops, new.price_fen)?;
     let warnings = changes::warnings(at.current, &new, at.now);
-    Ok(Verified { header, signers, sha256: crate::journal::storage::sha256_hex(bundle), changes, warnings, new_text })
+    let sha256 = crate::journal::storage::sha256_hex(bundle);
+    Ok(Verified { header, signers, sha256, changes, warnings, new: Box::new(new) })
 }
 
 /// A bundle's header and settings, from its bytes (authenticated or not: nothing here trusts

@@ -41,6 +41,15 @@ pub struct Generations {
     dir: PathBuf,
 }
 
+/// A booth's base file, read (its name in any error), and its data directory: `data_dir` when
+/// given (the command line, the service's environment), else the file's `[storage] data_dir`.
+pub fn base_of(config: &Path, data_dir: Option<&Path>, backend: Option<Backend>) -> anyhow::Result<(String, PathBuf)> {
+    let text = std::fs::read_to_string(config).map_err(|e| anyhow::anyhow!("reading {}: {e}", config.display()))?;
+    let base = Settings::parse_from(config, &text, backend)
+        .map_err(|e| anyhow::anyhow!("loading {}: {e}", config.display()))?;
+    Ok((text, data_dir.map(Path::to_owned).unwrap_or(base.data_dir)))
+}
+
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> anyhow::Error + '_ {
     move |e| anyhow::anyhow!("{}: {e}", path.display())
 }

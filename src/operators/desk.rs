@@ -134,8 +134,6 @@ impl Desk {
         let Some(b) = found else { return Err(format!("bundle {serial} is no longer in memory")) };
         let v = b.result.as_ref().expect("found by its verified serial");
         let generations = Generations::at(&settings.data_dir);
-        let new = Settings::parse_on(&v.new_text, Some(settings.file.hardware.backend))
-            .map_err(|e| format!("the new configuration is refused: {e}"))?;
         if let Err(e) = generations.apply(v, &b.bytes) {
             error!(serial, error = %e, "the bundle could not be applied");
             audit(&self.storage, "bundle_apply_failed", &format!("serial {serial}: {e:#}"));
@@ -149,7 +147,7 @@ impl Desk {
         );
         info!(serial, hash = v.short_hash(), "bundle applied; the booth switches at its next rest");
         let restart = v.changes.iter().any(|c| needs_restart(&c.key));
-        let mut new = Box::new(new);
+        let mut new = v.new.clone();
         new.data_dir = settings.data_dir.clone();
         self.pending = Some(Pending { settings: new, serial, restart });
         Ok(serial)

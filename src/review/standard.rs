@@ -74,6 +74,16 @@ pub enum PlacementError {
     CutAtEdge { wider: bool, top: bool },
 }
 
+/// A face in the capture, as the placement needs it: the eyes' centre, the face's horizontal
+/// centre and width (cheek to cheek), the top of the hair.
+#[derive(Debug, Clone, Copy)]
+struct Head {
+    eyes: Pt,
+    centre_x: f32,
+    width: f32,
+    hair_y: f32,
+}
+
 /// Solves the bands: face width, eye line and hair top, with the face centred horizontally.
 /// `hair_y` is the top of the hair in the capture.
 pub fn place(
@@ -84,38 +94,26 @@ pub fn place(
     hair_y: f32,
     img_h: f32,
 ) -> Result<Placement, PlacementError> {
-    place_at_least(spec, eyes, face_centre_x, face_w, hair_y, img_h, 0.0)
+    place_at_least(spec, Head { eyes, centre_x: face_centre_x, width: face_w, hair_y }, img_h, 0.0)
 }
 
 /// `place`, with the photo's scale at least `min_scale` (a larger face in the photo, so that
 /// the photo's width stays inside the capture).
-#[allow(clippy::too_many_arguments)]
-fn place_at_least(
-    spec: &StandardSpec,
-    eyes: Pt,
-    face_centre_x: f32,
-    face_w: f32,
-    hair_y: f32,
-    img_h: f32,
-    min_scale: f32,
-) -> Result<Placement, PlacementError> {
+fn place_at_least(spec: &StandardSpec, head: Head, img_h: f32, min_scale: f32) -> Result<Placement, PlacementError> {
     // Aim a few pixels inside each band, so the photo still passes a reader who measures a
     // little differently; fall back to the bands themselves when that is too tight.
-    let within = |margin| place_within(spec, margin, eyes, face_centre_x, face_w, hair_y, img_h, min_scale);
+    let within = |margin| place_within(spec, margin, head, img_h, min_scale);
     within(6.0).or_else(|_| within(0.0))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn place_within(
     spec: &StandardSpec,
     margin: f32,
-    eyes: Pt,
-    face_centre_x: f32,
-    face_w: f32,
-    hair_y: f32,
+    head: Head,
     img_h: f32,
     min_scale: f32,
 ) -> Result<Placement, PlacementError> {
+    let Head { eyes, centre_x: face_centre_x, width: face_w, hair_y } = head;
     let shrink = |(a, b): (f32, f32)| (a + margin, b - margin);
     let (hair_band, eye_band, width_band) = (shrink(spec.hair_top), shrink(spec.eye_line), shrink(spec.face_width));
     let d = (eyes.y - hair_y).max(1.0);
@@ -164,17 +162,18 @@ pub fn placement_for(
     let eyes = eye_centre(mesh, true).mid(eye_centre(mesh, false));
     let (cr, cl) = (mesh.pt(lm::CHEEK_R), mesh.pt(lm::CHEEK_L));
     let hair = hair_top(mask, mesh);
-    let (cx, face_w, (iw, ih)) = (cr.mid(cl).x, cr.dist(cl), (img_w as f32, img_h as f32));
-    let p = place(spec, eyes, cx, face_w, hair, ih)?;
+    let head = Head { eyes, centre_x: cr.mid(cl).x, width: cr.dist(cl), hair_y: hair };
+    let (iw, ih) = (img_w as f32, img_h as f32);
+    let p = place_at_least(spec, head, ih, 0.0)?;
     let person = |pt| mask.at(pt);
     match inside_capture(&p, person, iw, ih) {
         Ok(()) => Ok(p),
         // The person reaches a side: a larger face (still in its band) may keep the photo
         // inside the capture; otherwise the capture is refused.
         Err(cut @ PlacementError::CutAtEdge { top: false, .. }) => {
-            let half = cx.min(iw - cx);
+            let half = head.centre_x.min(iw - head.centre_x);
             let zoomed = (half > 0.0)
-                .then(|| place_at_least(spec, eyes, cx, face_w, hair, ih, WIDTH as f32 / (2.0 * half)).ok())
+                .then(|| place_at_least(spec, head, ih, WIDTH as f32 / (2.0 * half)).ok())
                 .flatten()
                 .filter(|z| inside_capture(z, person, iw, ih).is_ok());
             zoomed.ok_or(cut)

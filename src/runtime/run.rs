@@ -107,8 +107,6 @@ pub(super) async fn run(
     });
     let metrics = settings.diagnostics.metrics_listen.map(|addr| tokio::spawn(metrics::serve(addr, bench.clone())));
 
-    let mut policy = settings.policy.clone();
-    let mut schedule = settings.schedule.clone();
     let watcher = settings.operators.stick.clone().map(|p| crate::operators::watch::spawn(p, tx.clone()));
     let desk = crate::operators::desk::Desk::new(storage.clone(), wall_clock, tx.clone(), ui.clone());
     let poll = Backoff { first: pace.payment_poll, max: pace.payment_poll_max };
@@ -204,7 +202,7 @@ pub(super) async fn run(
                 continue;
             }
             _ = ticker.tick() => {
-                let closed = schedule.check(wall_clock.now()).err();
+                let closed = shell.settings.schedule.check(wall_clock.now()).err();
                 if closed != booth.closed { Event::Hours(closed) } else { Event::Tick }
             }
         };
@@ -221,7 +219,7 @@ pub(super) async fn run(
             ui.send(UiMsg::Studios(open.iter().map(|s| s.place()).collect()));
         }
         let proved = matches!(&event, Event::SelfTested(o) if o.failed.is_empty());
-        let (next, cmds) = visit::step(&policy, booth, event, now);
+        let (next, cmds) = visit::step(&shell.settings.policy, booth, event, now);
         booth = next;
         shell.now = now;
         if on_trial
@@ -253,8 +251,6 @@ pub(super) async fn run(
                 break;
             }
             shell.settings = *p.settings;
-            policy = shell.settings.policy.clone();
-            schedule = shell.settings.schedule.clone();
             shell.bench.reconfigure(shell.settings.bench_config());
             ui.send(UiMsg::Facts(Box::new(shell.settings.facts())));
             studios_day = None;
@@ -291,7 +287,7 @@ pub(super) async fn run(
             reading = visit::code_reading(&booth);
             let _ = shell.devices.camera.send(CameraCmd::ReadCodes(reading));
         }
-        let v = visit::view(&policy, &booth, now);
+        let v = visit::view(&shell.settings.policy, &booth, now);
         if last_view.as_ref() != Some(&v) {
             if last_view.as_ref().is_none_or(|l: &visit::View| l.screen != v.screen) {
                 info!(screen = v.screen.code(), "screen");

@@ -194,11 +194,8 @@ pub fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Export { to } => {
-            let text =
-                std::fs::read_to_string(&cli.config).with_context(|| format!("reading {}", cli.config.display()))?;
-            let base = Settings::parse_from(&cli.config, &text, None)
-                .with_context(|| format!("loading {}", cli.config.display()))?;
-            let data_dir = cli.data_dir.clone().unwrap_or_else(|| base.data_dir.clone());
+            let (text, data_dir) =
+                crate::config::generations::base_of(&cli.config, cli.data_dir.as_deref(), cli.hardware)?;
             let mut settings = crate::config::generations::Generations::at(&data_dir).current(&text, cli.hardware)?;
             settings.data_dir = data_dir;
             let dir = crate::operators::export::run(&settings, &to, &mut |_, _| {})?;

@@ -44,10 +44,7 @@ pub(super) fn load_settings(
     data_dir: Option<&Path>,
     hardware: Option<Backend>,
 ) -> anyhow::Result<Settings> {
-    let text = std::fs::read_to_string(config).with_context(|| format!("reading {}", config.display()))?;
-    let base =
-        Settings::parse_from(config, &text, hardware).with_context(|| format!("loading {}", config.display()))?;
-    let data_dir = data_dir.map(Path::to_owned).unwrap_or_else(|| base.data_dir.clone());
+    let (text, data_dir) = crate::config::generations::base_of(config, data_dir, hardware)?;
     // The base file plus the operators' bundles applied (on trial, or rolled back).
     let (mut settings, _, notes) = crate::config::generations::Generations::at(&data_dir)
         .start(&text, hardware)

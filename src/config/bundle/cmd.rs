@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::{Change, ChangeKind, Checkpoint, MAX_SIGNATURE, Verified, Warning};
-use crate::config::Settings;
 
 #[derive(clap::Subcommand)]
 pub enum BundleCmd {
@@ -67,14 +66,12 @@ pub fn signatures_of(file: &Path) -> anyhow::Result<Vec<String>> {
 /// `config`: the base file; `data_dir`: where the booth keeps its generations (default: the
 /// configuration's `[storage] data_dir`).
 pub fn run(cmd: BundleCmd, config: &Path, data_dir: Option<&Path>) -> anyhow::Result<bool> {
-    let base = std::fs::read_to_string(config).with_context(|| format!("reading {}", config.display()))?;
-    let base_settings = Settings::parse(&base).with_context(|| format!("loading {}", config.display()))?;
-    let data_dir = data_dir.map(Path::to_owned).unwrap_or_else(|| base_settings.data_dir.clone());
+    let (base, data_dir) = crate::config::generations::base_of(config, data_dir, None)?;
     let generations = crate::config::generations::Generations::at(&data_dir);
     let state = generations.state()?;
     // What the booth runs now: the base plus the bundles applied.
-    let current_text = generations.text(&base, &state.applied)?;
-    let current = Settings::parse(&current_text).context("the booth's current configuration")?;
+    let current = generations.current(&base, None).context("the booth's current configuration")?;
+    let current_text = &current.source_text;
     match cmd {
         BundleCmd::New { serial, booths, site, apply_before, comment, out, settings } => {
             let booths = if booths.is_empty() && site.is_none() { vec![current.file.booth.id.clone()] } else { booths };
@@ -105,18 +102,13 @@ pub fn run(cmd: BundleCmd, config: &Path, data_dir: Option<&Path>) -> anyhow::Re
         }
         BundleCmd::Verify { file, floor, at } => {
             let now = at.unwrap_or_else(|| chrono::Local::now().fixed_offset());
-            let checkpoint = Checkpoint {
-                current_text: &current_text,
-                current: &current,
-                serial_floor: floor.unwrap_or(state.floor),
-                now,
-            };
+            let checkpoint =
+                Checkpoint { current_text, current: &current, serial_floor: floor.unwrap_or(state.floor), now };
             Ok(check(&file, &checkpoint)?.is_some())
         }
         BundleCmd::Apply { file } => {
             let now = chrono::Local::now().fixed_offset();
-            let checkpoint =
-                Checkpoint { current_text: &current_text, current: &current, serial_floor: state.floor, now };
+            let checkpoint = Checkpoint { current_text, current: &current, serial_floor: state.floor, now };
             let Some((v, bytes)) = check(&file, &checkpoint)? else { return Ok(false) };
             let s = generations.apply(&v, &bytes)?;
             println!("applied: generation {:?}, on trial from the booth's next start", s.applied);

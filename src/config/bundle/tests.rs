@@ -92,7 +92,7 @@ fn an_everyday_change_signed_once_is_verified_with_its_changes_before_and_after(
         (Some("09:00"), "10:00", ChangeKind::Everyday)
     );
     assert!(v.changes.iter().all(|c| c.kind == ChangeKind::Everyday), "{:?}", v.changes);
-    let new = Settings::parse(&v.new_text).unwrap();
+    let new = Settings::parse(&v.new.source_text).unwrap();
     assert_eq!(new.schedule.hours_text(), "10:00–16:00");
     assert_eq!(new.file.booth.id, "fengxian-d108", "the rest is kept");
     assert_eq!(v.short_hash().len(), 16);
@@ -108,7 +108,7 @@ fn the_staffed_studios_of_a_new_round_are_an_everyday_change() {
     let v = check(&current, &bytes, &sigs, 0).unwrap();
     let change = v.changes.iter().find(|c| c.key == "studios").expect("the studios change");
     assert_eq!(change.kind, ChangeKind::Everyday);
-    let new = Settings::parse(&v.new_text).unwrap();
+    let new = Settings::parse(&v.new.source_text).unwrap();
     assert_eq!(new.studios.len(), 1, "the round's list replaces the old one whole");
 }
 

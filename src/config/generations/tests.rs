@@ -17,7 +17,7 @@ fn bundle(serial: u64, settings: &str) -> (Verified, Vec<u8>) {
         sha256: "0".repeat(64),
         changes: vec![],
         warnings: vec![],
-        new_text: String::new(),
+        new: Box::new(Settings::parse(SHIPPED).unwrap()),
     };
     (v, text.into_bytes())
 }
