@@ -21,7 +21,7 @@ type Side = Option<(usize, usize)>;
 
 /// Agreement recorded when the set was last changed: (check, must fire, must not fire).
 const RECORDED: &[(&str, Side, Side)] = &[
-    ("no_face", Some((1, 1)), Some((21, 21))),
+    ("no_face", Some((1, 1)), Some((22, 22))),
     ("multiple_faces", Some((1, 1)), Some((2, 2))),
     ("face_too_small", Some((3, 3)), Some((5, 5))),
     ("face_too_large", Some((3, 3)), Some((4, 4))),
@@ -33,15 +33,64 @@ const RECORDED: &[(&str, Side, Side)] = &[
     ("head_lowered_or_raised", None, None),
     ("eyes_closed", None, Some((2, 2))),
     ("mouth_open", Some((1, 1)), None),
-    ("underexposed", Some((2, 2)), Some((5, 5))),
-    ("overexposed", Some((1, 2)), Some((7, 7))),
+    ("underexposed", Some((2, 2)), Some((6, 6))),
+    ("overexposed", Some((1, 2)), Some((8, 8))),
     ("uneven_lighting", Some((3, 3)), Some((2, 2))),
     ("blurry", Some((2, 2)), Some((4, 5))),
+    ("greyscale", Some((1, 1)), Some((1, 1))),
+    ("low_resolution", Some((1, 1)), None),
     ("background_not_uniform", Some((1, 1)), Some((2, 2))),
     ("clothing_like_background", Some((1, 1)), Some((2, 2))),
+    ("tinted_glasses", None, Some((2, 2))),
     ("glasses_reflection", Some((2, 2)), Some((1, 1))),
     ("hair_over_eyes", Some((1, 1)), Some((1, 1))),
     ("shoulders_not_level", Some((0, 1)), Some((2, 2))),
+];
+
+/// The same for the real portraits (tests/eval/real.rs).
+const RECORDED_REAL: &[(&str, Side, Side)] = &[
+    ("no_face", None, Some((61, 61))),
+    ("multiple_faces", Some((5, 5)), Some((29, 29))),
+    ("face_too_small", None, None),
+    ("face_too_large", Some((13, 13)), None),
+    ("off_centre", None, None),
+    ("head_too_high", None, None),
+    ("head_too_low", None, None),
+    ("head_tilted", Some((7, 7)), Some((11, 11))),
+    ("head_turned", Some((3, 3)), Some((16, 16))),
+    ("head_lowered_or_raised", Some((3, 8)), Some((21, 21))),
+    ("eyes_closed", Some((7, 8)), Some((40, 40))),
+    ("mouth_open", Some((20, 21)), Some((28, 28))),
+    ("underexposed", None, Some((39, 39))),
+    ("overexposed", None, Some((40, 40))),
+    ("uneven_lighting", None, None),
+    ("blurry", None, Some((20, 20))),
+    ("greyscale", Some((1, 1)), Some((61, 61))),
+    ("low_resolution", Some((7, 7)), Some((15, 15))),
+    ("background_not_uniform", Some((12, 12)), Some((11, 11))),
+    ("clothing_like_background", None, Some((11, 11))),
+    ("tinted_glasses", Some((1, 1)), Some((61, 61))),
+    ("glasses_reflection", None, None),
+    ("hair_over_eyes", None, None),
+    ("shoulders_not_level", None, None),
+];
+
+/// Must-not labels on blocking checks that the reviewer reported on the real set, last run.
+const RECORDED_REAL_FALSE_REJECTIONS: usize = 0;
+
+/// Checks that fall short of 95 % on a side of the real set, and why; the recorded figures
+/// still hold them (a drop fails), and issue 18 stays open on them.
+const SHORT_OF_95: &[(&str, &str)] = &[
+    (
+        "eyes_closed",
+        "must fire 7/8: hug_looking_down, eyes shut in a blurred, strongly turned face (yaw 29°), \
+         reads 0.209, above the limit 0.16 that keeps narrow open eyes (0.235 and up) passing",
+    ),
+    (
+        "head_lowered_or_raised",
+        "must fire 3/8: the mesh's pitch spreads ±8° on frontal faces (up to 20.4°), so the limit \
+         is 22°; heads lowered less than that are caught here only by their closed eyes",
+    ),
 ];
 
 /// What one side of a check scored, and where it disagreed.
@@ -73,51 +122,91 @@ fn table(tally: &BTreeMap<&str, Tally>) -> String {
     t
 }
 
-#[test]
-fn reviewer_agrees_with_the_labelled_set_on_both_sides_of_every_check() {
+/// One labelled image as the scorer sees it.
+struct Labelled<'a> {
+    name: &'a str,
+    img: image::RgbImage,
+    glasses: bool,
+    expect: &'a [&'a str],
+    absent: &'a [&'a str],
+}
+
+/// What a set scored: per check and side, the false rejections (a must-not label that blocks
+/// the photo) and the false passes (a photo with a blocking defect judged fit to use).
+struct Scored {
+    tally: BTreeMap<&'static str, Tally>,
+    must_not: usize,
+    false_rejections: Vec<String>,
+    blocking: usize,
+    false_passes: Vec<String>,
+    report: String,
+}
+
+fn score(set: &str, cases: impl Iterator<Item = Labelled<'static>>) -> Scored {
     let settings =
         Settings::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/booth.toml"))).unwrap();
     let reviewer = FaceReviewer::from_settings(&settings.review).expect("models load");
-    let base = eval::base(&FaceModels::load(&models::default_dir()).unwrap());
-    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("eval");
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(set);
     std::fs::create_dir_all(&out).unwrap();
+    let blocks = |code: &str| {
+        settings.review.checks.iter().any(|c| c.spec.code == code && c.severity == gradbooth::visit::Severity::Blocks)
+    };
 
-    let mut tally: BTreeMap<&str, Tally> = BTreeMap::new();
-    let mut report = String::new();
+    let mut s = Scored {
+        tally: BTreeMap::new(),
+        must_not: 0,
+        false_rejections: Vec::new(),
+        blocking: 0,
+        false_passes: Vec::new(),
+        report: String::new(),
+    };
     let mut details = String::new();
-    for case in eval::CASES {
+    for case in cases {
         // A label on a check that does not run in the case's mode would score nothing.
         for code in case.expect.iter().chain(case.absent) {
             let spec =
                 CHECKS.iter().find(|c| c.code == *code).unwrap_or_else(|| panic!("{}: no check {code}", case.name));
             assert!(case.glasses || !spec.glasses_only, "{}: {code} does not run without glasses", case.name);
+            assert!(!(case.expect.contains(code) && case.absent.contains(code)), "{}: {code} on both sides", case.name);
         }
-        let img = (case.make)(&base);
-        img.save(out.join(format!("{}.png", case.name))).unwrap();
+        case.img.save(out.join(format!("{}.png", case.name))).unwrap();
         let mode = if case.glasses { LightingMode::Glasses } else { LightingMode::NoGlasses };
-        let review = reviewer.review(&img, mode).expect("review runs");
+        let review = reviewer.review(&case.img, mode).expect("review runs");
         let reported: Vec<&str> = review.verdict.findings.iter().map(|f| f.code).collect();
-        writeln!(report, "{:<28} reported {:?}", case.name, reported).unwrap();
+        writeln!(s.report, "{:<28} reported {:?}", case.name, reported).unwrap();
         let measures: Vec<String> = review.measures.iter().map(|(k, v)| format!("{k}={v:.3}")).collect();
         writeln!(details, "{:<28} {}", case.name, measures.join(" ")).unwrap();
         for (codes, want) in [(case.expect, true), (case.absent, false)] {
             for &code in codes {
-                let t = tally.entry(code).or_default();
-                let s = if want { &mut t.must } else { &mut t.must_not };
-                s.1 += 1;
+                let spec = CHECKS.iter().find(|c| c.code == code).unwrap();
+                let t = s.tally.entry(spec.code).or_default();
+                let side = if want { &mut t.must } else { &mut t.must_not };
+                side.1 += 1;
                 if reported.contains(&code) == want {
-                    s.0 += 1;
+                    side.0 += 1;
                 } else {
                     t.misses.push(format!("{}{}", if want { "missed in " } else { "false alarm in " }, case.name));
                 }
+                if !want && blocks(code) {
+                    s.must_not += 1;
+                    if reported.contains(&code) {
+                        s.false_rejections.push(format!("{code} in {}", case.name));
+                    }
+                }
+            }
+        }
+        if case.expect.iter().any(|c| blocks(c)) {
+            s.blocking += 1;
+            if review.verdict.passed() {
+                s.false_passes.push(case.name.to_owned());
             }
         }
     }
-    writeln!(report, "\n{:<26} {:<10} {:<14} disagreements", "check", "must fire", "must not fire").unwrap();
+    writeln!(s.report, "\n{:<26} {:<10} {:<14} disagreements", "check", "must fire", "must not fire").unwrap();
     for spec in CHECKS {
-        let t = tally.get(spec.code).cloned().unwrap_or_default();
+        let t = s.tally.get(spec.code).cloned().unwrap_or_default();
         writeln!(
-            report,
+            s.report,
             "{:<26} {:<10} {:<14} {}",
             spec.code,
             show(side(t.must)),
@@ -126,39 +215,111 @@ fn reviewer_agrees_with_the_labelled_set_on_both_sides_of_every_check() {
         )
         .unwrap();
     }
-    std::fs::write(out.join("report.txt"), format!("{report}\nmeasures\n{details}")).unwrap();
-    println!("{report}");
+    writeln!(
+        s.report,
+        "\nfalse rejections: {} of {} blocking must-not labels {:?}\nfalse passes: {} of {} photos with a blocking defect {:?}",
+        s.false_rejections.len(),
+        s.must_not,
+        s.false_rejections,
+        s.false_passes.len(),
+        s.blocking,
+        s.false_passes
+    )
+    .unwrap();
+    std::fs::write(out.join("report.txt"), format!("{}\nmeasures\n{details}", s.report)).unwrap();
+    println!("{}", s.report);
+    s
+}
 
+/// Every check's figures against the recorded ones: lower agreement, a label lost, or a side
+/// scored now and recorded unscored (or the reverse) is a change to record.
+fn regressions(tally: &BTreeMap<&str, Tally>, recorded: &[(&str, Side, Side)]) -> Vec<String> {
     let mut worse = Vec::new();
     for spec in CHECKS {
         let t = tally.get(spec.code).cloned().unwrap_or_default();
         let (must, must_not) = (side(t.must), side(t.must_not));
-        let Some(&(_, rec_must, rec_not)) = RECORDED.iter().find(|r| r.0 == spec.code) else {
+        let Some(&(_, rec_must, rec_not)) = recorded.iter().find(|r| r.0 == spec.code) else {
             worse.push(format!("{}: no recorded figure", spec.code));
             continue;
         };
         for (name, now, was) in [("must fire", must, rec_must), ("must not fire", must_not, rec_not)] {
-            // Lower agreement, or a label lost from the set, is a regression; so is a side
-            // scored now and recorded unscored (record it).
             let regressed = match (now, was) {
                 (Some((a, n)), Some((ra, rn))) => n < rn || (a as f32 / n as f32) < (ra as f32 / rn as f32),
-                (None, Some(_)) => true,
-                (Some(_), None) => true,
                 (None, None) => false,
+                _ => true,
             };
             if regressed {
                 worse.push(format!("{} {name}: {}, recorded {}", spec.code, show(now), show(was)));
             }
         }
     }
-    assert!(worse.is_empty(), "agreement changed:\n{}\n\n{report}", worse.join("\n"));
+    worse
+}
 
+fn readme_holds(heading: &str, table: &str) {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/eval/README.md")).unwrap();
-    let t = table(&tally);
+    let at = readme.find(heading).unwrap_or_else(|| panic!("tests/eval/README.md has no {heading:?}"));
     assert!(
-        readme.contains(&t),
-        "tests/eval/README.md's agreement table is not what the set scores; it should read:\n{t}"
+        readme[at..].contains(table),
+        "tests/eval/README.md's table under {heading:?} is not what the set scores; it should read:\n{table}"
     );
+}
+
+#[test]
+fn reviewer_agrees_with_the_labelled_set_on_both_sides_of_every_check() {
+    let base = eval::base(&FaceModels::load(&models::default_dir()).unwrap());
+    let cases = eval::CASES.iter().map(|c| Labelled {
+        name: c.name,
+        img: (c.make)(&base),
+        glasses: c.glasses,
+        expect: c.expect,
+        absent: c.absent,
+    });
+    let s = score("eval", cases);
+    let worse = regressions(&s.tally, RECORDED);
+    assert!(worse.is_empty(), "agreement changed:\n{}\n\n{}", worse.join("\n"), s.report);
+    readme_holds("## Agreement (the last run", &table(&s.tally));
+}
+
+/// The real portraits (tests/eval/real.rs): the two numbers the booth lives by — no photo with
+/// a blocking defect passes, and at most 2 % of the must-not labels block a photo — and at
+/// least 95 % agreement on every scored side; the recorded figures are the floor.
+#[test]
+fn reviewer_on_real_faces_passes_no_bad_photo_and_rejects_few_good_ones() {
+    let cases = eval::real::REAL.iter().map(|c| Labelled {
+        name: c.name,
+        img: eval::real::image(c),
+        glasses: c.glasses,
+        expect: c.expect,
+        absent: c.absent,
+    });
+    let s = score("eval-real", cases);
+    assert!(s.false_passes.is_empty(), "false passes: {:?}\n\n{}", s.false_passes, s.report);
+    assert!(
+        s.false_rejections.len() <= RECORDED_REAL_FALSE_REJECTIONS,
+        "false rejections {:?}, recorded {RECORDED_REAL_FALSE_REJECTIONS}\n\n{}",
+        s.false_rejections,
+        s.report
+    );
+    assert!(
+        s.false_rejections.len() * 50 <= s.must_not,
+        "false rejections {} of {} must-not labels (over 2 %)\n\n{}",
+        s.false_rejections.len(),
+        s.must_not,
+        s.report
+    );
+    let low: Vec<String> = s
+        .tally
+        .iter()
+        .filter(|(code, _)| !SHORT_OF_95.iter().any(|(c, _)| c == *code))
+        .flat_map(|(code, t)| [("must fire", t.must), ("must not fire", t.must_not)].map(|(n, v)| (code, n, v)))
+        .filter(|(_, _, (a, n))| *n > 0 && *a * 100 < *n * 95)
+        .map(|(code, name, (a, n))| format!("{code} {name}: {a}/{n}"))
+        .collect();
+    assert!(low.is_empty(), "agreement under 95 %:\n{}\n\n{}", low.join("\n"), s.report);
+    let worse = regressions(&s.tally, RECORDED_REAL);
+    assert!(worse.is_empty(), "agreement changed:\n{}\n\n{}", worse.join("\n"), s.report);
+    readme_holds("## Real faces: agreement", &table(&s.tally));
 }
 
 /// `cargo test --test evaluation -- --ignored`: the images alone, in target/tmp/eval-unjudged/,
@@ -167,5 +328,7 @@ fn reviewer_agrees_with_the_labelled_set_on_both_sides_of_every_check() {
 #[ignore = "writes the set for labelling; nothing to check"]
 fn write_the_set_for_labelling() {
     let base = eval::base(&FaceModels::load(&models::default_dir()).unwrap());
-    eval::write_set(&base, &std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("eval-unjudged"));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("eval-unjudged");
+    eval::write_set(&base, &dir);
+    eval::real::write_set(&dir.join("real"));
 }

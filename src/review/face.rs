@@ -26,7 +26,16 @@ pub struct FoundFace {
 pub struct Iris {
     pub centre: Pt,
     pub radius: f32,
+    /// The lids' opening from the iris network's own eye contour: the mean gap of the three
+    /// middle upper/lower contour pairs over the corner-to-corner width (0 when not found).
+    pub openness: f32,
 }
+
+/// The iris network's 16-point eye contour: 0 and 8 the corners, 1–7 the lower lid, 9–15 the
+/// upper lid, each running from the outer corner (MediaPipe's eye-to-mesh map: 33, 7, 163, 144,
+/// 145, 153, 154, 155, 133, 246, 161, 160, 159, 158, 157, 173). The pairs facing each other
+/// across the eye, as the mesh's lid pairs 160–144, 159–145, 158–153.
+const LID_PAIRS: [(usize, usize); 3] = [(11, 3), (12, 4), (13, 5)];
 
 /// The mesh of one face, in capture pixels (z in the same scale, towards the camera negative).
 #[derive(Debug, Clone)]
@@ -173,9 +182,21 @@ impl FaceModels {
             let roi = Roi { centre: pa.mid(pb), size: pa.dist(pb) * 2.3, angle: pa.angle_to(pb), mirror };
             let res = self.iris.run(roi.sample(img, n, 0.0, 1.0, 0.0))?;
             let pts: Vec<Pt> = res.get("output_iris").chunks_exact(3).map(|p| roi.to_image(p[0], p[1], n)).collect();
+            let contour: Vec<Pt> = res
+                .get("output_eyes_contours_and_brows")
+                .chunks_exact(3)
+                .take(16)
+                .map(|p| roi.to_image(p[0], p[1], n))
+                .collect();
             if pts.len() == 5 {
                 let radius = pts[1..].iter().map(|p| p.dist(pts[0])).sum::<f32>() / 4.0;
-                out[k] = Iris { centre: pts[0], radius };
+                let openness = if contour.len() == 16 {
+                    let gap = LID_PAIRS.iter().map(|&(u, l)| contour[u].dist(contour[l])).sum::<f32>() / 3.0;
+                    gap / contour[0].dist(contour[8]).max(1.0)
+                } else {
+                    0.0
+                };
+                out[k] = Iris { centre: pts[0], radius, openness };
             }
         }
         Ok(out)

@@ -8,16 +8,19 @@
 //! | `centre_offset` | face centre's horizontal distance from the region's centre, over its width (signed, + = image right) |
 //! | `eye_line` | eye line's height in the region, from its top, over its height |
 //! | `roll` | angle of the outer eye corners' line, degrees |
-//! | `yaw` | cheek-to-cheek line's depth angle, degrees (3-D mesh) |
-//! | `pitch` | forehead-to-chin line's depth angle, degrees, less a frontal face's (+ = head lowered) |
-//! | `eye_openness` | the less open eye: lid gap over eye width (mean of three lid pairs) |
-//! | `mouth_opening` | inner-lip gap over mouth width; teeth showing count as open |
+//! | `yaw` | the head turned, degrees: MediaPipe's canonical face fitted to the 3-D mesh (`pose.rs`; + = towards image right) |
+//! | `pitch` | the head lowered (+) or raised (−), degrees, from the same fit: frontal is the reference face's, not a constant |
+//! | `eye_openness` | the less open eye: lid gap over eye width, from the iris network's eye contour (the live guidance: the mesh's lids) |
+//! | `mouth_opening` | the look between the lips and the mesh's gap as one number, 1 at the limit (`mouth.rs`) |
 //! | `face_brightness` | mean luma (0–255) of the face between brows and mouth |
+//! | `face_chroma` | median CIELAB chroma of the same face pixels: about 0 for a black-and-white photo |
+//! | `face_resolution` | cheek-to-cheek width in capture pixels over the standard photo's (240 px): below 1 the photo is enlarged |
 //! | `lighting_symmetry` | histogram intersection (0–1) of the left and right face halves' luma (OFIQ) |
 //! | `sharpness` | variance of the Laplacian of the upright face crop at 192 px, over its mean luma² (× 10⁴) |
 //! | `background_spread` | colour standard deviation of the background (mask < 0.1) in the portrait region |
 //! | `clothing_like_background` | share of the clothes (person below the neck, in the photo's frame) within CIELAB ΔE 25 of the background colour |
 //! | `glasses_reflection` | share of near-white, colourless pixels over the lenses, catchlights excluded |
+//! | `lens_brightness` | over the darker eye, a lens-sized box's median luma over its cheek's: sunglasses are far darker |
 //! | `hair_over_eyes` | share of hair-dark pixels in the band from the eyes to above the brows |
 //! | `shoulder_tilt` | angle of the line between the shoulder tops in the person mask, degrees |
 
@@ -26,6 +29,7 @@ use gradbooth_hal::RgbImage;
 use super::checks::Measures;
 use super::face::{FoundFace, Iris, Mask, Mesh};
 use super::geometry::{Pt, inside, luma, portrait_region};
+use super::pose::Canonical;
 
 /// Face-mesh landmark indices (MediaPipe's 468-point topology).
 pub mod lm {
@@ -47,6 +51,9 @@ pub mod lm {
     pub const MOUTH_L: usize = 291;
     pub const INNER_LIPS: [usize; 20] =
         [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95];
+    /// The outer lip contour, from the right corner along the upper lip and back along the lower.
+    pub const OUTER_LIPS: [usize; 20] =
+        [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146];
     pub const BROW_R: [usize; 5] = [70, 63, 105, 66, 107];
     pub const BROW_L: [usize; 5] = [336, 296, 334, 293, 300];
     pub const OVAL: [usize; 36] = [
@@ -55,18 +62,12 @@ pub mod lm {
     ];
 }
 
-/// A frontal face's forehead-to-chin depth angle in the mesh (the forehead leans back).
-/// Measured on frontal portraits; `pitch` is reported relative to it.
-/// Calibrated on the frontal astronaut portrait (11°); a second frontal reference would make
-/// this firmer (see the issue-4 note).
-pub const NEUTRAL_PITCH: f32 = 11.0;
-
 pub fn deg(r: f32) -> f32 {
     r.to_degrees()
 }
 
 /// The light measures: what the live guidance needs from the detector and the mesh.
-pub fn light(img: &RgbImage, faces: &[FoundFace], mesh: Option<&Mesh>, m: &mut Measures) {
+pub fn light(img: &RgbImage, faces: &[FoundFace], mesh: Option<&Mesh>, canon: &Canonical, m: &mut Measures) {
     m.insert("faces", faces.len() as f32);
     let Some(mesh) = mesh else { return };
     let (rx, ry, rw, rh) = portrait_region(img.width(), img.height());
@@ -76,11 +77,12 @@ pub fn light(img: &RgbImage, faces: &[FoundFace], mesh: Option<&Mesh>, m: &mut M
     let eyes = eye_centre(mesh, true).mid(eye_centre(mesh, false));
     m.insert("eye_line", (eyes.y - ry) / rh);
     m.insert("roll", deg(mesh.pt(lm::EYE_R_OUT).angle_to(mesh.pt(lm::EYE_L_OUT))));
-    let p3 = |i: usize| mesh.points[i];
-    let (a, b) = (p3(lm::CHEEK_R), p3(lm::CHEEK_L));
-    m.insert("yaw", deg((b[2] - a[2]).atan2((b[0] - a[0]).hypot(b[1] - a[1]))));
-    let (f, c) = (p3(lm::FOREHEAD), p3(lm::CHIN));
-    m.insert("pitch", deg((c[2] - f[2]).atan2((c[0] - f[0]).hypot(c[1] - f[1]))) - NEUTRAL_PITCH);
+    if let Some(p) = super::pose::fit(canon, mesh) {
+        m.insert("yaw", p.yaw);
+        m.insert("pitch", p.pitch);
+    }
+    // The mesh's lids: the live guidance's measure; the full review replaces it with the
+    // iris network's (see `full`).
     let openness = |lids: &[(usize, usize); 3], a: usize, b: usize| {
         let gap = lids.iter().map(|&(u, l)| mesh.pt(u).dist(mesh.pt(l))).sum::<f32>() / 3.0;
         gap / mesh.pt(a).dist(mesh.pt(b)).max(1.0)
@@ -108,23 +110,22 @@ pub struct Full<'a> {
     pub mask: &'a Mask,
     pub frame: (f32, f32, f32, f32),
     pub background: [u8; 3],
+    /// The standard photo's cheek-to-cheek width, pixels.
+    pub face_width: f32,
 }
 
 pub fn full(a: &Full, m: &mut Measures) {
     let (img, mesh) = (a.img, a.mesh);
     let face_w = mesh.pt(lm::CHEEK_R).dist(mesh.pt(lm::CHEEK_L)).max(1.0);
-    // Mouth: lips apart, or teeth between them.
-    let gap = mesh.pt(lm::LIP_IN_UP).dist(mesh.pt(lm::LIP_IN_LOW));
-    let mouth_w = mesh.pt(lm::MOUTH_R).dist(mesh.pt(lm::MOUTH_L)).max(1.0);
+    // Mouth: lips apart, or teeth between them (mouth.rs).
     let lips: Vec<Pt> = lm::INNER_LIPS.iter().map(|&i| mesh.pt(i)).collect();
-    let teeth = teeth_share(img, &lips);
-    let mut opening = gap / mouth_w;
-    if teeth > 0.3 {
-        // Visible teeth: the lips are apart even when the inner-lip points nearly meet.
-        opening = opening.max(0.1 + teeth * 0.1);
-    }
-    m.insert("mouth_opening", opening);
-    m.insert("teeth", teeth);
+    let mouth = super::mouth::look(img, mesh);
+    m.insert("mouth_opening", mouth.opening());
+    m.insert("mouth_gap", mouth.mouth_gap);
+    m.insert("teeth", mouth.teeth);
+    m.insert("teeth_rel", mouth.teeth_rel);
+    m.insert("lips_dark", mouth.lips_dark);
+    m.insert("centre_gap", mouth.centre_gap);
 
     // Face between brows and mouth, split at the midline (nose bridge to chin).
     let oval: Vec<Pt> = lm::OVAL.iter().map(|&i| mesh.pt(i)).collect();
@@ -134,6 +135,7 @@ pub fn full(a: &Full, m: &mut Measures) {
     let step = (face_w / 90.0).max(1.0);
     let (mut left, mut right) = ([0f32; 32], [0f32; 32]);
     let (mut sum, mut n) = (0.0, 0.0);
+    let mut chroma = Vec::new();
     for_each_in(img, &oval, step, |p, px| {
         if p.y < top || p.y > bottom || inside(&lips, p) {
             return;
@@ -141,6 +143,8 @@ pub fn full(a: &Full, m: &mut Measures) {
         let y = luma(px);
         sum += y;
         n += 1.0;
+        let [_, a, b] = to_lab(px.0);
+        chroma.push(a.hypot(b));
         // Side of the midline: sign of the cross product.
         let side = (mid_b.x - mid_a.x) * (p.y - mid_a.y) - (mid_b.y - mid_a.y) * (p.x - mid_a.x);
         let bin = ((y / 8.0) as usize).min(31);
@@ -150,8 +154,15 @@ pub fn full(a: &Full, m: &mut Measures) {
         m.insert("face_brightness", sum / n);
         let (tl, tr) = (left.iter().sum::<f32>().max(1.0), right.iter().sum::<f32>().max(1.0));
         m.insert("lighting_symmetry", left.iter().zip(&right).map(|(l, r)| (l / tl).min(r / tr)).sum());
+        chroma.sort_by(f32::total_cmp);
+        m.insert("face_chroma", chroma[chroma.len() / 2]);
     }
+    m.insert("face_resolution", face_w / a.face_width);
 
+    // The iris network sees the eye at 64 px and follows the lids more closely than the mesh.
+    if a.irises.iter().all(|i| i.openness > 0.0) {
+        m.insert("eye_openness", a.irises[0].openness.min(a.irises[1].openness));
+    }
     m.insert("sharpness", sharpness(img, mesh));
     // The background the camera frames behind the graduate, not only what the photo keeps:
     // a person or object beside them is a problem even when the crop would cut it off.
@@ -165,13 +176,16 @@ pub fn full(a: &Full, m: &mut Measures) {
     if let Some(h) = hair_over_eyes(img, mesh) {
         m.insert("hair_over_eyes", h);
     }
+    if let Some(l) = lens_brightness(img, mesh) {
+        m.insert("lens_brightness", l);
+    }
     if let Some(t) = shoulder_tilt(a.mask, mesh) {
         m.insert("shoulder_tilt", t);
     }
 }
 
 /// Calls `f` for capture pixels inside `poly`, on a grid of `step` pixels.
-fn for_each_in(img: &RgbImage, poly: &[Pt], step: f32, mut f: impl FnMut(Pt, &image::Rgb<u8>)) {
+pub(super) fn for_each_in(img: &RgbImage, poly: &[Pt], step: f32, mut f: impl FnMut(Pt, &image::Rgb<u8>)) {
     let (x0, x1) = poly.iter().fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p.x), b.max(p.x)));
     let (y0, y1) = poly.iter().fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p.y), b.max(p.y)));
     let (w, h) = (img.width() as f32, img.height() as f32);
@@ -187,21 +201,6 @@ fn for_each_in(img: &RgbImage, poly: &[Pt], step: f32, mut f: impl FnMut(Pt, &im
         }
         y += step;
     }
-}
-
-/// Share of the inner-lip area that is bright and colourless: teeth.
-fn teeth_share(img: &RgbImage, lips: &[Pt]) -> f32 {
-    let (mut teeth, mut all) = (0.0, 0.0);
-    for_each_in(img, lips, 1.0, |_, px| {
-        all += 1.0;
-        let (mx, mn) = (px.0.iter().max().copied().unwrap_or(0), px.0.iter().min().copied().unwrap_or(0));
-        let sat = if mx > 0 { (mx - mn) as f32 / mx as f32 } else { 0.0 };
-        if luma(px) > 110.0 && sat < 0.35 {
-            teeth += 1.0;
-        }
-    });
-    // A closed mouth has (almost) no inner-lip area: nothing to see.
-    if all < 12.0 { 0.0 } else { teeth / all }
 }
 
 /// Variance of the 4-neighbour Laplacian over the middle of the upright face crop (192 px), so
@@ -350,31 +349,38 @@ fn reflections(img: &RgbImage, mesh: &Mesh, irises: &[Iris; 2]) -> f32 {
     if all > 0.0 { spec / all } else { 0.0 }
 }
 
+/// The median luma of one side's cheek: below the eye, halfway to the mouth corner (each side
+/// has its own light, so one-sided lighting is not taken for hair or a dark lens).
+fn cheek_luma(img: &RgbImage, mesh: &Mesh, right: bool) -> Option<f32> {
+    let iod = eye_centre(mesh, true).dist(eye_centre(mesh, false)).max(1.0);
+    let eye = eye_centre(mesh, right);
+    let mouth = mesh.pt(if right { lm::MOUTH_R } else { lm::MOUTH_L });
+    let c = Pt::new(eye.x, (eye.y + mouth.y) / 2.0);
+    let r = (iod * 0.08).max(1.0);
+    let square =
+        [Pt::new(c.x - r, c.y - r), Pt::new(c.x + r, c.y - r), Pt::new(c.x + r, c.y + r), Pt::new(c.x - r, c.y + r)];
+    median_luma(img, &square, 1.0)
+}
+
+/// The median luma of the pixels inside `poly`, on a grid of `step`.
+fn median_luma(img: &RgbImage, poly: &[Pt], step: f32) -> Option<f32> {
+    let mut v = Vec::new();
+    for_each_in(img, poly, step, |_, px| v.push(luma(px)));
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f32::total_cmp);
+    Some(v[v.len() / 2])
+}
+
 /// In the band from the upper lids to a little above the brows, the share of pixels much
 /// darker than the cheeks: hair (brows are thin and lie mostly outside the band's middle).
 fn hair_over_eyes(img: &RgbImage, mesh: &Mesh) -> Option<f32> {
     let iod = eye_centre(mesh, true).dist(eye_centre(mesh, false)).max(1.0);
     let (mut dark, mut all) = (0.0, 0.0);
-    for (brow, right, mouth) in [(&lm::BROW_R, true, lm::MOUTH_R), (&lm::BROW_L, false, lm::MOUTH_L)] {
+    for (brow, right) in [(&lm::BROW_R, true), (&lm::BROW_L, false)] {
         let eye = eye_centre(mesh, right);
-        // This side's skin: below the eye, halfway to the mouth corner (each side has its own
-        // light, so one-sided lighting is not taken for hair).
-        let c = Pt::new(eye.x, (eye.y + mesh.pt(mouth).y) / 2.0);
-        let r = (iod * 0.08).max(1.0) as i64;
-        let mut cheek = Vec::new();
-        for dy in -r..=r {
-            for dx in -r..=r {
-                let (x, y) = (c.x as i64 + dx, c.y as i64 + dy);
-                if x >= 0 && y >= 0 && (x as u32) < img.width() && (y as u32) < img.height() {
-                    cheek.push(luma(img.get_pixel(x as u32, y as u32)));
-                }
-            }
-        }
-        if cheek.is_empty() {
-            return None;
-        }
-        cheek.sort_by(f32::total_cmp);
-        let skin = cheek[cheek.len() / 2];
+        let skin = cheek_luma(img, mesh, right)?;
         let pts: Vec<Pt> = brow.iter().map(|&i| mesh.pt(i)).collect();
         let (x0, x1) = pts.iter().fold((f32::MAX, f32::MIN), |(a, b), p| (a.min(p.x), b.max(p.x)));
         let top = pts.iter().map(|p| p.y).fold(f32::MAX, f32::min) - 0.2 * iod;
@@ -389,6 +395,29 @@ fn hair_over_eyes(img: &RgbImage, mesh: &Mesh) -> Option<f32> {
         });
     }
     (all > 0.0).then(|| dark / all)
+}
+
+/// Tinted lenses: over each eye, a box as wide as a lens (1.8 eye widths) and half as high,
+/// its median luma over the same side's cheek; the darker eye counts. A bare eye keeps lids
+/// and white in the box, near the cheek's brightness; a sunglass lens is far darker.
+fn lens_brightness(img: &RgbImage, mesh: &Mesh) -> Option<f32> {
+    let mut darkest = f32::MAX;
+    for right in [true, false] {
+        let c = eye_centre(mesh, right);
+        let (a, b) = if right { (lm::EYE_R_OUT, lm::EYE_R_IN) } else { (lm::EYE_L_IN, lm::EYE_L_OUT) };
+        let ew = mesh.pt(a).dist(mesh.pt(b)).max(1.0);
+        let (hw, hh) = (ew * 0.9, ew * 0.45);
+        let lens = [
+            Pt::new(c.x - hw, c.y - hh),
+            Pt::new(c.x + hw, c.y - hh),
+            Pt::new(c.x + hw, c.y + hh),
+            Pt::new(c.x - hw, c.y + hh),
+        ];
+        let eye = median_luma(img, &lens, (ew / 30.0).max(1.0))?;
+        let skin = cheek_luma(img, mesh, right)?.max(1.0);
+        darkest = darkest.min(eye / skin);
+    }
+    Some(darkest)
 }
 
 /// Angle between the tops of the two shoulders in the person mask, about 1.1 face widths

@@ -16,6 +16,8 @@ pub mod guidance;
 pub mod job;
 pub mod measures;
 pub mod models;
+pub mod mouth;
+pub mod pose;
 pub mod settings;
 pub mod standard;
 
@@ -87,7 +89,7 @@ impl FaceReviewer {
             None => None,
         };
         let found = if mesh.is_some() { &faces[..] } else { &[][..] };
-        measures::light(img, found, mesh.as_ref(), &mut m);
+        measures::light(img, found, mesh.as_ref(), &self.models.canonical, &mut m);
         if mesh.is_none() {
             // No face: say at least whether the picture is too dark or too bright to find one.
             m.insert("face_brightness", centre_brightness(img));
@@ -111,8 +113,15 @@ impl Reviewer for FaceReviewer {
             Ok(p) => p.frame(),
             Err(_) => geometry::portrait_region(img.width(), img.height()),
         };
-        let full =
-            measures::Full { img, mesh: &mesh, irises: &irises, mask: &mask, frame, background: self.spec.background };
+        let full = measures::Full {
+            img,
+            mesh: &mesh,
+            irises: &irises,
+            mask: &mask,
+            frame,
+            background: self.spec.background,
+            face_width: self.spec.face_width_target,
+        };
         measures::full(&full, &mut m);
         let mut findings = checks::judge(&self.checks, &m, glasses, false);
         if let Err(e) = placement {

@@ -81,12 +81,13 @@ pub fn default_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))
 }
 
-/// The four networks the reviewer uses.
+/// The four networks the reviewer uses, and the reference face the head's pose is fitted to.
 pub struct FaceModels {
     pub detector: Network,
     pub mesh: Network,
     pub iris: Network,
     pub segmenter: Network,
+    pub canonical: super::pose::Canonical,
 }
 
 pub const DETECTOR: (&str, usize) = ("face_detection_short_range", 128);
@@ -101,6 +102,7 @@ impl FaceModels {
             mesh: Network::load(dir, MESH.0, MESH.1)?,
             iris: Network::load(dir, IRIS.0, IRIS.1)?,
             segmenter: Network::load(dir, SEGMENTER.0, SEGMENTER.1)?,
+            canonical: super::pose::Canonical::load(dir)?,
         })
     }
 }

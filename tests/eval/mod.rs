@@ -13,6 +13,8 @@ use gradbooth::review::measures::{eye_centre, lm};
 use gradbooth::review::{FaceModels, models};
 use image::{Rgb, RgbImage, imageops};
 
+pub mod real;
+
 /// What the variants need to know about the portrait, from the booth's own models.
 pub struct Base {
     pub img: RgbImage,
@@ -197,9 +199,12 @@ pub const CASES: &[Case] = &[
         glasses: false,
         // Framing by hand (`FACE`): the face 89 of the 384 px portrait region (23 %, under
         // 30 %), the eye line at 101 of 512 (20 %, under 24 %), the face's centre 31 px left of
-        // the region's (8 %, inside 10 %).
-        expect: &["mouth_open", "background_not_uniform", "face_too_small", "head_too_high"],
+        // the region's (8 %, inside 10 %). Cheek to cheek 89 px: under half the standard
+        // photo's 240 px, so the photo would be enlarged 2.7 times.
+        expect: &["mouth_open", "background_not_uniform", "face_too_small", "head_too_high", "low_resolution"],
         absent: &[
+            "greyscale",
+            "tinted_glasses",
             "off_centre",
             "no_face",
             "multiple_faces",
@@ -239,6 +244,19 @@ pub const CASES: &[Case] = &[
         expect: &[],
         absent: &["uneven_lighting", "underexposed", "overexposed"],
         make: |b| map(&b.img, |x, _, p| scale(p, 0.9 + 0.2 * x as f32 / b.img.width() as f32)),
+    },
+    Case {
+        name: "black_and_white",
+        recipe: "every pixel replaced by its luma (Rec. 601): a black-and-white photo",
+        glasses: false,
+        expect: &["greyscale"],
+        absent: &["no_face", "underexposed", "overexposed", "tinted_glasses"],
+        make: |b| {
+            map(&b.img, |_, _, p| {
+                let y = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+                [y, y, y]
+            })
+        },
     },
     Case {
         name: "dark",
