@@ -49,9 +49,9 @@ const RECORDED: &[(&str, Side, Side)] = &[
 
 /// The same for the real portraits (tests/eval/real.rs).
 const RECORDED_REAL: &[(&str, Side, Side)] = &[
-    ("no_face", None, Some((61, 61))),
-    ("multiple_faces", Some((5, 5)), Some((29, 29))),
-    ("face_too_small", None, None),
+    ("no_face", None, Some((63, 63))),
+    ("multiple_faces", Some((5, 5)), Some((31, 31))),
+    ("face_too_small", Some((2, 2)), None),
     ("face_too_large", Some((13, 13)), None),
     ("off_centre", None, None),
     ("head_too_high", None, None),
@@ -65,11 +65,11 @@ const RECORDED_REAL: &[(&str, Side, Side)] = &[
     ("overexposed", None, Some((40, 40))),
     ("uneven_lighting", None, None),
     ("blurry", None, Some((20, 20))),
-    ("greyscale", Some((1, 1)), Some((61, 61))),
-    ("low_resolution", Some((7, 7)), Some((15, 15))),
+    ("greyscale", Some((1, 1)), Some((63, 63))),
+    ("low_resolution", Some((9, 9)), Some((15, 15))),
     ("background_not_uniform", Some((12, 12)), Some((11, 11))),
     ("clothing_like_background", None, Some((11, 11))),
-    ("tinted_glasses", Some((1, 1)), Some((61, 61))),
+    ("tinted_glasses", Some((1, 1)), Some((63, 63))),
     ("glasses_reflection", None, None),
     ("hair_over_eyes", None, None),
     ("shoulders_not_level", None, None),

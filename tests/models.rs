@@ -33,6 +33,11 @@ fn detector_matches_litert() {
 }
 
 #[test]
+fn far_detector_matches_litert() {
+    check(models::FAR_DETECTOR.0, models::FAR_DETECTOR.1, &["Identity", "Identity_1"]);
+}
+
+#[test]
 fn face_mesh_matches_litert() {
     check(models::MESH.0, models::MESH.1, &["conv2d_21", "conv2d_31"]);
 }

@@ -14,6 +14,7 @@ from PIL import Image
 # name -> (input side, input range) as MediaPipe feeds each model.
 MODELS = {
     "face_detection_short_range": (128, (-1.0, 1.0)),
+    "face_detection_full_range_sparse": (192, (-1.0, 1.0)),
     "face_landmark": (192, (0.0, 1.0)),
     "iris_landmark": (64, (0.0, 1.0)),
     "selfie_segmentation": (256, (0.0, 1.0)),

@@ -2,7 +2,8 @@
 """Convert MediaPipe's face .tflite models to ONNX that tract-onnx runs.
 
 Why our own: tract cannot load these .tflite files (fp16 DEQUANTIZE, PRELU, MediaPipe's
-custom transposed convolution) and tflite2onnx crashes on two of them. The graphs use a small
+custom transposed convolution, the full-range detector's sparse weights behind DENSIFY) and
+tflite2onnx crashes on two of them. The graphs use a small
 set of ops, mapped here one by one.
 
 How: 4-D activations are carried in NCHW inside the ONNX graph (tflite is NHWC). The input is
@@ -28,6 +29,8 @@ TFL_TYPES = {tflite.TensorType.FLOAT32: np.float32, tflite.TensorType.FLOAT16: n
 
 class Converter:
     def __init__(self, data):
+        self.data = data
+        self.dense = None
         self.model = tflite.Model.GetRootAsModel(data, 0)
         self.g = self.model.Subgraphs(0)
         self.nodes, self.inits = [], []
@@ -137,6 +140,27 @@ class Converter:
         onnx.checker.check_model(m)
         return m
 
+    def op_densify(self, op, ins, outs):
+        # A sparse constant made dense. Its dense values are read from Google's own runtime
+        # (LiteRT, which implements tflite's sparsity formats) rather than decoded here.
+        if self.dense is None:
+            import warnings
+            from ai_edge_litert.interpreter import Interpreter, OpResolverType
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # keeping every tensor is what we want here
+                # Without the XNNPACK delegate, which would take the weights over before
+                # DENSIFY ever writes them.
+                self.dense = Interpreter(
+                    model_content=self.data,
+                    experimental_preserve_all_tensors=True,
+                    experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+                )
+            self.dense.allocate_tensors()
+            inp = self.dense.get_input_details()[0]
+            self.dense.set_tensor(inp["index"], np.zeros(inp["shape"], dtype=inp["dtype"]))
+            self.dense.invoke()
+        self.consts[outs[0]] = np.array(self.dense.get_tensor(outs[0]))
+
     def op_dequantize(self, op, ins, outs):
         self.consts[outs[0]] = self.const(ins[0]).astype(np.float32)
 
@@ -221,6 +245,13 @@ class Converter:
         if alpha.ndim == 3:
             alpha = alpha.transpose(2, 0, 1) if alpha.shape[0] * alpha.shape[1] > 1 else alpha.reshape(-1, 1, 1)
         self.node("PRelu", [self.value(ins[0]), self.init(alpha, "alpha")], [self.tname(outs[0])])
+        self.mark(outs[0])
+
+    def op_depth_to_space(self, op, ins, outs):
+        o = tflite.DepthToSpaceOptions()
+        o.Init(op.BuiltinOptions().Bytes, op.BuiltinOptions().Pos)
+        # TF's channel order (block row, block column, channel) is ONNX's DCR mode.
+        self.node("DepthToSpace", [self.value(ins[0])], [self.tname(outs[0])], blocksize=o.BlockSize(), mode="DCR")
         self.mark(outs[0])
 
     def op_pad(self, op, ins, outs):

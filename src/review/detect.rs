@@ -1,10 +1,34 @@
-//! Decoding the short-range face detector (BlazeFace, 128 × 128): 896 SSD anchors on a 16 × 16
-//! grid (2 per cell) and an 8 × 8 grid (6 per cell), boxes and six keypoints relative to the
-//! anchor centre in input pixels, then a weighted non-maximum suppression.
+//! Decoding MediaPipe's face detectors (BlazeFace): the short-range one (128 × 128, 896 SSD
+//! anchors on a 16 × 16 grid, 2 per cell, and an 8 × 8 grid, 6 per cell) and the full-range one
+//! (192 × 192, 2304 anchors on a 48 × 48 grid, 1 per cell, for faces far from the camera);
+//! boxes and six keypoints relative to the anchor centre in input pixels, then a weighted
+//! non-maximum suppression.
 
 use super::geometry::Pt;
 
-const SIDE: f32 = 128.0;
+/// Which detector's outputs are being decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Range {
+    Short,
+    Full,
+}
+
+impl Range {
+    pub fn side(self) -> f32 {
+        match self {
+            Range::Short => 128.0,
+            Range::Full => 192.0,
+        }
+    }
+
+    /// (grid, anchors per cell) of each feature map, in the model's order.
+    fn grids(self) -> &'static [(usize, usize)] {
+        match self {
+            Range::Short => &[(16, 2), (8, 6)],
+            Range::Full => &[(48, 1)],
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Detection {
@@ -17,9 +41,9 @@ pub struct Detection {
     pub keypoints: [Pt; 6],
 }
 
-fn anchors() -> Vec<Pt> {
-    let mut a = Vec::with_capacity(896);
-    for (grid, per_cell) in [(16, 2), (8, 6)] {
+fn anchors(range: Range) -> Vec<Pt> {
+    let mut a = Vec::new();
+    for &(grid, per_cell) in range.grids() {
         for y in 0..grid {
             for x in 0..grid {
                 for _ in 0..per_cell {
@@ -36,8 +60,9 @@ fn sigmoid(x: f32) -> f32 {
 }
 
 /// Every anchor scoring at least `min_score`, merged by weighted NMS.
-pub fn decode(regressors: &[f32], scores: &[f32], min_score: f32) -> Vec<Detection> {
-    let anchors = anchors();
+pub fn decode(range: Range, regressors: &[f32], scores: &[f32], min_score: f32) -> Vec<Detection> {
+    let anchors = anchors(range);
+    let side = range.side();
     let mut found: Vec<Detection> = Vec::new();
     for (i, anchor) in anchors.iter().enumerate() {
         let Some(&raw) = scores.get(i) else { break };
@@ -46,7 +71,7 @@ pub fn decode(regressors: &[f32], scores: &[f32], min_score: f32) -> Vec<Detecti
             continue;
         }
         let Some(r) = regressors.get(i * 16..i * 16 + 16) else { break };
-        let at = |dx: f32, dy: f32| Pt::new(dx + anchor.x * SIDE, dy + anchor.y * SIDE);
+        let at = |dx: f32, dy: f32| Pt::new(dx + anchor.x * side, dy + anchor.y * side);
         let mut keypoints = [Pt::default(); 6];
         for (k, kp) in keypoints.iter_mut().enumerate() {
             *kp = at(r[4 + 2 * k], r[5 + 2 * k]);
@@ -98,13 +123,32 @@ mod tests {
 
     #[test]
     fn there_are_896_anchors_in_the_models_order() {
-        let a = anchors();
+        let a = anchors(Range::Short);
         assert_eq!(a.len(), 896);
         assert_eq!(a[0], Pt::new(0.5 / 16.0, 0.5 / 16.0));
         assert_eq!(a[1], a[0]);
         assert_eq!(a[2], Pt::new(1.5 / 16.0, 0.5 / 16.0));
         assert_eq!(a[512], Pt::new(0.5 / 8.0, 0.5 / 8.0));
         assert_eq!(a[895], Pt::new(7.5 / 8.0, 7.5 / 8.0));
+    }
+
+    #[test]
+    fn the_full_range_detector_has_one_anchor_on_each_cell_of_a_48_grid() {
+        let a = anchors(Range::Full);
+        assert_eq!(a.len(), 2304);
+        assert_eq!(a[0], Pt::new(0.5 / 48.0, 0.5 / 48.0));
+        assert_eq!(a[1], Pt::new(1.5 / 48.0, 0.5 / 48.0));
+        assert_eq!(a[48], Pt::new(0.5 / 48.0, 1.5 / 48.0));
+        // A face on cell (10, 20): its box is placed in 192-pixel input coordinates.
+        let mut regs = vec![0.0f32; 2304 * 16];
+        let mut scores = vec![-10.0f32; 2304];
+        let i = 20 * 48 + 10;
+        scores[i] = 4.0;
+        regs[i * 16 + 2] = 12.0;
+        regs[i * 16 + 3] = 12.0;
+        let d = decode(Range::Full, &regs, &scores, 0.5);
+        assert_eq!(d.len(), 1);
+        assert!((d[0].centre.x - 10.5 / 48.0 * 192.0).abs() < 1e-3 && (d[0].centre.y - 20.5 * 4.0).abs() < 1e-3);
     }
 
     #[test]
@@ -118,7 +162,7 @@ mod tests {
             regs[i * 16 + 2] = 40.0;
             regs[i * 16 + 3] = 40.0;
         }
-        let d = decode(&regs, &scores, 0.5);
+        let d = decode(Range::Short, &regs, &scores, 0.5);
         assert_eq!(d.len(), 2, "{d:?}");
         // The pair on cell (3, 3) merged into their score-weighted mean.
         let merged = d.iter().find(|d| d.centre.y > 50.0).expect("the merged face");
@@ -128,7 +172,7 @@ mod tests {
 
     #[test]
     fn low_scores_are_dropped() {
-        let d = decode(&vec![0.0; 896 * 16], &vec![-1.0; 896], 0.5);
+        let d = decode(Range::Short, &vec![0.0; 896 * 16], &vec![-1.0; 896], 0.5);
         assert!(d.is_empty());
     }
 }

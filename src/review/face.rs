@@ -5,7 +5,7 @@
 
 use gradbooth_hal::RgbImage;
 
-use super::detect::{self, Detection};
+use super::detect::{self, Detection, Range};
 use super::geometry::{Pt, Roi, portrait_region};
 use super::models::{FaceModels, ModelError};
 
@@ -93,17 +93,24 @@ impl FaceModels {
     /// Every face in the portrait region, best first. When none is found at once, the region
     /// is searched again in nine overlapping half-size squares: a graduate sitting far back
     /// has a face too small for the detector's 128-pixel view of the whole region, and should
-    /// hear "come closer", not "no face".
-    pub fn detect(&self, img: &RgbImage) -> Result<Vec<FoundFace>, ModelError> {
-        let mut faces = self.detect_in(img, detector_roi(img))?;
-        if faces.is_empty() {
+    /// hear "come closer", not "no face". With `far`, when even those find nothing, the same
+    /// squares go through the full-range detector (192 pixels, trained for faces far from the
+    /// camera): faces down to about 3 % of the region's width. The live guidance leaves it out:
+    /// an empty booth's preview frames would pay for it on every frame.
+    pub fn detect(&self, img: &RgbImage, far: bool) -> Result<Vec<FoundFace>, ModelError> {
+        let mut faces = self.detect_in(img, detector_roi(img), Range::Short)?;
+        let ranges: &[Range] = if far { &[Range::Short, Range::Full] } else { &[Range::Short] };
+        for &range in ranges {
+            if !faces.is_empty() {
+                break;
+            }
             let (x, y, w, h) = portrait_region(img.width(), img.height());
             let side = h / 2.0;
             for j in 0..3 {
                 for i in 0..3 {
                     let cx = x + side / 2.0 + (w - side).max(0.0) * i as f32 / 2.0;
                     let cy = y + side / 2.0 + (h - side) * j as f32 / 2.0;
-                    for f in self.detect_in(img, Roi::upright(Pt::new(cx, cy), side))? {
+                    for f in self.detect_in(img, Roi::upright(Pt::new(cx, cy), side), range)? {
                         // The same face seen from two squares: keep the better view.
                         if let Some(seen) =
                             faces.iter_mut().find(|g: &&mut FoundFace| g.centre.dist(f.centre) < g.width / 2.0)
@@ -122,11 +129,15 @@ impl FaceModels {
         Ok(faces)
     }
 
-    fn detect_in(&self, img: &RgbImage, roi: Roi) -> Result<Vec<FoundFace>, ModelError> {
-        let n = self.detector.side;
-        let out = self.detector.run(roi.sample(img, n, -1.0, 1.0, 0.0))?;
+    fn detect_in(&self, img: &RgbImage, roi: Roi, range: Range) -> Result<Vec<FoundFace>, ModelError> {
+        let (net, boxes, scores) = match range {
+            Range::Short => (&self.detector, "regressors", "classificators"),
+            Range::Full => (&self.far, "Identity", "Identity_1"),
+        };
+        let n = net.side;
+        let out = net.run(roi.sample(img, n, -1.0, 1.0, 0.0))?;
         let scale = roi.size / n as f32;
-        Ok(detect::decode(out.get("regressors"), out.get("classificators"), MIN_FACE_SCORE)
+        Ok(detect::decode(range, out.get(boxes), out.get(scores), MIN_FACE_SCORE)
             .into_iter()
             .map(|d: Detection| FoundFace {
                 score: d.score,

@@ -82,7 +82,7 @@ impl FaceReviewer {
 
     /// Detector and mesh only: what the live guidance and the first part of a review share.
     fn light(&self, img: &RgbImage, refine: bool) -> Result<(Measures, Option<face::Mesh>), ModelError> {
-        let faces = self.models.detect(img)?;
+        let faces = self.models.detect(img, refine)?;
         let mut m = Measures::new();
         let mesh = match faces.first() {
             Some(f) => Some(self.models.mesh(img, f, refine)?).filter(|mesh| mesh.presence >= 0.5),

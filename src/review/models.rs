@@ -1,4 +1,4 @@
-//! The four MediaPipe networks, converted to ONNX at set-up (`scripts/models/fetch`) and run
+//! The five MediaPipe networks, converted to ONNX at set-up (`scripts/models/fetch`) and run
 //! with tract on the CPU. Each network takes one NHWC float image and returns named outputs;
 //! this module knows nothing of faces, only shapes and names.
 
@@ -81,9 +81,11 @@ pub fn default_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("models"))
 }
 
-/// The four networks the reviewer uses, and the reference face the head's pose is fitted to.
+/// The five networks the reviewer uses, and the reference face the head's pose is fitted to.
 pub struct FaceModels {
     pub detector: Network,
+    /// The full-range detector, for a face too small for `detector`.
+    pub far: Network,
     pub mesh: Network,
     pub iris: Network,
     pub segmenter: Network,
@@ -91,6 +93,7 @@ pub struct FaceModels {
 }
 
 pub const DETECTOR: (&str, usize) = ("face_detection_short_range", 128);
+pub const FAR_DETECTOR: (&str, usize) = ("face_detection_full_range_sparse", 192);
 pub const MESH: (&str, usize) = ("face_landmark", 192);
 pub const IRIS: (&str, usize) = ("iris_landmark", 64);
 pub const SEGMENTER: (&str, usize) = ("selfie_segmentation", 256);
@@ -99,6 +102,7 @@ impl FaceModels {
     pub fn load(dir: &Path) -> Result<Self, ModelError> {
         Ok(FaceModels {
             detector: Network::load(dir, DETECTOR.0, DETECTOR.1)?,
+            far: Network::load(dir, FAR_DETECTOR.0, FAR_DETECTOR.1)?,
             mesh: Network::load(dir, MESH.0, MESH.1)?,
             iris: Network::load(dir, IRIS.0, IRIS.1)?,
             segmenter: Network::load(dir, SEGMENTER.0, SEGMENTER.1)?,

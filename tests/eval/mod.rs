@@ -39,7 +39,7 @@ pub struct Case {
 pub fn base(m: &FaceModels) -> Base {
     let path = models::default_dir().join("astronaut.png");
     let img = image::open(&path).unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup)", path.display())).to_rgb8();
-    let faces = m.detect(&img).expect("detector runs");
+    let faces = m.detect(&img, true).expect("detector runs");
     let mesh = m.mesh(&img, &faces[0], true).expect("mesh runs");
     let mask = m.segment(&img).expect("segmentation runs");
     let brow = |ids: &[usize; 5]| {

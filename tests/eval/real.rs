@@ -15,6 +15,9 @@ pub struct RealCase {
     pub file: &'static str,
     /// (centre x, eye line y, face width) of the one face to cut around; `None`: the whole photo.
     pub face: Option<(u32, u32, u32)>,
+    /// Made far away: the photo at this scale, in the middle of a 1920 × 1080 frame of its own
+    /// top-left colour (how a graduate sitting far back fills the booth's camera).
+    pub far: Option<f32>,
     pub glasses: bool,
     pub expect: &'static [&'static str],
     pub absent: &'static [&'static str],
@@ -35,6 +38,18 @@ pub fn image(case: &RealCase) -> RgbImage {
     let img = image::open(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (run scripts/setup --tests, which fetches the portraits)", path.display()))
         .to_rgb8();
+    if let Some(k) = case.far {
+        let small = image::imageops::resize(
+            &img,
+            (img.width() as f32 * k) as u32,
+            (img.height() as f32 * k) as u32,
+            image::imageops::FilterType::Triangle,
+        );
+        let mut frame = RgbImage::from_pixel(1920, 1080, *img.get_pixel(0, 0));
+        let (x, y) = ((1920 - small.width()) / 2, (1080 - small.height()) / 2);
+        image::imageops::replace(&mut frame, &small, x as i64, y as i64);
+        return frame;
+    }
     let Some((cx, eye, fw)) = case.face else { return img };
     let w = (fw * 100 / 45).min(img.width());
     let h = (w * 4 / 3).min(img.height());
@@ -49,6 +64,7 @@ pub const REAL: &[RealCase] = &[
         name: "bieber_close",
         file: "Justin-Bieber2_crop.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["face_too_large"],
         absent: &[
@@ -72,6 +88,7 @@ pub const REAL: &[RealCase] = &[
         name: "connery_tuxedo",
         file: "SeanConnery.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["background_not_uniform"],
         absent: &[
@@ -94,6 +111,7 @@ pub const REAL: &[RealCase] = &[
         name: "audrey",
         file: "audrey.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &[],
         absent: &[
@@ -116,6 +134,7 @@ pub const REAL: &[RealCase] = &[
         name: "audrey_close",
         file: "audrey_crop.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["face_too_large"],
         absent: &[
@@ -139,6 +158,7 @@ pub const REAL: &[RealCase] = &[
         name: "bieber_street",
         file: "bieber_small.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["background_not_uniform"],
         absent: &[
@@ -159,6 +179,7 @@ pub const REAL: &[RealCase] = &[
         name: "murray_tv",
         file: "bill-murray-snl_crop.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["face_too_large"],
         absent: &[
@@ -179,6 +200,7 @@ pub const REAL: &[RealCase] = &[
         name: "cage",
         file: "cage.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &[],
         absent: &[
@@ -201,6 +223,7 @@ pub const REAL: &[RealCase] = &[
         name: "cage_close",
         file: "cage2_crop.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["face_too_large"],
         absent: &[
@@ -221,6 +244,7 @@ pub const REAL: &[RealCase] = &[
         name: "chuck_grin",
         file: "chuck_crop.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["face_too_large", "mouth_open"],
         absent: &[
@@ -240,6 +264,7 @@ pub const REAL: &[RealCase] = &[
         name: "clooney_close",
         file: "fragrance-George-Clooney-main_crop.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["face_too_large"],
         absent: &[
@@ -263,6 +288,7 @@ pub const REAL: &[RealCase] = &[
         name: "kim_close",
         file: "kim1_crop.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["face_too_large"],
         absent: &[
@@ -285,6 +311,7 @@ pub const REAL: &[RealCase] = &[
         name: "obama_close",
         file: "obama4_crop.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["face_too_large"],
         absent: &[
@@ -308,6 +335,7 @@ pub const REAL: &[RealCase] = &[
         name: "queen_close",
         file: "queen20_crop.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["face_too_large", "mouth_open"],
         absent: &[
@@ -327,6 +355,7 @@ pub const REAL: &[RealCase] = &[
         name: "rihanna_close",
         file: "ri_1_crop.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["face_too_large"],
         absent: &[
@@ -350,6 +379,7 @@ pub const REAL: &[RealCase] = &[
         name: "connery_beard",
         file: "sean_guru2_crop.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["face_too_large", "mouth_open"],
         absent: &["no_face", "multiple_faces", "underexposed", "overexposed", "greyscale", "blurry", "tinted_glasses"],
@@ -359,6 +389,7 @@ pub const REAL: &[RealCase] = &[
         name: "terminator_sunglasses",
         file: "terminator_crop.jpg",
         face: None,
+        far: None,
         glasses: true,
         expect: &["face_too_large", "tinted_glasses"],
         absent: &[
@@ -378,6 +409,7 @@ pub const REAL: &[RealCase] = &[
         name: "walter_glasses",
         file: "walter2_crop.jpg",
         face: None,
+        far: None,
         glasses: true,
         expect: &["face_too_large"],
         absent: &[
@@ -399,6 +431,7 @@ pub const REAL: &[RealCase] = &[
         name: "franck_01829",
         file: "franck_01829.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &[],
         absent: &[
@@ -419,6 +452,7 @@ pub const REAL: &[RealCase] = &[
         name: "franck_02045",
         file: "franck_02045.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["mouth_open"],
         absent: &[
@@ -440,6 +474,7 @@ pub const REAL: &[RealCase] = &[
         name: "franck_02159",
         file: "franck_02159.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["mouth_open"],
         absent: &[
@@ -460,6 +495,7 @@ pub const REAL: &[RealCase] = &[
         name: "franck_02221",
         file: "franck_02221.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["mouth_open"],
         absent: &[
@@ -481,6 +517,7 @@ pub const REAL: &[RealCase] = &[
         name: "franck_02683",
         file: "franck_02683.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["head_turned"],
         absent: &[
@@ -500,6 +537,7 @@ pub const REAL: &[RealCase] = &[
         name: "franck_02888",
         file: "franck_02888.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["mouth_open"],
         absent: &[
@@ -518,6 +556,7 @@ pub const REAL: &[RealCase] = &[
         name: "franck_03909",
         file: "franck_03909.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["mouth_open"],
         absent: &[
@@ -537,6 +576,7 @@ pub const REAL: &[RealCase] = &[
         name: "franck_03979",
         file: "franck_03979.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["eyes_closed", "mouth_open", "head_lowered_or_raised"],
         absent: &[
@@ -555,6 +595,7 @@ pub const REAL: &[RealCase] = &[
         name: "franck_04000",
         file: "franck_04000.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["eyes_closed", "mouth_open", "head_lowered_or_raised"],
         absent: &[
@@ -573,6 +614,7 @@ pub const REAL: &[RealCase] = &[
         name: "franck_04035",
         file: "franck_04035.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &[],
         absent: &[
@@ -592,6 +634,7 @@ pub const REAL: &[RealCase] = &[
         name: "franck_04117",
         file: "franck_04117.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["mouth_open"],
         absent: &[
@@ -609,11 +652,33 @@ pub const REAL: &[RealCase] = &[
         ],
         seen: "frontal, laughing with the mouth wide open, eyes open",
     },
+    // --- the man before the blue screen, far away in a booth-sized frame ---
+    RealCase {
+        name: "franck_far",
+        file: "franck_01829.jpg",
+        face: None,
+        far: Some(0.3),
+        glasses: false,
+        expect: &["face_too_small", "low_resolution"],
+        absent: &["no_face", "multiple_faces", "greyscale", "tinted_glasses"],
+        seen: "a small head and shoulders in the middle of a wide blue frame, the face about 55 px across",
+    },
+    RealCase {
+        name: "franck_farther",
+        file: "franck_01829.jpg",
+        face: None,
+        far: Some(0.17),
+        glasses: false,
+        expect: &["face_too_small", "low_resolution"],
+        absent: &["no_face", "multiple_faces", "greyscale", "tinted_glasses"],
+        seen: "a tiny head and shoulders in a wide blue frame, the face about 30 px across",
+    },
     // --- a greyscale thumbnail (insightface 2.1) ---
     RealCase {
         name: "hanks_thumbnail",
         file: "Tom_Hanks_54745.png",
         face: None,
+        far: None,
         glasses: false,
         expect: &["greyscale", "low_resolution"],
         absent: &[
@@ -632,6 +697,7 @@ pub const REAL: &[RealCase] = &[
         name: "group_bar",
         file: "sample3.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["multiple_faces", "background_not_uniform"],
         absent: &["no_face", "underexposed", "overexposed", "greyscale", "tinted_glasses"],
@@ -641,6 +707,7 @@ pub const REAL: &[RealCase] = &[
         name: "group_hug",
         file: "sample4.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["multiple_faces"],
         absent: &["no_face", "underexposed", "overexposed", "greyscale", "tinted_glasses"],
@@ -650,6 +717,7 @@ pub const REAL: &[RealCase] = &[
         name: "group_stairs",
         file: "sample5.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["multiple_faces", "background_not_uniform"],
         absent: &["no_face", "greyscale", "tinted_glasses"],
@@ -659,6 +727,7 @@ pub const REAL: &[RealCase] = &[
         name: "group_window",
         file: "sample6.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["multiple_faces", "background_not_uniform"],
         absent: &["no_face", "underexposed", "overexposed", "greyscale", "tinted_glasses"],
@@ -668,6 +737,7 @@ pub const REAL: &[RealCase] = &[
         name: "group_poker",
         file: "t1.jpg",
         face: None,
+        far: None,
         glasses: false,
         expect: &["multiple_faces", "background_not_uniform"],
         absent: &["no_face", "underexposed", "overexposed", "greyscale", "tinted_glasses"],
@@ -677,6 +747,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "party_clown_makeup",
         file: "sample1.jpg",
+        far: None,
         face: Some((515, 460, 170)),
         glasses: false,
         expect: &[],
@@ -686,6 +757,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "party_looking_down",
         file: "sample1.jpg",
+        far: None,
         face: Some((925, 530, 170)),
         glasses: false,
         expect: &["eyes_closed", "head_lowered_or_raised"],
@@ -695,6 +767,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "party_head_on_side",
         file: "sample1.jpg",
+        far: None,
         face: Some((1580, 300, 190)),
         glasses: false,
         expect: &["head_tilted", "mouth_open"],
@@ -704,6 +777,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "sofa_profile",
         file: "sample2.jpg",
+        far: None,
         face: Some((420, 300, 150)),
         glasses: false,
         expect: &["head_turned"],
@@ -713,6 +787,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "sofa_looking_down",
         file: "sample2.jpg",
+        far: None,
         face: Some((990, 320, 170)),
         glasses: false,
         expect: &["eyes_closed", "head_lowered_or_raised"],
@@ -722,6 +797,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "sofa_looking_down_2",
         file: "sample2.jpg",
+        far: None,
         face: Some((1545, 260, 180)),
         glasses: false,
         expect: &["eyes_closed", "head_lowered_or_raised"],
@@ -731,6 +807,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "bar_pursed",
         file: "sample3.jpg",
+        far: None,
         face: Some((660, 430, 200)),
         glasses: false,
         expect: &["background_not_uniform"],
@@ -751,6 +828,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "bar_smile",
         file: "sample3.jpg",
+        far: None,
         face: Some((1170, 300, 210)),
         glasses: false,
         expect: &["mouth_open", "background_not_uniform"],
@@ -769,6 +847,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "bar_smile_2",
         file: "sample3.jpg",
+        far: None,
         face: Some((1610, 390, 190)),
         glasses: false,
         expect: &["mouth_open", "background_not_uniform"],
@@ -787,6 +866,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "hug_over_shoulder",
         file: "sample4.jpg",
+        far: None,
         face: Some((350, 310, 150)),
         glasses: false,
         expect: &["head_tilted"],
@@ -796,6 +876,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "hug_head_on_side",
         file: "sample4.jpg",
+        far: None,
         face: Some((750, 180, 150)),
         glasses: false,
         expect: &["head_tilted"],
@@ -805,6 +886,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "hug_looking_down",
         file: "sample4.jpg",
+        far: None,
         face: Some((1080, 250, 150)),
         glasses: false,
         expect: &["eyes_closed", "mouth_open", "head_lowered_or_raised"],
@@ -814,6 +896,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "hug_laughing",
         file: "sample4.jpg",
+        far: None,
         face: Some((1360, 250, 170)),
         glasses: false,
         expect: &["head_tilted", "mouth_open"],
@@ -823,6 +906,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "stairs_top",
         file: "sample5.jpg",
+        far: None,
         face: Some((860, 210, 160)),
         glasses: false,
         expect: &["background_not_uniform"],
@@ -832,6 +916,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "stairs_talking",
         file: "sample5.jpg",
+        far: None,
         face: Some((690, 550, 150)),
         glasses: false,
         expect: &["mouth_open"],
@@ -841,6 +926,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "stairs_slight_smile",
         file: "sample5.jpg",
+        far: None,
         face: Some((1170, 310, 170)),
         glasses: false,
         expect: &["mouth_open"],
@@ -850,6 +936,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "stairs_sideways",
         file: "sample5.jpg",
+        far: None,
         face: Some((1500, 520, 190)),
         glasses: false,
         expect: &["head_tilted"],
@@ -859,6 +946,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "stairs_bottom",
         file: "sample5.jpg",
+        far: None,
         face: Some((470, 980, 230)),
         glasses: false,
         expect: &["mouth_open"],
@@ -868,6 +956,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "window_first",
         file: "sample6.jpg",
+        far: None,
         face: Some((340, 600, 200)),
         glasses: false,
         expect: &["background_not_uniform"],
@@ -888,6 +977,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "window_smile",
         file: "sample6.jpg",
+        far: None,
         face: Some((760, 450, 190)),
         glasses: false,
         expect: &["mouth_open"],
@@ -906,6 +996,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "window_pout",
         file: "sample6.jpg",
+        far: None,
         face: Some((1270, 420, 200)),
         glasses: false,
         expect: &[],
@@ -925,6 +1016,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "window_fourth",
         file: "sample6.jpg",
+        far: None,
         face: Some((1600, 380, 200)),
         glasses: false,
         expect: &["background_not_uniform"],
@@ -944,6 +1036,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "poker_looking_down",
         file: "t1.jpg",
+        far: None,
         face: Some((165, 320, 100)),
         glasses: false,
         expect: &["eyes_closed", "head_lowered_or_raised", "low_resolution"],
@@ -953,6 +1046,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "poker_head_on_side",
         file: "t1.jpg",
+        far: None,
         face: Some((340, 180, 95)),
         glasses: false,
         expect: &["head_tilted", "low_resolution"],
@@ -962,6 +1056,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "poker_laughing",
         file: "t1.jpg",
+        far: None,
         face: Some((810, 370, 110)),
         glasses: false,
         expect: &["mouth_open", "low_resolution"],
@@ -971,6 +1066,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "poker_turned",
         file: "t1.jpg",
+        far: None,
         face: Some((960, 110, 110)),
         glasses: false,
         expect: &["head_turned", "low_resolution"],
@@ -980,6 +1076,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "poker_cards_down",
         file: "t1.jpg",
+        far: None,
         face: Some((1180, 330, 100)),
         glasses: false,
         expect: &["eyes_closed", "head_lowered_or_raised", "low_resolution"],
@@ -989,6 +1086,7 @@ pub const REAL: &[RealCase] = &[
     RealCase {
         name: "poker_smirk",
         file: "t1.jpg",
+        far: None,
         face: Some((530, 300, 115)),
         glasses: false,
         expect: &["head_tilted", "low_resolution"],
