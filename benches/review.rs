@@ -10,18 +10,8 @@ mod eval;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use gradbooth::config::Settings;
-use gradbooth::review::{FaceModels, FaceReviewer, Reviewer, models};
+use gradbooth::review::{FaceReviewer, Reviewer};
 use gradbooth::visit::LightingMode;
-use gradbooth_hal::Camera;
-use gradbooth_hal::sim::{SimCamera, SimControls};
-
-fn capture_1080p() -> gradbooth_hal::RgbImage {
-    let base = eval::base(&FaceModels::load(&models::default_dir()).unwrap());
-    let case = eval::CASES.iter().find(|c| c.name == "plain_background").unwrap();
-    let sitter = (case.make)(&base);
-    let mut camera = SimCamera::new(SimControls::new(), 1920, 1080, 1000).with_sitters(vec![sitter]);
-    camera.capture_still(std::time::Duration::from_secs(1)).unwrap()
-}
 
 fn load_reviewer(allow_smile: bool) -> FaceReviewer {
     let settings =
@@ -35,7 +25,7 @@ fn load_reviewer(allow_smile: bool) -> FaceReviewer {
 }
 
 fn review(c: &mut Criterion) {
-    let frame = capture_1080p();
+    let frame = eval::booth_capture("plain_background");
     let failing = load_reviewer(false);
     let passing = load_reviewer(true);
     // Each benchmark measures what its name says.

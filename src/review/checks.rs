@@ -147,7 +147,7 @@ mod tests {
         let checks = default_checks();
         let mut m = Measures::new();
         m.insert("glasses_reflection", 0.5);
-        m.insert("mouth_opening", 0.5);
+        m.insert("mouth_opening", 1.5);
         assert_eq!(judge(&checks, &m, false, false).len(), 1);
         assert_eq!(judge(&checks, &m, true, false).len(), 2);
         assert!(judge(&checks, &m, true, true).is_empty());

@@ -69,14 +69,14 @@ mod tests {
         assert_eq!(hint(&c, &with("centre_offset", -0.2)), "hint_move_left");
         assert_eq!(hint(&c, &with("eye_line", 0.1)), "hint_seat_down");
         assert_eq!(hint(&c, &with("eye_line", 0.7)), "hint_seat_up");
-        assert_eq!(hint(&c, &with("pitch", 20.0)), "hint_chin_up");
-        assert_eq!(hint(&c, &with("pitch", -20.0)), "hint_chin_down");
+        assert_eq!(hint(&c, &with("pitch", 25.0)), "hint_chin_up");
+        assert_eq!(hint(&c, &with("pitch", -25.0)), "hint_chin_down");
         // Two problems: the face size comes before the eyes.
         let mut m = with("eye_openness", 0.0);
         m.insert("face_width_ratio", 0.1);
         assert_eq!(hint(&c, &m), "hint_closer");
         // Mouth and light are not part of the live subset.
-        assert_eq!(hint(&c, &with("mouth_opening", 0.5)), OK);
+        assert_eq!(hint(&c, &with("mouth_opening", 1.5)), OK);
         let mut none = Measures::new();
         none.insert("faces", 0.0);
         assert_eq!(hint(&c, &none), "hint_no_face");

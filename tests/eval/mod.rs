@@ -126,6 +126,17 @@ pub fn write_case(name: &str, dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
+/// The named case as the booth's camera would capture it: the simulated camera's 1920 × 1080
+/// frame with the case's picture as its sitter (so a face has a booth capture's pixels).
+pub fn booth_capture(name: &str) -> RgbImage {
+    use gradbooth_hal::Camera;
+    let base = base(&FaceModels::load(&models::default_dir()).unwrap());
+    let case = CASES.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("no case {name}"));
+    let sim = gradbooth_hal::sim::SimControls::new();
+    let mut camera = gradbooth_hal::sim::SimCamera::new(sim, 1920, 1080, 1000).with_sitters(vec![(case.make)(&base)]);
+    camera.capture_still(std::time::Duration::from_secs(1)).unwrap()
+}
+
 /// The booth's configuration with the smile allowed, written into `dir`: the only thing wrong
 /// with the plain-background astronaut, so she passes and gets a standard photo.
 pub fn config_allowing_smile(dir: &std::path::Path) -> std::path::PathBuf {
