@@ -49,5 +49,44 @@ fn review(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, review);
+/// Where a passing review's time goes: each network and each stage on the same capture.
+fn review_parts(c: &mut Criterion) {
+    use gradbooth::review::{FaceModels, Measures, StandardSpec, measures, standard};
+    let frame = eval::booth_capture("plain_background");
+    let m = FaceModels::load(&gradbooth::review::models::default_dir()).unwrap();
+    let faces = m.detect(&frame, true).unwrap();
+    let mesh = m.mesh(&frame, &faces[0], true).unwrap();
+    let irises = m.irises(&frame, &mesh).unwrap();
+    let mask = m.segment(&frame).unwrap();
+    let spec = StandardSpec::default();
+    let p = standard::placement_for(&spec, &mesh, &mask, frame.width(), frame.height()).unwrap();
+    let photo = standard::render(&spec, &frame, &mask, &p);
+    let mut g = c.benchmark_group("review_parts");
+    g.sample_size(20);
+    g.bench_function("detect", |b| b.iter(|| m.detect(std::hint::black_box(&frame), true).unwrap()));
+    g.bench_function("mesh_refined", |b| b.iter(|| m.mesh(&frame, &faces[0], true).unwrap()));
+    g.bench_function("irises", |b| b.iter(|| m.irises(&frame, &mesh).unwrap()));
+    g.bench_function("segment", |b| b.iter(|| m.segment(&frame).unwrap()));
+    g.bench_function("measures_full", |b| {
+        b.iter(|| {
+            let full = measures::Full {
+                img: &frame,
+                mesh: &mesh,
+                irises: &irises,
+                mask: &mask,
+                frame: p.frame(),
+                background: spec.background,
+                face_width: spec.face_width_target,
+            };
+            let mut out = Measures::new();
+            measures::full(&full, &mut out);
+            out
+        })
+    });
+    g.bench_function("standard_render", |b| b.iter(|| standard::render(&spec, &frame, &mask, &p)));
+    g.bench_function("standard_encode_in_range", |b| b.iter(|| standard::encode_in_range(&spec, &photo)));
+    g.finish();
+}
+
+criterion_group!(benches, review, review_parts);
 criterion_main!(benches);

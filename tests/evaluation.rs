@@ -296,9 +296,11 @@ fn reviewer_on_real_faces_passes_no_bad_photo_and_rejects_few_good_ones() {
     });
     let s = score("eval-real", cases);
     assert!(s.false_passes.is_empty(), "false passes: {:?}\n\n{}", s.false_passes, s.report);
+    // More false rejections than recorded is a drop, however few.
+    let recorded = RECORDED_REAL_FALSE_REJECTIONS;
     assert!(
-        s.false_rejections.len() <= RECORDED_REAL_FALSE_REJECTIONS,
-        "false rejections {:?}, recorded {RECORDED_REAL_FALSE_REJECTIONS}\n\n{}",
+        s.false_rejections.len() <= recorded,
+        "false rejections {:?}, recorded {recorded}\n\n{}",
         s.false_rejections,
         s.report
     );

@@ -38,7 +38,7 @@ impl Canonical {
         if f.vertices.len() != 468 {
             return Err(bad(format!("{} vertices, not 468", f.vertices.len())));
         }
-        if f.procrustes.len() < 6 || f.procrustes.iter().any(|&(i, w)| i >= 468 || !(w >= 0.0)) {
+        if f.procrustes.len() < 6 || f.procrustes.iter().any(|&(i, w)| i >= 468 || w.is_nan() || w < 0.0) {
             return Err(bad("the fitting landmarks are not 6 or more valid (index, weight) pairs".into()));
         }
         Ok(Canonical { vertices: f.vertices, weights: f.procrustes })
