@@ -62,24 +62,58 @@ pub struct Mask {
     pub data: Vec<f32>,
 }
 
+/// Where one coordinate falls between two samples: the lower one, the upper one and the weight
+/// of the upper.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tap {
+    pub lo: usize,
+    pub hi: usize,
+    pub frac: f32,
+}
+
+impl Tap {
+    /// `u` in sample units (sample k's centre at k), clamped to the `n` samples.
+    fn at(u: f32, n: usize) -> Tap {
+        let u = u.clamp(0.0, (n - 1) as f32);
+        let lo = u.floor() as usize;
+        Tap { lo, hi: (lo + 1).min(n - 1), frac: u - lo as f32 }
+    }
+}
+
 impl Mask {
     /// Person probability at a capture point; outside the region counts as background.
     pub fn at(&self, p: Pt) -> f32 {
-        let (rx, ry, rw, rh) = self.region;
-        let n = self.side as f32;
-        let u = (p.x - rx) / rw * n - 0.5;
-        let v = (p.y - ry) / rh * n - 0.5;
-        if u < -0.5 || v < -0.5 || u > n - 0.5 || v > n - 0.5 {
-            return 0.0;
+        match (self.tap_x(p.x), self.tap_y(p.y)) {
+            (Some(tx), Some(ty)) => self.between(tx, ty),
+            _ => 0.0,
         }
-        let (u, v) = (u.clamp(0.0, n - 1.0), v.clamp(0.0, n - 1.0));
-        let (x0, y0) = (u.floor() as usize, v.floor() as usize);
-        let (x1, y1) = ((x0 + 1).min(self.side - 1), (y0 + 1).min(self.side - 1));
-        let (fx, fy) = (u - x0 as f32, v - y0 as f32);
+    }
+
+    /// The mask's columns either side of capture x; `None` outside the region.
+    pub fn tap_x(&self, x: f32) -> Option<Tap> {
+        let (rx, _, rw, _) = self.region;
+        self.tap((x - rx) / rw)
+    }
+
+    /// The mask's rows either side of capture y; `None` outside the region.
+    pub fn tap_y(&self, y: f32) -> Option<Tap> {
+        let (_, ry, _, rh) = self.region;
+        self.tap((y - ry) / rh)
+    }
+
+    fn tap(&self, t: f32) -> Option<Tap> {
+        let n = self.side as f32;
+        let u = t * n - 0.5;
+        (u >= -0.5 && u <= n - 0.5).then(|| Tap::at(u, self.side))
+    }
+
+    /// Bilinear between the four samples the taps name (`at` for a point found once per row
+    /// and column, as the standard photo's renderer does).
+    pub fn between(&self, tx: Tap, ty: Tap) -> f32 {
         let g = |x: usize, y: usize| self.data[y * self.side + x];
-        let top = g(x0, y0) * (1.0 - fx) + g(x1, y0) * fx;
-        let bottom = g(x0, y1) * (1.0 - fx) + g(x1, y1) * fx;
-        top * (1.0 - fy) + bottom * fy
+        let top = g(tx.lo, ty.lo) * (1.0 - tx.frac) + g(tx.hi, ty.lo) * tx.frac;
+        let bottom = g(tx.lo, ty.hi) * (1.0 - tx.frac) + g(tx.hi, ty.hi) * tx.frac;
+        top * (1.0 - ty.frac) + bottom * ty.frac
     }
 }
 

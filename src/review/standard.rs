@@ -5,7 +5,7 @@
 use gradbooth_hal::RgbImage;
 use image::codecs::jpeg::{JpegEncoder, PixelDensity};
 
-use super::face::{Mask, Mesh};
+use super::face::{Mask, Mesh, Tap};
 use super::geometry::Pt;
 use super::measures::{eye_centre, lm};
 
@@ -227,29 +227,44 @@ pub fn hair_top(mask: &Mask, mesh: &Mesh) -> f32 {
 /// background colour by an edge-aware matte (the mask refined by a guided filter).
 pub fn render(spec: &StandardSpec, img: &RgbImage, mask: &Mask, p: &Placement) -> RgbImage {
     let (w, h) = (WIDTH as usize, HEIGHT as usize);
+    let (iw, ih) = (img.width() as usize, img.height() as usize);
+    let raw = img.as_raw();
+    // The photo's grid is the capture's scaled and moved: where each column and each row
+    // falls in the capture and in the mask is found once, not once per pixel.
+    let axis = |n: usize, origin: f32, size: usize| -> Vec<Option<Tap>> {
+        (0..n)
+            .map(|i| {
+                let s = origin + (i as f32 + 0.5) / p.scale;
+                (s >= 0.0 && s < size as f32).then(|| {
+                    let t = (s - 0.5).clamp(0.0, size as f32 - 1.0);
+                    let lo = t.floor() as usize;
+                    Tap { lo, hi: (lo + 1).min(size - 1), frac: t - lo as f32 }
+                })
+            })
+            .collect()
+    };
+    let (cols, rows) = (axis(w, p.origin.x, iw), axis(h, p.origin.y, ih));
+    let mask_cols: Vec<Option<Tap>> = (0..w).map(|i| mask.tap_x(p.origin.x + (i as f32 + 0.5) / p.scale)).collect();
+    let mask_rows: Vec<Option<Tap>> = (0..h).map(|j| mask.tap_y(p.origin.y + (j as f32 + 0.5) / p.scale)).collect();
     let mut rgb = vec![[0f32; 3]; w * h];
     let mut alpha = vec![0f32; w * h];
-    let (iw, ih) = (img.width() as f32, img.height() as f32);
-    let raw = img.as_raw();
     for j in 0..h {
         for i in 0..w {
-            let sx = p.origin.x + (i as f32 + 0.5) / p.scale;
-            let sy = p.origin.y + (j as f32 + 0.5) / p.scale;
             let k = j * w + i;
-            if sx < 0.0 || sy < 0.0 || sx >= iw || sy >= ih {
+            let (Some(tx), Some(ty)) = (cols[i], rows[j]) else {
                 rgb[k] = spec.background.map(|c| c as f32);
                 continue;
+            };
+            let at = |x: usize, y: usize| (y * iw + x) * 3;
+            let (a, b, c, d) = (at(tx.lo, ty.lo), at(tx.hi, ty.lo), at(tx.lo, ty.hi), at(tx.hi, ty.hi));
+            for ch in 0..3 {
+                let g = |o: usize| raw[o + ch] as f32;
+                rgb[k][ch] = (g(a) * (1.0 - tx.frac) + g(b) * tx.frac) * (1.0 - ty.frac)
+                    + (g(c) * (1.0 - tx.frac) + g(d) * tx.frac) * ty.frac;
             }
-            let (x, y) = ((sx - 0.5).clamp(0.0, iw - 1.0), (sy - 0.5).clamp(0.0, ih - 1.0));
-            let (x0, y0) = (x.floor() as usize, y.floor() as usize);
-            let (x1, y1) = ((x0 + 1).min(iw as usize - 1), (y0 + 1).min(ih as usize - 1));
-            let (fx, fy) = (x - x0 as f32, y - y0 as f32);
-            for c in 0..3 {
-                let g = |xx: usize, yy: usize| raw[(yy * iw as usize + xx) * 3 + c] as f32;
-                rgb[k][c] = (g(x0, y0) * (1.0 - fx) + g(x1, y0) * fx) * (1.0 - fy)
-                    + (g(x0, y1) * (1.0 - fx) + g(x1, y1) * fx) * fy;
+            if let (Some(mx), Some(my)) = (mask_cols[i], mask_rows[j]) {
+                alpha[k] = mask.between(mx, my);
             }
-            alpha[k] = mask.at(Pt::new(sx, sy));
         }
     }
     let guide: Vec<f32> = rgb.iter().map(|c| (0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]) / 255.0).collect();
@@ -275,24 +290,39 @@ fn guided_filter(guide: &[f32], p: &[f32], w: usize, h: usize, r: usize, eps: f3
     (0..w * h).map(|k| ma[k] * guide[k] + mb[k]).collect()
 }
 
-/// Mean over a (2r+1)² window, clipped at the borders, by a summed-area table.
+/// Mean over a (2r+1)² window, clipped at the borders: a running sum along each row, then a
+/// running sum of whole rows down the picture (the window is separable; both passes read memory
+/// in order), each divided by the count it covered.
 fn box_mean(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
-    let mut sat = vec![0f64; (w + 1) * (h + 1)];
+    let span = |x: usize, len: usize| ((x + r).min(len - 1) + 1 - x.saturating_sub(r)) as f32;
+    let mut rows = vec![0f32; w * h];
     for y in 0..h {
-        let mut row = 0f64;
+        let (src, dst) = (&v[y * w..(y + 1) * w], &mut rows[y * w..(y + 1) * w]);
+        let mut sum: f32 = src[..r.min(w)].iter().sum();
         for x in 0..w {
-            row += v[y * w + x] as f64;
-            sat[(y + 1) * (w + 1) + x + 1] = sat[y * (w + 1) + x + 1] + row;
+            if x + r < w {
+                sum += src[x + r];
+            }
+            if x > r {
+                sum -= src[x - r - 1];
+            }
+            dst[x] = sum / span(x, w);
         }
     }
     let mut out = vec![0f32; w * h];
+    let mut sum = vec![0f32; w];
+    for y in 0..r.min(h) {
+        sum.iter_mut().zip(&rows[y * w..(y + 1) * w]).for_each(|(s, v)| *s += v);
+    }
     for y in 0..h {
-        let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
-        for x in 0..w {
-            let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
-            let s = sat[y1 * (w + 1) + x1] - sat[y0 * (w + 1) + x1] - sat[y1 * (w + 1) + x0] + sat[y0 * (w + 1) + x0];
-            out[y * w + x] = (s / ((y1 - y0) * (x1 - x0)) as f64) as f32;
+        if y + r < h {
+            sum.iter_mut().zip(&rows[(y + r) * w..(y + r + 1) * w]).for_each(|(s, v)| *s += v);
         }
+        if y > r {
+            sum.iter_mut().zip(&rows[(y - r - 1) * w..(y - r) * w]).for_each(|(s, v)| *s -= v);
+        }
+        let n = span(y, h);
+        out[y * w..(y + 1) * w].iter_mut().zip(&sum).for_each(|(o, s)| *o = s / n);
     }
     out
 }
@@ -313,24 +343,57 @@ pub fn encode(img: &RgbImage, quality: u8) -> Vec<u8> {
     out
 }
 
-/// The highest quality (≥ `min_quality`) whose file is at most `max_bytes`; file size grows
-/// with quality, so a binary search finds it in a handful of encodes.
+/// The highest quality (≥ `min_quality`) whose file is at most `max_bytes`. File size grows
+/// with quality, and its logarithm nearly linearly near the top, so each next guess is where
+/// the line through the two nearest encodes meets the limit, kept strictly between the best
+/// quality known to fit and the lowest known not to (halfway when the line says nothing new):
+/// typically three encodes, where halving the range took six or seven.
 pub fn encode_in_range(spec: &StandardSpec, img: &RgbImage) -> Jpeg {
-    let (mut lo, mut hi) = (spec.min_quality, 100u8);
-    let mut best = None;
-    while lo <= hi {
-        let q = lo + (hi - lo) / 2;
+    let limit = spec.max_bytes.max(1) as f64;
+    // (quality, bytes) of the best encode known to fit, and of the lowest known not to.
+    let mut fits: Option<(u8, Vec<u8>)> = None;
+    let mut over: Option<(u8, usize)> = None;
+    let mut q = 90u8.clamp(spec.min_quality, 100);
+    loop {
         let bytes = encode(img, q);
         if bytes.len() <= spec.max_bytes {
-            best = Some((q, bytes));
-            lo = q + 1;
-        } else if q == 0 {
-            break;
+            fits = Some((q, bytes));
         } else {
-            hi = q - 1;
+            over = Some((q, bytes.len()));
         }
+        let lo = fits.as_ref().map(|f| f.0);
+        let hi = over.map(|o| o.0);
+        let next = match (lo, hi) {
+            (Some(100), _) => break,
+            (None, Some(h)) if h <= spec.min_quality => break,
+            (Some(l), Some(h)) if h <= l + 1 => break,
+            (Some(l), Some(h)) => {
+                let (ls, hs) = (fits.as_ref().unwrap().1.len() as f64, over.unwrap().1 as f64);
+                let t = (limit.ln() - ls.ln()) / (hs.ln() - ls.ln());
+                let guess = (l as f64 + t * (h - l) as f64).floor() as i32;
+                if guess > l as i32 && guess < h as i32 { guess as u8 } else { l + (h - l) / 2 }
+            }
+            // Only fits so far: step up by what the size says (about 8 quality points per
+            // doubling near the top), at least one.
+            (Some(l), None) => {
+                let ls = fits.as_ref().unwrap().1.len() as f64;
+                let step = ((limit / ls).ln() / 2f64.ln() * 8.0).ceil().max(1.0);
+                (l as f64 + step).min(100.0) as u8
+            }
+            // Only too large so far: step down likewise.
+            (None, Some(h)) => {
+                let hs = over.unwrap().1 as f64;
+                let step = ((hs / limit).ln() / 2f64.ln() * 8.0).ceil().max(1.0);
+                (h as f64 - step).max(spec.min_quality as f64) as u8
+            }
+            (None, None) => unreachable!("every round encodes once"),
+        };
+        if next == q {
+            break;
+        }
+        q = next;
     }
-    let (quality, bytes) = best.unwrap_or_else(|| (spec.min_quality, encode(img, spec.min_quality)));
+    let (quality, bytes) = fits.unwrap_or_else(|| (spec.min_quality, encode(img, spec.min_quality)));
     let size_in_range = (spec.min_bytes..=spec.max_bytes).contains(&bytes.len());
     Jpeg { bytes, quality, size_in_range }
 }
@@ -415,6 +478,56 @@ mod tests {
         assert!(j.quality >= spec.min_quality);
         if j.quality < 100 {
             assert!(encode(&img, j.quality + 1).len() > spec.max_bytes);
+        }
+    }
+
+    #[test]
+    fn the_quality_search_agrees_with_trying_every_quality() {
+        // Busy and plain pictures, and limits from tight to loose: the answer is always the
+        // highest quality whose file fits (or the lowest allowed when none does).
+        for (k, img) in [
+            RgbImage::from_fn(WIDTH / 2, HEIGHT / 2, |x, y| {
+                let v = ((x * 7 + y * 13) ^ (x * y)) as u8;
+                image::Rgb([v, v.wrapping_mul(3), 255 - v])
+            }),
+            RgbImage::from_fn(WIDTH / 2, HEIGHT / 2, |x, y| image::Rgb([(x / 3) as u8, (y / 4) as u8, 128])),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let sizes: Vec<usize> = (0..=100u8).map(|q| encode(img, q).len()).collect();
+            for max_bytes in [sizes[40] / 2, sizes[62], sizes[80] + 1, sizes[93], sizes[99] - 1, sizes[100] * 2] {
+                let spec = StandardSpec { min_bytes: 1, max_bytes, ..StandardSpec::default() };
+                let want = (spec.min_quality..=100).rev().find(|&q| sizes[q as usize] <= max_bytes);
+                let got = encode_in_range(&spec, img);
+                assert_eq!(
+                    Some(got.quality).filter(|_| got.bytes.len() <= max_bytes),
+                    want,
+                    "picture {k}, limit {max_bytes}"
+                );
+                if want.is_none() {
+                    assert_eq!(got.quality, spec.min_quality);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_box_mean_averages_each_clipped_window() {
+        let (w, h, r) = (9, 7, 2);
+        let v: Vec<f32> = (0..w * h).map(|k| ((k * 37) % 11) as f32).collect();
+        let got = box_mean(&v, w, h, r);
+        for y in 0..h {
+            for x in 0..w {
+                let (mut sum, mut n) = (0.0, 0.0);
+                for yy in y.saturating_sub(r)..(y + r + 1).min(h) {
+                    for xx in x.saturating_sub(r)..(x + r + 1).min(w) {
+                        sum += v[yy * w + xx];
+                        n += 1.0;
+                    }
+                }
+                assert!((got[y * w + x] - sum / n).abs() < 1e-4, "({x}, {y})");
+            }
         }
     }
 
