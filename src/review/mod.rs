@@ -14,6 +14,7 @@ pub mod face;
 pub mod geometry;
 pub mod guidance;
 pub mod job;
+pub mod jpeg;
 pub mod measures;
 pub mod models;
 pub mod mouth;
