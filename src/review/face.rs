@@ -73,7 +73,7 @@ pub struct Tap {
 
 impl Tap {
     /// `u` in sample units (sample k's centre at k), clamped to the `n` samples.
-    fn at(u: f32, n: usize) -> Tap {
+    pub fn at(u: f32, n: usize) -> Tap {
         let u = u.clamp(0.0, (n - 1) as f32);
         let lo = u.floor() as usize;
         Tap { lo, hi: (lo + 1).min(n - 1), frac: u - lo as f32 }

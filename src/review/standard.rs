@@ -235,11 +235,7 @@ pub fn render(spec: &StandardSpec, img: &RgbImage, mask: &Mask, p: &Placement) -
         (0..n)
             .map(|i| {
                 let s = origin + (i as f32 + 0.5) / p.scale;
-                (s >= 0.0 && s < size as f32).then(|| {
-                    let t = (s - 0.5).clamp(0.0, size as f32 - 1.0);
-                    let lo = t.floor() as usize;
-                    Tap { lo, hi: (lo + 1).min(size - 1), frac: t - lo as f32 }
-                })
+                (s >= 0.0 && s < size as f32).then(|| Tap::at(s - 0.5, size))
             })
             .collect()
     };
