@@ -87,6 +87,17 @@ impl Roi {
                 let sy = o.y + uy * i as f32 + vy * j as f32 - 0.5;
                 let (x0, y0) = (sx.floor() as i64, sy.floor() as i64);
                 let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
+                if x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h {
+                    // All four neighbours inside the capture (nearly every sample).
+                    let a = ((y0 * w + x0) * 3) as usize;
+                    let b = a + (w * 3) as usize;
+                    for c in 0..3 {
+                        let top = raw[a + c] as f32 * (1.0 - fx) + raw[a + 3 + c] as f32 * fx;
+                        let bottom = raw[b + c] as f32 * (1.0 - fx) + raw[b + 3 + c] as f32 * fx;
+                        out.push(lo + (top * (1.0 - fy) + bottom * fy) * k);
+                    }
+                    continue;
+                }
                 for c in 0..3 {
                     let corners = [px(x0, y0, c), px(x0 + 1, y0, c), px(x0, y0 + 1, c), px(x0 + 1, y0 + 1, c)];
                     let v = if corners.iter().all(Option::is_none) {
@@ -165,6 +176,41 @@ mod tests {
             assert_eq!(t[at + 1], ((16 + j) * 4) as f32);
             assert_eq!(t[at + 2], 7.0);
         }
+    }
+
+    #[test]
+    fn a_turned_region_over_the_edge_is_bilinear_inside_and_padded_outside() {
+        let img = RgbImage::from_fn(40, 30, |x, y| image::Rgb([(x * 6) as u8, (y * 8) as u8, ((x * y) % 251) as u8]));
+        let roi = Roi { centre: Pt::new(8.0, 6.0), size: 36.0, angle: 0.3, mirror: false };
+        let (n, lo, hi, pad) = (24, -1.0, 1.0, 0.25);
+        let t = roi.sample(&img, n, lo, hi, pad);
+        let (mut inside, mut outside) = (0, 0);
+        for j in 0..n {
+            for i in 0..n {
+                let p = roi.to_image(i as f32 + 0.5, j as f32 + 0.5, n);
+                let (sx, sy) = (p.x - 0.5, p.y - 0.5);
+                let (x0, y0) = (sx.floor(), sy.floor());
+                let (fx, fy) = (sx - x0, sy - y0);
+                for c in 0..3 {
+                    let v = |x: f32, y: f32| {
+                        let ok = x >= 0.0 && y >= 0.0 && x < 40.0 && y < 30.0;
+                        ok.then(|| lo + img.get_pixel(x as u32, y as u32)[c] as f32 * (hi - lo) / 255.0)
+                    };
+                    let q = [v(x0, y0), v(x0 + 1.0, y0), v(x0, y0 + 1.0), v(x0 + 1.0, y0 + 1.0)];
+                    let want = if q.iter().all(Option::is_none) {
+                        outside += 1;
+                        pad
+                    } else {
+                        inside += 1;
+                        let g = |o: Option<f32>| o.unwrap_or(pad);
+                        (g(q[0]) * (1.0 - fx) + g(q[1]) * fx) * (1.0 - fy) + (g(q[2]) * (1.0 - fx) + g(q[3]) * fx) * fy
+                    };
+                    assert!((t[(j * n + i) * 3 + c] - want).abs() < 1e-4, "({i}, {j}) channel {c}");
+                }
+            }
+        }
+        // The region really lies on both sides of the capture's edge.
+        assert!(inside > 300 && outside > 300, "{inside} inside, {outside} outside");
     }
 
     #[test]

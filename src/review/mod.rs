@@ -15,6 +15,7 @@ pub mod geometry;
 pub mod guidance;
 pub mod job;
 pub mod jpeg;
+mod matte;
 pub mod measures;
 pub mod models;
 pub mod mouth;

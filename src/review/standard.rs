@@ -242,85 +242,39 @@ pub fn render(spec: &StandardSpec, img: &RgbImage, mask: &Mask, p: &Placement) -
     let (cols, rows) = (axis(w, p.origin.x, iw), axis(h, p.origin.y, ih));
     let mask_cols: Vec<Option<Tap>> = (0..w).map(|i| mask.tap_x(p.origin.x + (i as f32 + 0.5) / p.scale)).collect();
     let mask_rows: Vec<Option<Tap>> = (0..h).map(|j| mask.tap_y(p.origin.y + (j as f32 + 0.5) / p.scale)).collect();
-    let mut rgb = vec![[0f32; 3]; w * h];
+    let mut photo = RgbImage::from_pixel(WIDTH, HEIGHT, image::Rgb(spec.background));
+    let luma = |v: [f32; 3]| (0.299 * v[0] + 0.587 * v[1] + 0.114 * v[2]) / 255.0;
+    // Outside the capture: the background colour, as a guide too.
+    let mut guide = vec![luma(spec.background.map(|c| c as f32)); w * h];
     let mut alpha = vec![0f32; w * h];
-    for j in 0..h {
-        for i in 0..w {
-            let k = j * w + i;
-            let (Some(tx), Some(ty)) = (cols[i], rows[j]) else {
-                rgb[k] = spec.background.map(|c| c as f32);
-                continue;
-            };
+    for (j, row) in photo.as_mut().chunks_exact_mut(w * 3).enumerate() {
+        let Some(ty) = rows[j] else { continue };
+        for (i, px) in row.chunks_exact_mut(3).enumerate() {
+            let Some(tx) = cols[i] else { continue };
             let at = |x: usize, y: usize| (y * iw + x) * 3;
             let (a, b, c, d) = (at(tx.lo, ty.lo), at(tx.hi, ty.lo), at(tx.lo, ty.hi), at(tx.hi, ty.hi));
-            for ch in 0..3 {
+            let mut v = [0f32; 3];
+            for (ch, v) in v.iter_mut().enumerate() {
                 let g = |o: usize| raw[o + ch] as f32;
-                rgb[k][ch] = (g(a) * (1.0 - tx.frac) + g(b) * tx.frac) * (1.0 - ty.frac)
+                *v = (g(a) * (1.0 - tx.frac) + g(b) * tx.frac) * (1.0 - ty.frac)
                     + (g(c) * (1.0 - tx.frac) + g(d) * tx.frac) * ty.frac;
             }
+            px.iter_mut().zip(v).for_each(|(p, v)| *p = v.round().clamp(0.0, 255.0) as u8);
+            let k = j * w + i;
+            guide[k] = luma(v);
             if let (Some(mx), Some(my)) = (mask_cols[i], mask_rows[j]) {
                 alpha[k] = mask.between(mx, my);
             }
         }
     }
-    let guide: Vec<f32> = rgb.iter().map(|c| (0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]) / 255.0).collect();
-    let alpha = guided_filter(&guide, &alpha, w, h, 6, 1e-3);
+    let alpha = super::matte::guided_filter(&guide, &alpha, w, h, 6, 1e-3, 2);
     let bg = spec.background.map(|c| c as f32);
-    RgbImage::from_fn(WIDTH, HEIGHT, |i, j| {
-        let k = j as usize * w + i as usize;
+    for (px, &a) in photo.as_mut().chunks_exact_mut(3).zip(&alpha) {
         // Sharpen the matte's ramp a little: mask probabilities near 0/1 become 0/1.
-        let a = ((alpha[k] - 0.15) / 0.7).clamp(0.0, 1.0);
-        image::Rgb(std::array::from_fn(|c| (rgb[k][c] * a + bg[c] * (1.0 - a)).round().clamp(0.0, 255.0) as u8))
-    })
-}
-
-/// He, Sun & Tang's guided filter: smooths `p` while following the edges of `guide`.
-fn guided_filter(guide: &[f32], p: &[f32], w: usize, h: usize, r: usize, eps: f32) -> Vec<f32> {
-    let mean = |v: &[f32]| box_mean(v, w, h, r);
-    let gp: Vec<f32> = guide.iter().zip(p).map(|(a, b)| a * b).collect();
-    let gg: Vec<f32> = guide.iter().map(|a| a * a).collect();
-    let (mg, mp, mgp, mgg) = (mean(guide), mean(p), mean(&gp), mean(&gg));
-    let a: Vec<f32> = (0..w * h).map(|k| (mgp[k] - mg[k] * mp[k]) / (mgg[k] - mg[k] * mg[k] + eps)).collect();
-    let b: Vec<f32> = (0..w * h).map(|k| mp[k] - a[k] * mg[k]).collect();
-    let (ma, mb) = (mean(&a), mean(&b));
-    (0..w * h).map(|k| ma[k] * guide[k] + mb[k]).collect()
-}
-
-/// Mean over a (2r+1)² window, clipped at the borders: a running sum along each row, then a
-/// running sum of whole rows down the picture (the window is separable; both passes read memory
-/// in order), each divided by the count it covered.
-fn box_mean(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
-    let span = |x: usize, len: usize| ((x + r).min(len - 1) + 1 - x.saturating_sub(r)) as f32;
-    let mut rows = vec![0f32; w * h];
-    for y in 0..h {
-        let (src, dst) = (&v[y * w..(y + 1) * w], &mut rows[y * w..(y + 1) * w]);
-        let mut sum: f32 = src[..r.min(w)].iter().sum();
-        for x in 0..w {
-            if x + r < w {
-                sum += src[x + r];
-            }
-            if x > r {
-                sum -= src[x - r - 1];
-            }
-            dst[x] = sum / span(x, w);
-        }
+        let a = ((a - 0.15) / 0.7).clamp(0.0, 1.0);
+        px.iter_mut().zip(bg).for_each(|(p, bg)| *p = (*p as f32 * a + bg * (1.0 - a)).round().clamp(0.0, 255.0) as u8);
     }
-    let mut out = vec![0f32; w * h];
-    let mut sum = vec![0f32; w];
-    for y in 0..r.min(h) {
-        sum.iter_mut().zip(&rows[y * w..(y + 1) * w]).for_each(|(s, v)| *s += v);
-    }
-    for y in 0..h {
-        if y + r < h {
-            sum.iter_mut().zip(&rows[(y + r) * w..(y + r + 1) * w]).for_each(|(s, v)| *s += v);
-        }
-        if y > r {
-            sum.iter_mut().zip(&rows[(y - r - 1) * w..(y - r) * w]).for_each(|(s, v)| *s -= v);
-        }
-        let n = span(y, h);
-        out[y * w..(y + 1) * w].iter_mut().zip(&sum).for_each(|(o, s)| *o = s / n);
-    }
-    out
+    photo
 }
 
 #[cfg(test)]
@@ -386,32 +340,5 @@ mod tests {
             inside_capture(&close, |_| 1.0, 640.0, 1080.0),
             Err(PlacementError::CutAtEdge { wider: true, top: false })
         );
-    }
-
-    #[test]
-    fn the_box_mean_averages_each_clipped_window() {
-        let (w, h, r) = (9, 7, 2);
-        let v: Vec<f32> = (0..w * h).map(|k| ((k * 37) % 11) as f32).collect();
-        let got = box_mean(&v, w, h, r);
-        for y in 0..h {
-            for x in 0..w {
-                let (mut sum, mut n) = (0.0, 0.0);
-                for yy in y.saturating_sub(r)..(y + r + 1).min(h) {
-                    for xx in x.saturating_sub(r)..(x + r + 1).min(w) {
-                        sum += v[yy * w + xx];
-                        n += 1.0;
-                    }
-                }
-                assert!((got[y * w + x] - sum / n).abs() < 1e-4, "({x}, {y})");
-            }
-        }
-    }
-
-    #[test]
-    fn the_guided_filter_keeps_a_flat_matte_flat() {
-        let guide: Vec<f32> = (0..64 * 64).map(|k| (k % 7) as f32 / 7.0).collect();
-        let p = vec![0.75f32; 64 * 64];
-        let q = guided_filter(&guide, &p, 64, 64, 4, 1e-3);
-        assert!(q.iter().all(|v| (v - 0.75).abs() < 1e-3));
     }
 }
