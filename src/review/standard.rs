@@ -247,19 +247,20 @@ pub fn render(spec: &StandardSpec, img: &RgbImage, mask: &Mask, p: &Placement) -
     // Outside the capture: the background colour, as a guide too.
     let mut guide = vec![luma(spec.background.map(|c| c as f32)); w * h];
     let mut alpha = vec![0f32; w * h];
+    // Non-negative values to bytes, rounded (`round` is a library call on x86-64).
+    let byte = |v: f32| (v.clamp(0.0, 255.0) + 0.5) as u8;
     for (j, row) in photo.as_mut().chunks_exact_mut(w * 3).enumerate() {
         let Some(ty) = rows[j] else { continue };
+        let line = |y: usize| &raw[y * iw * 3..(y + 1) * iw * 3];
+        let (above, below) = (line(ty.lo), line(ty.hi));
         for (i, px) in row.chunks_exact_mut(3).enumerate() {
             let Some(tx) = cols[i] else { continue };
-            let at = |x: usize, y: usize| (y * iw + x) * 3;
-            let (a, b, c, d) = (at(tx.lo, ty.lo), at(tx.hi, ty.lo), at(tx.lo, ty.hi), at(tx.hi, ty.hi));
-            let mut v = [0f32; 3];
-            for (ch, v) in v.iter_mut().enumerate() {
-                let g = |o: usize| raw[o + ch] as f32;
-                *v = (g(a) * (1.0 - tx.frac) + g(b) * tx.frac) * (1.0 - ty.frac)
-                    + (g(c) * (1.0 - tx.frac) + g(d) * tx.frac) * ty.frac;
-            }
-            px.iter_mut().zip(v).for_each(|(p, v)| *p = v.round().clamp(0.0, 255.0) as u8);
+            let (a, b) = (tx.lo * 3, tx.hi * 3);
+            let v: [f32; 3] = std::array::from_fn(|ch| {
+                let mix = |l: &[u8]| l[a + ch] as f32 * (1.0 - tx.frac) + l[b + ch] as f32 * tx.frac;
+                mix(above) * (1.0 - ty.frac) + mix(below) * ty.frac
+            });
+            px.iter_mut().zip(v).for_each(|(p, v)| *p = byte(v));
             let k = j * w + i;
             guide[k] = luma(v);
             if let (Some(mx), Some(my)) = (mask_cols[i], mask_rows[j]) {
@@ -272,7 +273,7 @@ pub fn render(spec: &StandardSpec, img: &RgbImage, mask: &Mask, p: &Placement) -
     for (px, &a) in photo.as_mut().chunks_exact_mut(3).zip(&alpha) {
         // Sharpen the matte's ramp a little: mask probabilities near 0/1 become 0/1.
         let a = ((a - 0.15) / 0.7).clamp(0.0, 1.0);
-        px.iter_mut().zip(bg).for_each(|(p, bg)| *p = (*p as f32 * a + bg * (1.0 - a)).round().clamp(0.0, 255.0) as u8);
+        px.iter_mut().zip(bg).for_each(|(p, bg)| *p = byte(*p as f32 * a + bg * (1.0 - a)));
     }
     photo
 }
