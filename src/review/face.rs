@@ -1,7 +1,8 @@
 //! From a capture to faces, the 468-point mesh, the irises and the person mask, in capture
 //! pixels. The detector looks only at the portrait (3:4) region the camera frames, so a face
 //! stays large in its 128-pixel input; the mesh is cropped, turned upright by the eye line and
-//! refined once from its own landmarks, as MediaPipe's tracking does.
+//! refined once from its own landmarks, as MediaPipe's tracking does (unless the detector's square
+//! already is the landmarks' own).
 
 use gradbooth_hal::RgbImage;
 

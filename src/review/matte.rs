@@ -11,7 +11,7 @@ use super::face::Tap;
 /// regularisation `eps` at full resolution, coefficients computed at 1/`s` (`s` = 1 is the
 /// plain guided filter; a side not divisible by `s` falls back to it).
 pub fn guided_filter(guide: &[f32], p: &[f32], w: usize, h: usize, r: usize, eps: f32, s: usize) -> Vec<f32> {
-    let s = if s > 1 && w % s == 0 && h % s == 0 { s } else { 1 };
+    let s = if s > 1 && w.is_multiple_of(s) && h.is_multiple_of(s) { s } else { 1 };
     let (sw, sh, sr) = (w / s, h / s, (r / s).max(1));
     let (gi, pi) = (subsample(guide, w, h, s), subsample(p, w, h, s));
     let mean = |v: &[f32]| box_mean(v, sw, sh, sr);
