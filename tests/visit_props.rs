@@ -431,13 +431,16 @@ proptest! {
             w.step(e)?;
         }
         // The world calms down: the technician finishes and leaves with a passing self-test,
-        // the key off, devices back, the booth open, nobody touches anything.
+        // the operator finishes at the desk and takes the stick, the key off, devices back, the
+        // booth open, nobody touches anything.
         for _ in 0..6 {
-            if in_mode(&w.booth.phase) {
+            if in_mode(&w.booth.phase) || matches!(w.booth.phase, Phase::Desk(_)) {
                 let e = w.event(&Act::Forward);
                 w.step(e)?;
             }
         }
+        let e = w.event(&Act::Stick(1));
+        w.step(e)?;
         if !w.booth.guard.failed.is_empty() {
             let key = w.booth.guard.key.is_some();
             let e = w.event(&Act::Wait(600_000));
