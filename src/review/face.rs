@@ -79,6 +79,15 @@ impl Tap {
         let lo = u.floor() as usize;
         Tap { lo, hi: (lo + 1).min(n - 1), frac: u - lo as f32 }
     }
+
+    /// Bilinear in a row-major grid `stride` samples wide, between the four samples the taps
+    /// name.
+    pub fn bilinear(data: &[f32], stride: usize, tx: Tap, ty: Tap) -> f32 {
+        let g = |x: usize, y: usize| data[y * stride + x];
+        let top = g(tx.lo, ty.lo) * (1.0 - tx.frac) + g(tx.hi, ty.lo) * tx.frac;
+        let bottom = g(tx.lo, ty.hi) * (1.0 - tx.frac) + g(tx.hi, ty.hi) * tx.frac;
+        top * (1.0 - ty.frac) + bottom * ty.frac
+    }
 }
 
 impl Mask {
@@ -111,10 +120,7 @@ impl Mask {
     /// Bilinear between the four samples the taps name (`at` for a point found once per row
     /// and column, as the standard photo's renderer does).
     pub fn between(&self, tx: Tap, ty: Tap) -> f32 {
-        let g = |x: usize, y: usize| self.data[y * self.side + x];
-        let top = g(tx.lo, ty.lo) * (1.0 - tx.frac) + g(tx.hi, ty.lo) * tx.frac;
-        let bottom = g(tx.lo, ty.hi) * (1.0 - tx.frac) + g(tx.hi, ty.hi) * tx.frac;
-        top * (1.0 - ty.frac) + bottom * ty.frac
+        Tap::bilinear(&self.data, self.side, tx, ty)
     }
 }
 
@@ -214,8 +220,11 @@ impl FaceModels {
             mirror: false,
         };
         let mesh = self.mesh_at(img, roi)?;
+        if !refine {
+            return Ok(mesh);
+        }
         let better = roi_of_landmarks(&mesh);
-        if !refine || same_square(&roi, &better) {
+        if same_square(&roi, &better) {
             return Ok(mesh);
         }
         self.mesh_at(img, better)

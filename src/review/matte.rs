@@ -28,12 +28,7 @@ pub fn guided_filter(guide: &[f32], p: &[f32], w: usize, h: usize, r: usize, eps
     let taps =
         |n: usize, m: usize| -> Vec<Tap> { (0..n).map(|i| Tap::at((i as f32 + 0.5) / s as f32 - 0.5, m)).collect() };
     let (tx, ty) = (taps(w, sw), taps(h, sh));
-    let up = |v: &[f32], x: Tap, y: Tap| {
-        let g = |i: usize, j: usize| v[j * sw + i];
-        let top = g(x.lo, y.lo) * (1.0 - x.frac) + g(x.hi, y.lo) * x.frac;
-        let bottom = g(x.lo, y.hi) * (1.0 - x.frac) + g(x.hi, y.hi) * x.frac;
-        top * (1.0 - y.frac) + bottom * y.frac
-    };
+    let up = |v: &[f32], x: Tap, y: Tap| Tap::bilinear(v, sw, x, y);
     let mut q = Vec::with_capacity(w * h);
     for (j, &y) in ty.iter().enumerate() {
         for (i, &x) in tx.iter().enumerate() {
