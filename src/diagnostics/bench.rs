@@ -323,11 +323,18 @@ impl Bench {
                             (true, visit::Severity::Blocks) => Mark::Fail,
                             (true, visit::Severity::Warns) => Mark::Warn,
                         };
-                        let bound = match c.spec.bound {
+                        let bound = |b| match b {
                             crate::review::checks::Bound::Min => "≥",
                             crate::review::checks::Bound::Max => "≤",
                         };
-                        rows.push(Row::new(c.spec.code, c.spec.code, format!("{v:.3} ({bound} {})", c.limit), mark));
+                        let mut shown = format!("{v:.3} ({} {})", bound(c.spec.bound), c.limit);
+                        // The check's second sign, when it was measured (the eyes cast down).
+                        if let Some(a) = c.spec.also
+                            && let Some(&w) = review.measures.get(a.measure)
+                        {
+                            shown += &format!(" · {} {w:.3} ({} {})", a.measure, bound(a.bound), a.limit);
+                        }
+                        rows.push(Row::new(c.spec.code, c.spec.code, shown, mark));
                     }
                     rows
                 }

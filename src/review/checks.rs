@@ -27,10 +27,45 @@ pub struct CheckSpec {
     pub live: bool,
     /// Only in the glasses lighting mode.
     pub glasses_only: bool,
+    /// A second sign of the same fault, read when the first is within its limit.
+    pub also: Option<Reading>,
+}
+
+/// One measure against a fixed limit: the second sign a check may have (`CheckSpec::also`).
+/// Its limit is part of the method, not a setting; the operator's `[review.checks]` entry sets
+/// the first limit and the whole check's severity.
+#[derive(Debug, Clone, Copy)]
+pub struct Reading {
+    pub measure: &'static str,
+    pub bound: Bound,
+    pub limit: f32,
+}
+
+impl Reading {
+    /// The value when it is measured and outside the limit.
+    fn outside(&self, m: &Measures) -> Option<f32> {
+        let &v = m.get(self.measure)?;
+        let fails = match self.bound {
+            Bound::Min => v < self.limit,
+            // Signed measures (offsets, angles) are judged by magnitude, except the face count.
+            Bound::Max => v.abs() > self.limit,
+        };
+        fails.then_some(v)
+    }
 }
 
 const fn spec(code: &'static str, measure: &'static str, bound: Bound, limit: f32, range: (f32, f32)) -> CheckSpec {
-    CheckSpec { code, measure, bound, limit, range, severity: Severity::Blocks, live: false, glasses_only: false }
+    CheckSpec {
+        code,
+        measure,
+        bound,
+        limit,
+        range,
+        severity: Severity::Blocks,
+        live: false,
+        glasses_only: false,
+        also: None,
+    }
 }
 const fn live(mut s: CheckSpec) -> CheckSpec {
     s.live = true;
@@ -54,8 +89,16 @@ pub const CHECKS: &[CheckSpec] = &[
     live(spec("head_too_low", "eye_line", Max, 0.52, (0.3, 0.9))),
     live(spec("head_tilted", "roll", Max, 8.0, (1.0, 30.0))),
     live(spec("head_turned", "yaw", Max, 10.0, (1.0, 45.0))),
-    live(spec("head_lowered_or_raised", "pitch", Max, 22.0, (1.0, 45.0))),
-    live(spec("eyes_closed", "eye_openness", Min, 0.16, (0.0, 0.5))),
+    // The mesh's pitch spreads ±10° over frontal faces, so its limit catches only a head well
+    // down or up; a look cast down shows in the eyes: lowered lids over irises sunk to the
+    // corners' line (`eye_height`, measured only under lowered lids; real set: looking down
+    // 0.033 and below, eyes shut without looking down 0.059).
+    CheckSpec {
+        also: Some(Reading { measure: "eye_height", bound: Min, limit: 0.045 }),
+        ..live(spec("head_lowered_or_raised", "pitch", Max, 22.0, (1.0, 45.0)))
+    },
+    // Not live: the preview's mesh cannot tell closed eyes from open ones (`measures::light`).
+    spec("eyes_closed", "eye_openness", Min, 0.20, (0.0, 0.5)),
     spec("mouth_open", "mouth_opening", Max, 1.0, (0.2, 5.0)),
     spec("underexposed", "face_brightness", Min, 80.0, (0.0, 255.0)),
     spec("overexposed", "face_brightness", Max, 215.0, (0.0, 255.0)),
@@ -88,14 +131,17 @@ pub type Measures = BTreeMap<&'static str, f32>;
 
 impl Check {
     /// A finding when the measure is outside the limit; nothing when it was not measured.
+    /// The finding carries the reading that failed: the first, else the second (`also`).
     pub fn judge(&self, m: &Measures) -> Option<Finding> {
-        let &v = m.get(self.spec.measure)?;
-        let fails = match self.spec.bound {
-            Bound::Min => v < self.limit,
-            // Signed measures (offsets, angles) are judged by magnitude, except the face count.
-            Bound::Max => v.abs() > self.limit,
+        let first = Reading { measure: self.spec.measure, bound: self.spec.bound, limit: self.limit };
+        let (measured, limit) = match first.outside(m) {
+            Some(v) => (v, self.limit),
+            None => {
+                let also = self.spec.also?;
+                (also.outside(m)?, also.limit)
+            }
         };
-        fails.then_some(Finding { code: self.spec.code, severity: self.severity, measured: v, limit: self.limit })
+        Some(Finding { code: self.spec.code, severity: self.severity, measured, limit })
     }
 }
 
@@ -140,6 +186,32 @@ mod tests {
         m.insert("faces", 2.0);
         let codes: Vec<_> = judge(&checks, &m, false, false).iter().map(|f| f.code).collect();
         assert_eq!(codes, ["multiple_faces", "head_tilted"]);
+    }
+
+    #[test]
+    fn a_second_sign_fires_the_same_check_with_its_own_limit() {
+        let checks = default_checks();
+        let c = checks.iter().find(|c| c.spec.code == "head_lowered_or_raised").unwrap();
+        let also = c.spec.also.unwrap();
+        let with = |pitch: f32, height: Option<f32>| {
+            let mut m = Measures::from([("pitch", pitch)]);
+            if let Some(h) = height {
+                m.insert("eye_height", h);
+            }
+            c.judge(&m).map(|f| (f.measured, f.limit))
+        };
+        // Level head, eyes not cast down (or the lids open, so not measured): nothing.
+        assert_eq!(with(5.0, Some(also.limit + 0.01)), None);
+        assert_eq!(with(5.0, None), None);
+        // Cast down: the finding names the eyes' reading and its limit.
+        assert_eq!(with(5.0, Some(also.limit - 0.01)), Some((also.limit - 0.01, also.limit)));
+        // The head itself past its limit comes first, with the configured limit.
+        let pitch = c.limit + 3.0;
+        assert_eq!(with(pitch, Some(0.0)), Some((pitch, c.limit)));
+        // The configured limit moves the first sign only.
+        let looser = Check { limit: 30.0, ..*c };
+        assert_eq!(looser.judge(&Measures::from([("pitch", 25.0), ("eye_height", 0.1)])), None);
+        assert!(looser.judge(&Measures::from([("pitch", 25.0), ("eye_height", 0.0)])).is_some());
     }
 
     #[test]

@@ -30,6 +30,10 @@ pub struct Iris {
     /// The lids' opening from the iris network's own eye contour: the mean gap of the three
     /// middle upper/lower contour pairs over the corner-to-corner width (0 when not found).
     pub openness: f32,
+    /// The iris centre's height above the line through the contour's corners, over the
+    /// corner-to-corner width (+ = above; 0 when not found). Looking down, the iris sinks
+    /// towards that line and the upper lid follows it down.
+    pub height: f32,
 }
 
 /// The iris network's 16-point eye contour: 0 and 8 the corners, 1–7 the lower lid, 9–15 the
@@ -247,13 +251,13 @@ impl FaceModels {
                 .collect();
             if pts.len() == 5 {
                 let radius = pts[1..].iter().map(|p| p.dist(pts[0])).sum::<f32>() / 4.0;
-                let openness = if contour.len() == 16 {
+                let (openness, height) = if contour.len() == 16 {
                     let gap = LID_PAIRS.iter().map(|&(u, l)| contour[u].dist(contour[l])).sum::<f32>() / 3.0;
-                    gap / contour[0].dist(contour[8]).max(1.0)
+                    (gap / contour[0].dist(contour[8]).max(1.0), height_above(contour[0], contour[8], pts[0], mirror))
                 } else {
-                    0.0
+                    (0.0, 0.0)
                 };
-                out[k] = Iris { centre: pts[0], radius, openness };
+                out[k] = Iris { centre: pts[0], radius, openness, height };
             }
         }
         Ok(out)
@@ -303,6 +307,17 @@ fn squeeze(img: &RgbImage, (rx, ry, rw, rh): (f32, f32, f32, f32), n: usize) -> 
 /// everywhere lost a case of an open mouth (a square 7.5 % too small).
 pub const SAME_SQUARE: (f32, f32, f32) = (0.03, 0.05, 3.0);
 
+/// How far `p` lies above the line from the outer corner `outer` to the inner one, over the
+/// line's length. The graduate's right eye runs outer → inner towards the image's right, the
+/// left eye (`mirror`) towards its left; "above" is towards the brows either way, whatever the
+/// head's roll.
+fn height_above(outer: Pt, inner: Pt, p: Pt, mirror: bool) -> f32 {
+    let (dx, dy) = (inner.x - outer.x, inner.y - outer.y);
+    let cross = dx * (p.y - outer.y) - dy * (p.x - outer.x);
+    let up = if mirror { cross } else { -cross };
+    up / (dx * dx + dy * dy).max(1.0)
+}
+
 fn same_square(a: &Roi, b: &Roi) -> bool {
     let (centre, size, turn) = SAME_SQUARE;
     let d = (a.angle - b.angle + std::f32::consts::PI).rem_euclid(std::f32::consts::TAU) - std::f32::consts::PI;
@@ -346,5 +361,22 @@ mod tests {
         // Turns compare across ±180°.
         let (p, q) = (like(0.0, 300.0, 179.0), like(0.0, 300.0, -179.0));
         assert!(same_square(&p, &q));
+    }
+
+    #[test]
+    fn an_iris_height_is_towards_the_brows_for_either_eye_and_any_roll() {
+        // The graduate's right eye (image left) runs outer → inner to the right; the left eye
+        // (mirrored) to the left. An iris 3 px above a 30-px eye's line is 0.1 high.
+        let right = |p: Pt| height_above(Pt::new(100.0, 200.0), Pt::new(130.0, 200.0), p, false);
+        let left = |p: Pt| height_above(Pt::new(230.0, 200.0), Pt::new(200.0, 200.0), p, true);
+        assert!((right(Pt::new(115.0, 197.0)) - 0.1).abs() < 1e-6);
+        assert!((left(Pt::new(215.0, 197.0)) - 0.1).abs() < 1e-6);
+        assert!((right(Pt::new(115.0, 203.0)) + 0.1).abs() < 1e-6, "below the line: negative");
+        // Along the line, anywhere: zero.
+        assert!(right(Pt::new(140.0, 200.0)).abs() < 1e-6);
+        // The head rolled 90° (the eye's line vertical, outer corner at the top): "above" is
+        // the image's right, whatever the image's own up.
+        let rolled = |p: Pt| height_above(Pt::new(100.0, 100.0), Pt::new(100.0, 130.0), p, false);
+        assert!((rolled(Pt::new(103.0, 115.0)) - 0.1).abs() < 1e-6);
     }
 }

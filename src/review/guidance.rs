@@ -23,7 +23,6 @@ pub fn hint(checks: &[Check], m: &Measures) -> &'static str {
         "head_turned" => "hint_face_camera",
         "head_lowered_or_raised" if f.measured > 0.0 => "hint_chin_up",
         "head_lowered_or_raised" => "hint_chin_down",
-        "eyes_closed" => "hint_open_eyes",
         _ => OK,
     }
 }
@@ -46,7 +45,6 @@ mod tests {
             ("roll", 0.0),
             ("yaw", 0.0),
             ("pitch", 0.0),
-            ("eye_openness", 0.3),
         ]
         .into_iter()
         .collect()
@@ -71,11 +69,12 @@ mod tests {
         assert_eq!(hint(&c, &with("eye_line", 0.7)), "hint_seat_up");
         assert_eq!(hint(&c, &with("pitch", 25.0)), "hint_chin_up");
         assert_eq!(hint(&c, &with("pitch", -25.0)), "hint_chin_down");
-        // Two problems: the face size comes before the eyes.
-        let mut m = with("eye_openness", 0.0);
+        // Two problems: the face size comes before the head's pitch.
+        let mut m = with("pitch", 30.0);
         m.insert("face_width_ratio", 0.1);
         assert_eq!(hint(&c, &m), "hint_closer");
-        // Mouth and light are not part of the live subset.
+        // Mouth, eyes and light are not part of the live subset.
+        assert_eq!(hint(&c, &with("eye_openness", 0.0)), OK);
         assert_eq!(hint(&c, &with("mouth_opening", 1.5)), OK);
         let mut none = Measures::new();
         none.insert("faces", 0.0);

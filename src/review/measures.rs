@@ -10,7 +10,8 @@
 //! | `roll` | angle of the outer eye corners' line, degrees |
 //! | `yaw` | the head turned, degrees: MediaPipe's canonical face fitted to the 3-D mesh (`pose.rs`; + = towards image right) |
 //! | `pitch` | the head lowered (+) or raised (−), degrees, from the same fit: frontal is the reference face's, not a constant |
-//! | `eye_openness` | the less open eye: lid gap over eye width, from the iris network's eye contour (the live guidance: the mesh's lids) |
+//! | `eye_openness` | the less open eye: lid gap over eye width, from the iris network's eye contour (full review only), the width corrected for the head's turn (× cos yaw) |
+//! | `eye_height` | with the lids lowered (`eye_openness` < `LIDS_LOWERED`) only: the irises' mean height above the line through their eye's corners, over the eye's width — near 0 or below when the look is cast down |
 //! | `mouth_opening` | the look between the lips and the mesh's gap as one number, 1 at the limit (`mouth.rs`) |
 //! | `face_brightness` | mean luma (0–255) of the face between brows and mouth |
 //! | `face_chroma` | median CIELAB chroma of the same face pixels: about 0 for a black-and-white photo |
@@ -42,9 +43,6 @@ pub mod lm {
     pub const EYE_R_IN: usize = 133;
     pub const EYE_L_IN: usize = 362;
     pub const EYE_L_OUT: usize = 263;
-    /// Upper/lower lid pairs.
-    pub const LIDS_R: [(usize, usize); 3] = [(160, 144), (159, 145), (158, 153)];
-    pub const LIDS_L: [(usize, usize); 3] = [(385, 380), (386, 374), (387, 373)];
     pub const LIP_IN_UP: usize = 13;
     pub const LIP_IN_LOW: usize = 14;
     pub const MOUTH_R: usize = 61;
@@ -81,15 +79,18 @@ pub fn light(img: &RgbImage, faces: &[FoundFace], mesh: Option<&Mesh>, canon: &C
         m.insert("yaw", p.yaw);
         m.insert("pitch", p.pitch);
     }
-    // The mesh's lids: the live guidance's measure; the full review replaces it with the
-    // iris network's (see `full`).
-    let openness = |lids: &[(usize, usize); 3], a: usize, b: usize| {
-        let gap = lids.iter().map(|&(u, l)| mesh.pt(u).dist(mesh.pt(l))).sum::<f32>() / 3.0;
-        gap / mesh.pt(a).dist(mesh.pt(b)).max(1.0)
-    };
-    let r = openness(&lm::LIDS_R, lm::EYE_R_OUT, lm::EYE_R_IN);
-    let l = openness(&lm::LIDS_L, lm::EYE_L_IN, lm::EYE_L_OUT);
-    m.insert("eye_openness", r.min(l));
+    // No eyes here: the mesh's lids read closed eyes 0.20–0.32 and open ones from 0.18 on the
+    // real set, so only the full review's iris network judges the eyes (`full`).
+}
+
+/// Lids this close (`eye_openness`) are lowered: closed, or following a look cast down. The
+/// eyes-closed check's default limit; on the real set, shut or downcast eyes read 0.062–0.182,
+/// open ones 0.229 and up.
+pub const LIDS_LOWERED: f32 = 0.20;
+
+/// How much a turned head narrows what the camera sees of an eye's width: cos(yaw), 1 unmeasured.
+fn turned(m: &Measures) -> f32 {
+    m.get("yaw").map_or(1.0, |y| y.to_radians().cos())
 }
 
 /// Centre of one eye: the graduate's right (image left) or left.
@@ -160,8 +161,15 @@ pub fn full(a: &Full, m: &mut Measures) {
     m.insert("face_resolution", face_w / a.face_width);
 
     // The iris network sees the eye at 64 px and follows the lids more closely than the mesh.
+    // A turned head narrows the eyes' width by cos(yaw), not the lids' gap: undo it.
     if a.irises.iter().all(|i| i.openness > 0.0) {
-        m.insert("eye_openness", a.irises[0].openness.min(a.irises[1].openness));
+        let open = a.irises[0].openness.min(a.irises[1].openness) * turned(m);
+        m.insert("eye_openness", open);
+        // Lids lowered over irises sunk to the corners' line: the look is cast down. With the
+        // lids open the irises' height varies with the eye's shape, so it is not read.
+        if open < LIDS_LOWERED {
+            m.insert("eye_height", (a.irises[0].height + a.irises[1].height) / 2.0);
+        }
     }
     m.insert("sharpness", sharpness(img, mesh));
     // The background the camera frames behind the graduate, not only what the photo keeps:
