@@ -252,8 +252,12 @@ impl FaceModels {
             if pts.len() == 5 {
                 let radius = pts[1..].iter().map(|p| p.dist(pts[0])).sum::<f32>() / 4.0;
                 let (openness, height) = if contour.len() == 16 {
+                    // Contour 0 is the outer corner: image-left on the right eye, image-right
+                    // on the (mirrored) left eye.
+                    let (image_left, image_right) =
+                        if mirror { (contour[8], contour[0]) } else { (contour[0], contour[8]) };
                     let gap = LID_PAIRS.iter().map(|&(u, l)| contour[u].dist(contour[l])).sum::<f32>() / 3.0;
-                    (gap / contour[0].dist(contour[8]).max(1.0), height_above(contour[0], contour[8], pts[0], mirror))
+                    (gap / contour[0].dist(contour[8]).max(1.0), height_above(image_left, image_right, pts[0]))
                 } else {
                     (0.0, 0.0)
                 };
@@ -307,15 +311,12 @@ fn squeeze(img: &RgbImage, (rx, ry, rw, rh): (f32, f32, f32, f32), n: usize) -> 
 /// everywhere lost a case of an open mouth (a square 7.5 % too small).
 pub const SAME_SQUARE: (f32, f32, f32) = (0.03, 0.05, 3.0);
 
-/// How far `p` lies above the line from the outer corner `outer` to the inner one, over the
-/// line's length. The graduate's right eye runs outer → inner towards the image's right, the
-/// left eye (`mirror`) towards its left; "above" is towards the brows either way, whatever the
-/// head's roll.
-fn height_above(outer: Pt, inner: Pt, p: Pt, mirror: bool) -> f32 {
-    let (dx, dy) = (inner.x - outer.x, inner.y - outer.y);
-    let cross = dx * (p.y - outer.y) - dy * (p.x - outer.x);
-    let up = if mirror { cross } else { -cross };
-    up / (dx * dx + dy * dy).max(1.0)
+/// How far `p` lies above the line from an eye's image-left corner `left` to its image-right
+/// corner `right`, over the line's length: towards the brows, whatever the head's roll.
+fn height_above(left: Pt, right: Pt, p: Pt) -> f32 {
+    let (dx, dy) = (right.x - left.x, right.y - left.y);
+    let cross = dx * (p.y - left.y) - dy * (p.x - left.x);
+    -cross / (dx * dx + dy * dy).max(1.0)
 }
 
 fn same_square(a: &Roi, b: &Roi) -> bool {
@@ -365,18 +366,18 @@ mod tests {
 
     #[test]
     fn an_iris_height_is_towards_the_brows_for_either_eye_and_any_roll() {
-        // The graduate's right eye (image left) runs outer → inner to the right; the left eye
-        // (mirrored) to the left. An iris 3 px above a 30-px eye's line is 0.1 high.
-        let right = |p: Pt| height_above(Pt::new(100.0, 200.0), Pt::new(130.0, 200.0), p, false);
-        let left = |p: Pt| height_above(Pt::new(230.0, 200.0), Pt::new(200.0, 200.0), p, true);
+        // Corners given image-left first, as `irises` orders either eye's. An iris 3 px above a
+        // 30-px eye's line is 0.1 high.
+        let right = |p: Pt| height_above(Pt::new(100.0, 200.0), Pt::new(130.0, 200.0), p);
+        let left = |p: Pt| height_above(Pt::new(200.0, 200.0), Pt::new(230.0, 200.0), p);
         assert!((right(Pt::new(115.0, 197.0)) - 0.1).abs() < 1e-6);
         assert!((left(Pt::new(215.0, 197.0)) - 0.1).abs() < 1e-6);
         assert!((right(Pt::new(115.0, 203.0)) + 0.1).abs() < 1e-6, "below the line: negative");
         // Along the line, anywhere: zero.
         assert!(right(Pt::new(140.0, 200.0)).abs() < 1e-6);
-        // The head rolled 90° (the eye's line vertical, outer corner at the top): "above" is
-        // the image's right, whatever the image's own up.
-        let rolled = |p: Pt| height_above(Pt::new(100.0, 100.0), Pt::new(100.0, 130.0), p, false);
+        // The head rolled 90° (the eye's line vertical, its first corner at the top): "above"
+        // is the image's right, whatever the image's own up.
+        let rolled = |p: Pt| height_above(Pt::new(100.0, 100.0), Pt::new(100.0, 130.0), p);
         assert!((rolled(Pt::new(103.0, 115.0)) - 0.1).abs() < 1e-6);
     }
 }

@@ -83,9 +83,9 @@ pub fn light(img: &RgbImage, faces: &[FoundFace], mesh: Option<&Mesh>, canon: &C
     // real set, so only the full review's iris network judges the eyes (`full`).
 }
 
-/// Lids this close (`eye_openness`) are lowered: closed, or following a look cast down. The
-/// eyes-closed check's default limit; on the real set, shut or downcast eyes read 0.062–0.182,
-/// open ones 0.229 and up.
+/// Lids this close (`eye_openness`) are lowered: closed, or following a look cast down. Fixed
+/// in the method (an operator's eyes-closed limit does not move it); the same gap on the real
+/// set gives both figures: shut or downcast eyes 0.062–0.182, open ones 0.229 and up.
 pub const LIDS_LOWERED: f32 = 0.20;
 
 /// How much a turned head narrows what the camera sees of an eye's width: cos(yaw), 1 unmeasured.
